@@ -1,0 +1,12 @@
+module github.com/loopyring/loopyring
+
+go 1.27
+
+toolchain go1.27.3
+
+require (
+	github.com/google/go-cmp v0.7.0 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
+)
