@@ -1,0 +1,257 @@
+package ring
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// closedBit marks the claim cursor as closed. Sequences are never negative, so
+// the sign bit is free; keeping the flag in the same word as the cursor makes
+// Close and every claim linearize on one location: a claim's compare-and-swap
+// fails if Close got there first, and Close's atomic Or returns exactly the
+// sequences claimed before it. A separate closed flag was rejected because a
+// claim could then pass the flag check, lose the race to Close and still
+// publish, and Drained could not be exact.
+const closedBit = math.MinInt64
+
+// Buffer is a ring of capacity pre-allocated slots of type T, addressed by
+// int64 sequences. Publishers claim ranges, fill the slots in place and commit
+// them; readers wait for committed ranges, process them in place and release
+// them. A Buffer must not be copied.
+type Buffer[T any] struct {
+	_     noCopy
+	slots []T
+	core
+}
+
+// core is the non-generic part of a ring: everything but the slots. Readers
+// point at it, so Reader and the barrier code are written once for every T.
+type core struct {
+	size  int64 // capacity; a power of two
+	mask  int64 // size-1
+	shift uint  // log2(size)
+	multi bool
+	start int64
+
+	pubWaiter Waiter
+
+	// Frozen by freeze, before the first claim, under mu. After that they are
+	// read without locking: freeze happens before the claim's store that any
+	// later reader or committer synchronizes with.
+	mu      sync.Mutex
+	started atomic.Bool
+	readers []*Reader
+	gates   []*sequence // released sequences of the readers nobody depends on
+	roots   []Waiter    // waiters of readers without upstreams: what Commit wakes
+
+	// avail[seq&mask] holds seq once seq is committed (multi-publisher only).
+	// Storing the sequence itself rather than its round costs a word per slot
+	// but needs no shift on either side and can never alias: a slot holds
+	// seq-k*size from an earlier round, or its initial -1.
+	avail []atomic.Int64
+
+	// cursor: the next sequence to commit (single publisher). Written by the
+	// publisher in Commit, read by readers without upstreams.
+	cursor sequence
+	// claimed: the next sequence to claim, or'ed with closedBit once closed.
+	// Written by claimers (compare-and-swap) and Close; read by readers
+	// (multi-publisher barrier, Drained) and Len.
+	claimed sequence
+	// gateCache: a lower bound of the slowest gating reader, shared by the
+	// claimers of a multi-publisher ring so that most claims skip reading
+	// every reader's sequence.
+	gateCache sequence
+
+	pub singlePublisher
+}
+
+// New returns a ring of capacity slots, allocated once. capacity must be a
+// power of two between 2 and 1<<30.
+func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
+	if err := checkCapacity(capacity); err != nil {
+		return nil, err
+	}
+	var cfg bufferConfig
+	for _, o := range opts {
+		if o.apply != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.start < 0 {
+		panic("ring: negative start sequence")
+	}
+	if cfg.pubWaiter == nil {
+		cfg.pubWaiter = new(PhasedWaiter)
+	}
+	b := &Buffer[T]{slots: make([]T, capacity)}
+	c := &b.core
+	c.size = int64(capacity)
+	c.mask = c.size - 1
+	for int64(1)<<c.shift < c.size {
+		c.shift++
+	}
+	c.multi = cfg.multi
+	c.start = cfg.start
+	c.pubWaiter = cfg.pubWaiter
+	c.cursor.v.Store(cfg.start)
+	c.claimed.v.Store(cfg.start)
+	// Below any reachable gate, so that the first claim takes the slow path,
+	// which freezes the reader set before anything is published.
+	c.gateCache.v.Store(cfg.start - c.size - 1)
+	c.pub.init(c)
+	if c.multi {
+		c.avail = make([]atomic.Int64, capacity)
+		for i := range c.avail {
+			c.avail[i].Store(-1)
+		}
+	}
+	return b, nil
+}
+
+// Cap returns the number of slots.
+func (b *Buffer[T]) Cap() int { return len(b.slots) }
+
+// At returns the slot for sequence seq. The publisher writes it between Claim
+// and Commit; a reader reads it between Wait (or TryRead) and Release.
+func (b *Buffer[T]) At(seq int64) *T { return &b.slots[seq&b.mask] }
+
+// Claim reserves the n consecutive slots [lo, lo+n) and returns lo; 1 <= n <=
+// Cap(). While the ring is full (gated by the slowest gating reader) it sleeps
+// on the publisher waiter. It returns ErrClosed if the ring is or becomes
+// closed, ctx.Err() if ctx is done while it waits. A claimed range must be
+// committed, even after Close.
+func (b *Buffer[T]) Claim(ctx context.Context, n int) (lo int64, err error) {
+	if b.multi {
+		return b.claimMulti(ctx, n)
+	}
+	if lo, ok := b.tryClaimSingle(n); ok {
+		return lo, nil
+	}
+	return b.claimSingleSlow(ctx, n)
+}
+
+// TryClaim is Claim without blocking: ok is false if the ring is full or closed.
+func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
+	if b.multi {
+		return b.tryClaimMulti(n)
+	}
+	if lo, ok := b.tryClaimSingle(n); ok {
+		return lo, true
+	}
+	return b.tryClaimSingleSlow(n)
+}
+
+// Commit publishes [lo, lo+n), previously claimed, and wakes the readers that
+// wait on the publisher. A single publisher commits in claim order.
+func (b *Buffer[T]) Commit(lo int64, n int) {
+	if b.multi {
+		b.commitMulti(lo, n)
+	} else {
+		b.commitSingle(lo, n)
+	}
+	// Wake after the store: see PhasedWaiter.park for why this order cannot
+	// lose a wakeup.
+	for _, w := range b.roots {
+		w.Wake()
+	}
+}
+
+// Close stops new claims. Blocked Claims return ErrClosed and blocked Waits
+// return once drained; readers still receive every slot claimed before Close,
+// once it is committed. Close is idempotent and safe from any goroutine.
+func (b *Buffer[T]) Close() { b.close() }
+
+// Closed reports whether Close has been called.
+func (b *Buffer[T]) Closed() bool { return b.closed() }
+
+// Len returns the number of committed entries the slowest gating reader has
+// not released: a snapshot for statistics, stale as soon as it returns. It is 0
+// for a ring without readers.
+func (b *Buffer[T]) Len() int { return b.length() }
+
+// NewReader adds a reader. Every reader must be added before the first claim;
+// see [After], [ReaderWaiter] and [MaxBatch] for the options.
+func (b *Buffer[T]) NewReader(opts ...ReaderOption) (*Reader, error) {
+	return b.newReader(opts)
+}
+
+func (c *core) close() {
+	c.freeze()
+	if c.claimed.v.Or(closedBit)&closedBit != 0 {
+		return // already closed; the first Close did the waking
+	}
+	// Every waiter re-checks after this: readers find they are drained (or
+	// wait for the last commits), blocked claimers find the ring closed.
+	for _, r := range c.readers {
+		r.waiter.Wake()
+	}
+	c.pubWaiter.Wake()
+}
+
+func (c *core) closed() bool { return c.claimed.v.Load() < 0 }
+
+// final returns the end of the claimed sequences and whether the ring is closed;
+// once closed it never changes.
+func (c *core) final() (int64, bool) {
+	v := c.claimed.v.Load()
+	return v &^ closedBit, v < 0
+}
+
+func (c *core) length() int {
+	if !c.started.Load() {
+		return 0
+	}
+	end, _ := c.final()
+	if len(c.gates) == 0 {
+		return 0
+	}
+	low := c.minGate(end)
+	if c.multi {
+		end = c.scanAvail(low, end)
+	} else {
+		end = c.cursor.v.Load()
+	}
+	if end < low {
+		return 0
+	}
+	return int(end - low)
+}
+
+// freeze fixes the reader graph before the first claim (or Close): which
+// readers gate the publisher and which waiters Commit wakes. Later NewReader
+// calls fail.
+func (c *core) freeze() {
+	if c.started.Load() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started.Load() {
+		return
+	}
+	for _, r := range c.readers {
+		if len(r.upstream) == 0 {
+			c.roots = append(c.roots, r.waiter)
+		}
+		if len(r.downstream) == 0 {
+			r.gating = true
+			c.gates = append(c.gates, &r.seq)
+		}
+	}
+	c.started.Store(true)
+}
+
+// minGate returns the lowest released sequence among the gating readers, or
+// def when nothing gates the publisher.
+func (c *core) minGate(def int64) int64 {
+	if len(c.gates) == 0 {
+		return def
+	}
+	low := int64(math.MaxInt64)
+	for _, g := range c.gates {
+		low = min(low, g.v.Load())
+	}
+	return low
+}

@@ -1,0 +1,60 @@
+// Package ring is a typed, Disruptor-style ring buffer: pre-allocated slots
+// addressed by int64 sequences, claimed and committed by publishers, read in
+// batches by readers that gate the publishers, with phases of readers over one
+// ring.
+//
+// # Usage
+//
+// Build the ring and all its readers first, then publish:
+//
+//	buf, err := ring.New[Event](1024)
+//	parse, err := buf.NewReader()
+//	store, err := buf.NewReader(ring.After(parse)) // sees an entry after parse released it
+//
+//	// publisher
+//	lo, err := buf.Claim(ctx, 1)   // blocks while the ring is full
+//	*buf.At(lo) = Event{...}       // fill the slot in place
+//	buf.Commit(lo, 1)              // publish it and wake the readers
+//
+//	// reader
+//	lo, hi, err := parse.Wait(ctx) // a batch [lo, hi); ErrClosed once drained
+//	for s := lo; s < hi; s++ { handle(buf.At(s)) }
+//	parse.Release(hi)              // one store lets the next phase (or the publisher) go on
+//
+// Sequences start at 0, grow without bound and use half-open ranges; slot
+// seq lives at index seq & (Cap()-1). By default one goroutine publishes;
+// [MultiPublisher] lets many claim and commit concurrently. Readers that no
+// other reader depends on gate the publishers: a slot is reused only once all
+// of them released it. A ring without readers never blocks its publishers.
+//
+// Close stops new claims; readers still receive every claimed slot (a claimed
+// range must be committed, even after Close) and then see [ErrClosed] from
+// Wait and true from Drained.
+//
+// # Concurrency
+//
+// Commit of [lo, hi) synchronizes before any read (TryRead, Wait) that
+// observes a cursor >= hi: slot writes made before Commit are visible to the
+// reader that gets a range including them. Release(hi) by an upstream reader
+// synchronizes before any downstream reader's read that observes it, and
+// Release(hi) by a gating reader synchronizes before the publisher's reuse of
+// those slots (the Claim whose range wraps onto them). Close synchronizes
+// before every claim that fails with ErrClosed and every Drained that reports
+// true. These edges come from sync/atomic alone, so the race detector sees
+// them.
+//
+// Sleeping and waking go through the [Waiter] interface. The ring calls Wake
+// after each store that can make a waiter's condition true; the waiter
+// announces that it is about to sleep and re-checks its condition. Go's
+// sync/atomic operations are sequentially consistent, so this store→load on
+// both sides (Dekker's pattern) guarantees that either the waiter sees the new
+// state or the waker sees the sleeper: no wakeup is lost, and Wake costs a
+// single load while nobody sleeps. Commit wakes the readers without upstreams;
+// Release wakes the readers that list the releasing reader in [After], or the
+// publisher waiter if there are none; Close wakes everyone.
+//
+// A Buffer is safe for concurrent use as documented per method: Claim,
+// TryClaim and Commit from the one publisher (or from any goroutine with
+// MultiPublisher), Close, Closed, Len and Cap from any goroutine. A Reader's
+// TryRead, Wait and Release belong to one goroutine at a time.
+package ring

@@ -1,0 +1,67 @@
+package ring
+
+// An Option configures a [Buffer] in [New]. Options are values rather than
+// setters so that a ring's shape is fixed at construction: nothing about
+// publishing can change once slots are handed out.
+type Option struct {
+	apply func(*bufferConfig)
+}
+
+type bufferConfig struct {
+	multi     bool
+	pubWaiter Waiter
+	start     int64
+}
+
+// MultiPublisher lets any number of goroutines claim and commit concurrently.
+// Without it the ring assumes one publishing goroutine at a time, which lets
+// Claim avoid contention and Commit be a single store.
+func MultiPublisher() Option {
+	return Option{func(c *bufferConfig) { c.multi = true }}
+}
+
+// PublisherWaiter sets what a Claim sleeps on while the ring is full. Gating
+// readers wake it when they release. The default is a new [PhasedWaiter]; a nil
+// w keeps the default.
+func PublisherWaiter(w Waiter) Option {
+	return Option{func(c *bufferConfig) { c.pubWaiter = w }}
+}
+
+// withStart makes the first sequence start instead of 0. Tests use it to run
+// near the top of the sequence space; exported to them by export_test.go.
+func withStart(start int64) Option {
+	return Option{func(c *bufferConfig) { c.start = start }}
+}
+
+// A ReaderOption configures a [Reader] in [Buffer.NewReader].
+type ReaderOption struct {
+	apply func(*readerConfig)
+}
+
+type readerConfig struct {
+	after    []*Reader
+	waiter   Waiter
+	maxBatch int
+	batchSet bool
+}
+
+// After makes the reader a downstream phase: it sees a sequence only once every
+// upstream reader has released it. Upstream readers must belong to the same
+// ring. Several After options accumulate.
+func After(upstream ...*Reader) ReaderOption {
+	return ReaderOption{func(c *readerConfig) { c.after = append(c.after, upstream...) }}
+}
+
+// ReaderWaiter sets what the reader sleeps on. It is also what publishers (for a
+// reader without upstreams) or upstream readers Wake when the reader may have
+// new work, so a stage passes its event loop here. The default is a new
+// [PhasedWaiter]; a nil w keeps the default.
+func ReaderWaiter(w Waiter) ReaderOption {
+	return ReaderOption{func(c *readerConfig) { c.waiter = w }}
+}
+
+// MaxBatch bounds the ranges returned by [Reader.TryRead] and [Reader.Wait] to
+// n entries (default: the ring's capacity). n < 1 makes NewReader fail.
+func MaxBatch(n int) ReaderOption {
+	return ReaderOption{func(c *readerConfig) { c.maxBatch, c.batchSet = n, true }}
+}

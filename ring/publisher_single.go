@@ -1,0 +1,104 @@
+package ring
+
+import (
+	"context"
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
+
+// singlePublisher is the state of the one goroutine that claims and commits on
+// a single-publisher ring. Only that goroutine touches these fields, so they
+// are plain integers; they share a padded line with nothing another thread
+// writes.
+type singlePublisher struct {
+	_    cpu.CacheLinePad
+	next int64 // next sequence to claim: claimed without the closed bit
+	done int64 // next sequence to commit
+	// gate caches the slowest gating reader's released sequence. Claims check
+	// against it and read the readers' sequences only when it says the ring
+	// is full; reading them on every claim would pull every reader's cache
+	// line to the publisher's core per entry.
+	gate  int64
+	need  int64       // the gate value a blocked Claim waits for
+	ready func() bool // bound once in init, so a blocked Claim does not allocate
+	_     cpu.CacheLinePad
+}
+
+func (p *singlePublisher) init(c *core) {
+	p.next, p.done = c.start, c.start
+	p.gate = c.start - c.size - 1 // forces the first claim to the slow path (freeze)
+	p.ready = func() bool {
+		if c.claimed.v.Load() < 0 {
+			return true
+		}
+		p.gate = c.minGate(math.MaxInt64)
+		return p.gate >= p.need
+	}
+}
+
+// tryClaimSingle is the inlineable fast path: room according to the cached gate,
+// then a compare-and-swap of the claim cursor. The CAS rather than a plain
+// store is what makes Close exact: it fails once Close has set the closed bit,
+// so no claim can succeed after Close returns. Invalid n, a stale gate and
+// a closed ring all fall to the slow path.
+func (c *core) tryClaimSingle(n int) (int64, bool) {
+	lo := c.pub.next
+	hi := lo + int64(n)
+	if uint(n-1) >= uint(c.size) || hi-c.size > c.pub.gate || !c.claimed.v.CompareAndSwap(lo, hi) {
+		return lo, false
+	}
+	c.pub.next = hi
+	return lo, true
+}
+
+// tryClaimSingleSlow re-reads the gating readers once and retries.
+func (c *core) tryClaimSingleSlow(n int) (int64, bool) {
+	c.checkClaim(n)
+	c.freeze()
+	if c.closed() {
+		return 0, false
+	}
+	c.pub.gate = c.minGate(math.MaxInt64)
+	return c.tryClaimSingle(n)
+}
+
+func (c *core) claimSingleSlow(ctx context.Context, n int) (int64, error) {
+	c.checkClaim(n)
+	c.freeze()
+	p := &c.pub
+	for {
+		if c.closed() {
+			return 0, ErrClosed
+		}
+		p.gate = c.minGate(math.MaxInt64)
+		p.need = p.next + int64(n) - c.size
+		if p.gate < p.need {
+			if err := c.pubWaiter.Wait(ctx, p.ready); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if lo, ok := c.tryClaimSingle(n); ok {
+			return lo, nil
+		}
+	}
+}
+
+// commitSingle publishes [lo, lo+n) with one store of the cursor. Readers that
+// load a cursor >= lo+n see every slot write made before this store.
+func (c *core) commitSingle(lo int64, n int) {
+	p := &c.pub
+	hi := lo + int64(n)
+	if lo != p.done || n < 1 || hi > p.next {
+		panicCommit(lo, n, p.done)
+	}
+	p.done = hi
+	c.cursor.v.Store(hi)
+}
+
+func (c *core) checkClaim(n int) {
+	if n < 1 || int64(n) > c.size {
+		panicClaimSize(n, c.size)
+	}
+}

@@ -1,0 +1,174 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+)
+
+// Reader consumes a ring's entries in sequence order, in batches. It is not
+// generic: it deals only in sequences, and the caller reads the slots through
+// [Buffer.At]. One goroutine at a time may call TryRead, Wait and Release;
+// Drained, Sequence and Waiter are safe from any goroutine. A Reader must not be
+// copied.
+type Reader struct {
+	_ noCopy
+
+	// seq is the next sequence this reader has not released. Written only by
+	// the reader's goroutine (Release); read by publishers (gating), by
+	// downstream readers (their barrier) and by Drained and Sequence.
+	seq sequence
+
+	// Reader-local: touched only by the reading goroutine.
+	next  int64 // == seq, without an atomic load
+	avail int64 // the barrier's last answer: everything below is readable
+
+	c          *core
+	upstream   []*Reader // this reader sees a sequence only after all of these released it
+	downstream []*Reader // readers that list this one in After; appended to until freeze
+	waiter     Waiter
+	maxBatch   int64
+	gating     bool        // nobody depends on this reader: it holds the publisher back; set by freeze
+	ready      func() bool // r.hasWork, bound once so Wait does not allocate
+}
+
+func (c *core) newReader(opts []ReaderOption) (*Reader, error) {
+	var cfg readerConfig
+	for _, o := range opts {
+		if o.apply != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.batchSet && cfg.maxBatch < 1 {
+		return nil, fmt.Errorf("ring: max batch %d is below 1", cfg.maxBatch)
+	}
+	r := &Reader{c: c, waiter: cfg.waiter, maxBatch: c.size}
+	if cfg.batchSet {
+		r.maxBatch = min(int64(cfg.maxBatch), c.size)
+	}
+	for i, up := range cfg.after {
+		switch {
+		case up == nil:
+			return nil, fmt.Errorf("ring: upstream reader %d is nil", i)
+		case up.c != c:
+			return nil, fmt.Errorf("ring: upstream reader %d belongs to another ring", i)
+		}
+		if !contains(r.upstream, up) {
+			r.upstream = append(r.upstream, up)
+		}
+	}
+	if r.waiter == nil {
+		r.waiter = new(PhasedWaiter)
+	}
+	r.seq.v.Store(c.start)
+	r.next, r.avail = c.start, c.start
+	r.ready = r.hasWork
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started.Load() {
+		if c.closed() {
+			return nil, fmt.Errorf("ring: new reader: %w", ErrClosed)
+		}
+		return nil, errStarted
+	}
+	for _, up := range r.upstream {
+		up.downstream = append(up.downstream, r)
+	}
+	c.readers = append(c.readers, r)
+	return r, nil
+}
+
+func contains(rs []*Reader, r *Reader) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// TryRead returns the available range [lo, hi), at most MaxBatch entries,
+// without blocking; ok is false if nothing is available now. Until Release,
+// calling it again returns the same lo.
+func (r *Reader) TryRead() (lo, hi int64, ok bool) {
+	lo, hi = r.next, r.avail
+	if hi <= lo {
+		if hi = r.refresh(); hi <= lo {
+			return lo, lo, false
+		}
+	}
+	return lo, min(hi, lo+r.maxBatch), true
+}
+
+// Wait blocks on the reader's waiter until at least one entry is available and
+// returns the available range [lo, hi), like TryRead. It returns ErrClosed once
+// the ring is closed and the reader has released everything claimed before
+// Close, and ctx.Err() if ctx is done first.
+func (r *Reader) Wait(ctx context.Context) (lo, hi int64, err error) {
+	if lo, hi, ok := r.TryRead(); ok {
+		return lo, hi, nil
+	}
+	return r.waitSlow(ctx)
+}
+
+func (r *Reader) waitSlow(ctx context.Context) (lo, hi int64, err error) {
+	for {
+		if r.Drained() {
+			return r.next, r.next, ErrClosed
+		}
+		if err := r.waiter.Wait(ctx, r.ready); err != nil {
+			return r.next, r.next, err
+		}
+		if lo, hi, ok := r.TryRead(); ok {
+			return lo, hi, nil
+		}
+	}
+}
+
+// hasWork is the condition Wait sleeps on: something to read, or nothing will
+// ever come again.
+func (r *Reader) hasWork() bool { return r.refresh() > r.next || r.Drained() }
+
+// Release marks every sequence below hi as processed, with one store, then
+// wakes the readers that depend on this one or, if none does, the publisher
+// waiter. hi must lie within what TryRead or Wait returned; releasing lets the
+// slots be reused, so the caller must be done with them.
+func (r *Reader) Release(hi int64) {
+	if hi <= r.next || hi > r.avail {
+		if hi == r.next {
+			return
+		}
+		panicRelease(hi, r.next, r.avail)
+	}
+	r.next = hi
+	r.seq.v.Store(hi)
+	r.wakeAfterRelease()
+}
+
+// wakeAfterRelease runs after the store of seq; see PhasedWaiter.park for why
+// waking after the store cannot lose a wakeup.
+func (r *Reader) wakeAfterRelease() {
+	for _, d := range r.downstream {
+		d.waiter.Wake()
+	}
+	if r.gating {
+		r.c.pubWaiter.Wake()
+	}
+}
+
+// Drained reports whether the ring is closed and this reader has released
+// every sequence claimed before Close. It is exact: Close and claims linearize
+// on the claim cursor, so no successfully claimed slot can be outstanding when
+// Drained reports true.
+func (r *Reader) Drained() bool {
+	end, closed := r.c.final()
+	return closed && r.seq.v.Load() >= end
+}
+
+// Sequence returns the next sequence this reader will read: everything below
+// it has been released. For statistics.
+func (r *Reader) Sequence() int64 { return r.seq.v.Load() }
+
+// Waiter returns what the reader sleeps on, and what gets woken when it may
+// have new work.
+func (r *Reader) Waiter() Waiter { return r.waiter }

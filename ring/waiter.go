@@ -1,0 +1,183 @@
+package ring
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Waiter blocks a goroutine until a condition holds. The ring calls Wake after
+// each store that can make a condition true (commit, release, close), and the
+// Waiter owns the handshake that keeps such a Wake from being lost.
+//
+// A poller's event loop satisfies Waiter structurally, which is how a stage
+// sleeps in its loop while waiting for a ring; ring does not import it.
+type Waiter interface {
+	// Wait returns nil once ready() reports true, or ctx.Err() once ctx is
+	// done. It must announce that it is about to sleep, then re-check ready(),
+	// so that a Wake that races with going to sleep is never lost. ready is
+	// called only from the waiting goroutine.
+	Wait(ctx context.Context, ready func() bool) error
+	// Wake makes a current or imminent Wait re-check ready. Safe from any
+	// goroutine. Costs no system call and no allocation when nobody is waiting
+	// (a load of a flag).
+	Wake()
+}
+
+// Default phases of a zero PhasedWaiter. Spinning is cheap only while the
+// other side is running on another core; on a 2-core machine shared by many
+// stages a long spin steals the very core the publisher needs, so the spin is
+// short and the yield phase (which lets the scheduler run someone else) is
+// what bridges the typical microsecond gaps before the goroutine parks.
+const (
+	defaultSpin  = 64
+	defaultYield = 16
+)
+
+// PhasedWaiter is the default [Waiter]: it polls ready in a bounded spin, then
+// polls between runtime.Gosched calls for a while, then parks the goroutine on
+// a channel until Wake.
+//
+// Several goroutines may Wait on one PhasedWaiter at once (publishers blocked
+// on a full multi-publisher ring); Wake wakes them all. The zero value is
+// usable and uses the default phases. A PhasedWaiter must not be copied after
+// first use. Neither Wait nor Wake allocates once the waiter has been used by
+// as many concurrent sleepers as it will see.
+type PhasedWaiter struct {
+	_ noCopy
+
+	spin, yield int
+	configured  bool // set by NewPhasedWaiter; false selects the defaults
+
+	// sleepers is len(sleeping), published for Wake's fast path. Written under
+	// mu by sleepers and wakers, loaded without mu by every Wake.
+	sleepers atomic.Int32
+
+	mu       sync.Mutex
+	sleeping []chan struct{} // one per parked Wait; Wake signals and clears
+	free     []chan struct{} // recycled channels, so parking does not allocate
+}
+
+// NewPhasedWaiter returns a waiter that polls spin times, then yields the
+// processor up to yield times, before it parks. NewPhasedWaiter(0, 0) parks at
+// once, which suits a machine with fewer cores than busy goroutines. It panics
+// if spin or yield is negative.
+func NewPhasedWaiter(spin, yield int) *PhasedWaiter {
+	if spin < 0 || yield < 0 {
+		panic("ring: NewPhasedWaiter with negative spin or yield")
+	}
+	return &PhasedWaiter{spin: spin, yield: yield, configured: true}
+}
+
+// Wait implements [Waiter].
+func (w *PhasedWaiter) Wait(ctx context.Context, ready func() bool) error {
+	spin, yield := w.spin, w.yield
+	if !w.configured {
+		spin, yield = defaultSpin, defaultYield
+	}
+	for range spin {
+		if ready() {
+			return nil
+		}
+	}
+	for range yield {
+		if ready() {
+			return nil
+		}
+		runtime.Gosched()
+	}
+	return w.park(ctx, ready)
+}
+
+// park is the blocking phase. The order is the whole point: the sleeper first
+// makes itself visible (the sequentially consistent store of sleepers inside
+// enlist), then re-reads the condition; a waker first stores the condition
+// (commit, release, close), then loads sleepers. Because Go's sync/atomic
+// operations are sequentially consistent, at least one side sees the other's
+// store: either ready() observes the new state, or Wake observes a sleeper and
+// signals its channel. This is Dekker's store→load pattern on both sides.
+func (w *PhasedWaiter) park(ctx context.Context, ready func() bool) error {
+	for {
+		if ready() {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ch := w.enlist()
+		if ready() {
+			w.delist(ch)
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		w.delist(ch)
+	}
+}
+
+// Wake implements [Waiter]. With nobody parked it is one atomic load, which is
+// what keeps Commit and Release cheap in the busy steady state.
+func (w *PhasedWaiter) Wake() {
+	if w.sleepers.Load() == 0 {
+		return
+	}
+	w.wakeSlow()
+}
+
+func (w *PhasedWaiter) wakeSlow() {
+	w.mu.Lock()
+	for i, ch := range w.sleeping {
+		// Buffered with room for one: the send never blocks, and a token
+		// that arrives after its waiter left is drained by delist.
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+		w.sleeping[i] = nil
+	}
+	w.sleeping = w.sleeping[:0]
+	w.sleepers.Store(0)
+	w.mu.Unlock()
+}
+
+// enlist registers a parking goroutine and returns the channel it sleeps on.
+func (w *PhasedWaiter) enlist() chan struct{} {
+	w.mu.Lock()
+	var ch chan struct{}
+	if n := len(w.free); n > 0 {
+		ch = w.free[n-1]
+		w.free[n-1] = nil
+		w.free = w.free[:n-1]
+	} else {
+		ch = make(chan struct{}, 1)
+	}
+	w.sleeping = append(w.sleeping, ch)
+	w.sleepers.Store(int32(len(w.sleeping)))
+	w.mu.Unlock()
+	return ch
+}
+
+// delist unregisters ch if a Wake has not already done so, empties it and
+// keeps it for the next park.
+func (w *PhasedWaiter) delist(ch chan struct{}) {
+	w.mu.Lock()
+	for i, c := range w.sleeping {
+		if c == ch {
+			last := len(w.sleeping) - 1
+			w.sleeping[i] = w.sleeping[last]
+			w.sleeping[last] = nil
+			w.sleeping = w.sleeping[:last]
+			w.sleepers.Store(int32(last))
+			break
+		}
+	}
+	select {
+	case <-ch:
+	default:
+	}
+	w.free = append(w.free, ch)
+	w.mu.Unlock()
+}
