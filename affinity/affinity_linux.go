@@ -23,11 +23,7 @@ func init() {
 }
 
 func onlineCPUs() ([]int, error) {
-	b, err := os.ReadFile(sysCPUDir + "/online")
-	if err != nil {
-		return nil, err
-	}
-	return parseCPUList(string(b))
+	return readCPUList(os.DirFS(sysCPUDir), "online")
 }
 
 func allowedCPUs() ([]int, error) {

@@ -2,6 +2,7 @@ package affinity
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,16 @@ func parseCPUList(s string) ([]int, error) {
 	}
 	slices.Sort(cpus)
 	return slices.Compact(cpus), nil
+}
+
+// readCPUList reads and parses a cpulist file such as "online" in a tree laid
+// out like /sys/devices/system/cpu.
+func readCPUList(fsys fs.FS, name string) ([]int, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	return parseCPUList(string(b))
 }
 
 // parseCPU parses one CPU number of a list. strconv.Atoi alone would accept
