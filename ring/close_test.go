@@ -1,0 +1,229 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+// hang bounds how long a test waits for something that must happen; it detects
+// a hang, it does not measure speed.
+const hang = 10 * time.Second
+
+func publisherModes() []struct {
+	name string
+	opts []ring.Option
+} {
+	return []struct {
+		name string
+		opts []ring.Option
+	}{
+		{"single", nil},
+		{"multi", []ring.Option{ring.MultiPublisher()}},
+	}
+}
+
+func TestCloseUnblocksClaim(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 2, m.opts...)
+			mustReader(t, b)
+			lo, _ := b.TryClaim(2)
+			b.Commit(lo, 2)
+			errc := make(chan error, 3)
+			for range cap(errc) { // several blocked claimers (the single ones take turns)
+				go func() {
+					_, err := b.Claim(context.Background(), 1)
+					errc <- err
+				}()
+				if m.name == "single" {
+					break
+				}
+			}
+			time.Sleep(5 * time.Millisecond) // let them block; correctness does not depend on it
+			b.Close()
+			b.Close() // idempotent
+			n := 1
+			if m.name == "multi" {
+				n = cap(errc)
+			}
+			for range n {
+				select {
+				case err := <-errc:
+					if !errors.Is(err, ring.ErrClosed) {
+						t.Fatalf("blocked Claim returned %v, want ErrClosed", err)
+					}
+				case <-time.After(hang):
+					t.Fatal("blocked Claim did not return after Close")
+				}
+			}
+			if _, err := b.Claim(context.Background(), 1); !errors.Is(err, ring.ErrClosed) {
+				t.Fatalf("Claim after Close = %v, want ErrClosed", err)
+			}
+			if _, ok := b.TryClaim(1); ok {
+				t.Fatal("TryClaim succeeded after Close")
+			}
+			if !b.Closed() {
+				t.Fatal("Closed() = false after Close")
+			}
+		})
+	}
+}
+
+func TestCloseDeliversClaimedEntries(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 8, m.opts...)
+			a := mustReader(t, b)
+			d := mustReader(t, b, ring.After(a))
+			lo, _ := b.TryClaim(3)
+			for s := lo; s < lo+3; s++ {
+				*b.At(s) = int(s) + 100
+			}
+			b.Commit(lo, 2)
+			// The third slot is claimed but not committed: a claim in flight.
+			b.Close()
+			got := make(chan []int, 2)
+			for _, r := range []*ring.Reader{a, d} {
+				go func() {
+					var seen []int
+					for {
+						lo, hi, err := r.Wait(context.Background())
+						if err != nil {
+							if !errors.Is(err, ring.ErrClosed) || !r.Drained() {
+								seen = append(seen, -1)
+							}
+							got <- seen
+							return
+						}
+						for s := lo; s < hi; s++ {
+							seen = append(seen, *b.At(s))
+						}
+						r.Release(hi)
+					}
+				}()
+			}
+			time.Sleep(5 * time.Millisecond)
+			if a.Drained() || d.Drained() {
+				t.Fatal("Drained() = true while a claimed slot is uncommitted")
+			}
+			b.Commit(lo+2, 1) // committing after Close is allowed and delivered
+			for range 2 {
+				select {
+				case seen := <-got:
+					if fmt.Sprint(seen) != "[100 101 102]" {
+						t.Fatalf("reader saw %v, want [100 101 102]", seen)
+					}
+				case <-time.After(hang):
+					t.Fatal("Wait did not return ErrClosed after the drain")
+				}
+			}
+		})
+	}
+}
+
+func TestContextCancel(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 2, m.opts...)
+			r := mustReader(t, b)
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 2)
+			go func() {
+				_, _, err := r.Wait(ctx)
+				errc <- err
+			}()
+			lo, _ := b.TryClaim(2)
+			b.Commit(lo, 2) // fills the ring and wakes the reader, which never releases
+
+			if err := <-errc; err != nil {
+				t.Fatalf("Wait with data = %v", err)
+			}
+			go func() {
+				_, err := b.Claim(ctx, 1) // the ring is full and the reader does not release
+				errc <- err
+			}()
+			r2 := mustNew[int](t, 2)
+			rd := mustReader(t, r2)
+			go func() {
+				_, _, err := rd.Wait(ctx) // nothing is ever published
+				errc <- err
+			}()
+			time.Sleep(5 * time.Millisecond)
+			cancel()
+			for range 2 {
+				select {
+				case err := <-errc:
+					if !errors.Is(err, context.Canceled) {
+						t.Fatalf("got %v, want context.Canceled", err)
+					}
+				case <-time.After(hang):
+					t.Fatal("cancel did not end the wait")
+				}
+			}
+			if b.Closed() {
+				t.Fatal("cancel closed the ring")
+			}
+			b.Close()
+		})
+	}
+}
+
+// TestCloseRace closes while publishers claim; every successful claim must be
+// seen by the reader exactly once, and Drained must not precede any of them.
+func TestCloseRace(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			for range scale(200, 10) {
+				b := mustNew[int64](t, 4, m.opts...)
+				r := mustReader(t, b)
+				pubs := 1
+				if m.name == "multi" {
+					pubs = 3
+				}
+				claimed := make(chan int64, pubs)
+				for range pubs {
+					go func() {
+						var n int64
+						for {
+							lo, err := b.Claim(context.Background(), 1)
+							if err != nil {
+								claimed <- n
+								return
+							}
+							*b.At(lo) = 1
+							b.Commit(lo, 1)
+							n++
+						}
+					}()
+				}
+				var seen int64
+				closeAt := int64(20)
+				for {
+					lo, hi, err := r.Wait(context.Background())
+					if err != nil {
+						break
+					}
+					for s := lo; s < hi; s++ {
+						seen += *b.At(s)
+					}
+					r.Release(hi)
+					if seen >= closeAt && !b.Closed() {
+						b.Close()
+					}
+				}
+				var total int64
+				for range pubs {
+					total += <-claimed
+				}
+				if seen != total {
+					t.Fatalf("reader saw %d entries, publishers claimed %d", seen, total)
+				}
+			}
+		})
+	}
+}

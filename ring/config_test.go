@@ -1,0 +1,163 @@
+package ring_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+func TestNewCapacity(t *testing.T) {
+	tests := []struct {
+		capacity int
+		wantErr  string // "" for success
+	}{
+		{0, "capacity 0"},
+		{-1, "capacity -1"},
+		{1, "capacity 1"},
+		{3, "capacity 3 is not a power of two"},
+		{6, "capacity 6 is not a power of two"},
+		{1 << 31, "capacity 2147483648"},
+		{1<<30 + 1, "capacity 1073741825"},
+		{2, ""},
+		{4, ""},
+		{1024, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.ReplaceAll(strings.TrimSpace(fmtInt(tt.capacity)), "-", "neg"), func(t *testing.T) {
+			b, err := ring.New[int](tt.capacity)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("New(%d): %v", tt.capacity, err)
+				}
+				if b.Cap() != tt.capacity {
+					t.Fatalf("Cap() = %d, want %d", b.Cap(), tt.capacity)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("New(%d) succeeded, want error containing %q", tt.capacity, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "ring: ") {
+				t.Fatalf("New(%d) error %q, want it to contain %q", tt.capacity, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewReaderErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, b, other *ring.Buffer[int]) []ring.ReaderOption
+		wantErr string
+		is      error
+	}{
+		{
+			name: "max batch 0",
+			setup: func(*testing.T, *ring.Buffer[int], *ring.Buffer[int]) []ring.ReaderOption {
+				return []ring.ReaderOption{ring.MaxBatch(0)}
+			},
+			wantErr: "max batch 0",
+		},
+		{
+			name: "max batch negative",
+			setup: func(*testing.T, *ring.Buffer[int], *ring.Buffer[int]) []ring.ReaderOption {
+				return []ring.ReaderOption{ring.MaxBatch(-5)}
+			},
+			wantErr: "max batch -5",
+		},
+		{
+			name: "after reader of another ring",
+			setup: func(t *testing.T, _, other *ring.Buffer[int]) []ring.ReaderOption {
+				return []ring.ReaderOption{ring.After(mustReader(t, other))}
+			},
+			wantErr: "another ring",
+		},
+		{
+			name: "after nil reader",
+			setup: func(*testing.T, *ring.Buffer[int], *ring.Buffer[int]) []ring.ReaderOption {
+				return []ring.ReaderOption{ring.After(nil)}
+			},
+			wantErr: "nil",
+		},
+		{
+			name: "after publishing started",
+			setup: func(t *testing.T, b, _ *ring.Buffer[int]) []ring.ReaderOption {
+				mustReader(t, b)
+				if _, ok := b.TryClaim(1); !ok {
+					t.Fatal("TryClaim failed on an empty ring")
+				}
+				return nil
+			},
+			wantErr: "ring: reader added after publishing started",
+		},
+		{
+			name: "after close",
+			setup: func(t *testing.T, b, _ *ring.Buffer[int]) []ring.ReaderOption {
+				b.Close()
+				return nil
+			},
+			wantErr: "closed",
+			is:      ring.ErrClosed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, multi := range []bool{false, true} {
+				var opts []ring.Option
+				if multi {
+					opts = append(opts, ring.MultiPublisher())
+				}
+				b := mustNew[int](t, 8, opts...)
+				other := mustNew[int](t, 8)
+				r, err := b.NewReader(tt.setup(t, b, other)...)
+				if err == nil {
+					t.Fatalf("multi=%v: NewReader succeeded (%p), want error containing %q", multi, r, tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("multi=%v: error %q, want it to contain %q", multi, err, tt.wantErr)
+				}
+				if tt.is != nil && !errors.Is(err, tt.is) {
+					t.Fatalf("multi=%v: error %q is not %v", multi, err, tt.is)
+				}
+			}
+		})
+	}
+}
+
+func TestMisusePanics(t *testing.T) {
+	tests := []struct {
+		name string
+		f    func(b *ring.Buffer[int], r *ring.Reader)
+	}{
+		{"claim 0", func(b *ring.Buffer[int], _ *ring.Reader) { b.TryClaim(0) }},
+		{"claim above capacity", func(b *ring.Buffer[int], _ *ring.Reader) { b.TryClaim(9) }},
+		{"commit unclaimed", func(b *ring.Buffer[int], _ *ring.Reader) { b.Commit(0, 1) }},
+		{"commit out of order", func(b *ring.Buffer[int], _ *ring.Reader) {
+			b.TryClaim(1)
+			b.TryClaim(1)
+			b.Commit(1, 1)
+		}},
+		{"release unread", func(b *ring.Buffer[int], r *ring.Reader) {
+			lo, _ := b.TryClaim(2)
+			b.Commit(lo, 2)
+			r.Release(lo + 1) // nothing was read yet
+		}},
+		{"negative phases", func(*ring.Buffer[int], *ring.Reader) { ring.NewPhasedWaiter(-1, 0) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := mustNew[int](t, 8)
+			r := mustReader(t, b)
+			defer func() {
+				v := recover()
+				s, _ := v.(string)
+				if !strings.HasPrefix(s, "ring: ") {
+					t.Fatalf("recovered %v, want a panic prefixed with \"ring: \"", v)
+				}
+			}()
+			tt.f(b, r)
+		})
+	}
+}
