@@ -88,14 +88,14 @@ func (l *Loop) Run(ctx context.Context) error {
 		defer context.AfterFunc(ctx, l.Wake)()
 	}
 	for {
+		if err := l.checkEnter(); err != nil {
+			return err
+		}
 		if l.stop.Load() {
 			return nil
 		}
 		if isDone(done) {
 			return ctx.Err()
-		}
-		if err := l.checkEnter(); err != nil {
-			return err
 		}
 		t := l.untilTimer(-1)
 		if t != 0 {
