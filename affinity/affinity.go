@@ -10,7 +10,7 @@ import (
 // functions:
 //
 //	onlineCPUs() ([]int, error)   // sorted
-//	allowedCPUs() ([]int, error)  // sorted
+//	allowedCPUs() ([]int, error)  // sorted; shared, so read-only
 //	threadCPUs() ([]int, error)   // the calling thread's mask, sorted
 //	setThreadCPUs(cpus []int) error
 //
@@ -44,7 +44,7 @@ func Allowed() ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("affinity: allowed cpus: %w", err)
 	}
-	return cpus, nil
+	return slices.Clone(cpus), nil
 }
 
 // Pin restricts the calling OS thread to cpus (any of them; the kernel picks).

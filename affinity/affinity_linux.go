@@ -26,12 +26,7 @@ func onlineCPUs() ([]int, error) {
 	return readCPUList(os.DirFS(sysCPUDir), "online")
 }
 
-func allowedCPUs() ([]int, error) {
-	if startMask.err != nil {
-		return nil, startMask.err
-	}
-	return slices.Clone(startMask.cpus), nil
-}
+func allowedCPUs() ([]int, error) { return startMask.cpus, startMask.err }
 
 // threadCPUs reads the calling thread's mask. The kernel refuses (EINVAL) a
 // buffer smaller than its own mask, whose size depends on how it was built, so
