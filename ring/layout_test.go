@@ -1,0 +1,63 @@
+package ring
+
+import (
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// TestPadding checks that the counters written by different threads sit on
+// different cache lines: every pair of hot fields is at least a cache line
+// apart, and each padded sequence extends a full line on both sides of its
+// value (so neighbours in memory outside the struct cannot share its line).
+func TestPadding(t *testing.T) {
+	line := unsafe.Sizeof(cpu.CacheLinePad{})
+	if line < 32 {
+		t.Fatalf("cache line pad of %d bytes", line)
+	}
+	var s sequence
+	if off := unsafe.Offsetof(s.v); off < line {
+		t.Errorf("sequence value at offset %d, want >= %d", off, line)
+	}
+	if after := unsafe.Sizeof(s) - unsafe.Offsetof(s.v) - unsafe.Sizeof(s.v); after < line {
+		t.Errorf("sequence has %d bytes after its value, want >= %d", after, line)
+	}
+
+	var c core
+	base := func(off uintptr) uintptr { return off + unsafe.Offsetof(s.v) }
+	hot := map[string]uintptr{
+		"cursor":    base(unsafe.Offsetof(c.cursor)),
+		"claimed":   base(unsafe.Offsetof(c.claimed)),
+		"gateCache": base(unsafe.Offsetof(c.gateCache)),
+		"pub.next":  unsafe.Offsetof(c.pub) + unsafe.Offsetof(c.pub.next),
+		"pub.ready": unsafe.Offsetof(c.pub) + unsafe.Offsetof(c.pub.ready),
+		"readers":   unsafe.Offsetof(c.readers), // the read-mostly fields
+		"size":      unsafe.Offsetof(c.size),
+	}
+	for n1, o1 := range hot {
+		for n2, o2 := range hot {
+			if n1 >= n2 || (n1 == "readers" && n2 == "size") || (n1 == "pub.next" && n2 == "pub.ready") {
+				continue // same writer (or nobody writes): sharing a line is fine
+			}
+			if d := max(o1, o2) - min(o1, o2); d < line {
+				t.Errorf("core.%s and core.%s are %d bytes apart, want >= %d", n1, n2, d, line)
+			}
+		}
+	}
+	if end := unsafe.Sizeof(c) - (unsafe.Offsetof(c.pub) + unsafe.Offsetof(c.pub.ready)); end < line {
+		t.Errorf("single publisher state is %d bytes from the end of core, want >= %d", end, line)
+	}
+
+	var r Reader
+	rseq := base(unsafe.Offsetof(r.seq))
+	for name, off := range map[string]uintptr{
+		"next":  unsafe.Offsetof(r.next),
+		"avail": unsafe.Offsetof(r.avail),
+		"c":     unsafe.Offsetof(r.c),
+	} {
+		if d := max(rseq, off) - min(rseq, off); d < line {
+			t.Errorf("Reader.seq and Reader.%s are %d bytes apart, want >= %d", name, d, line)
+		}
+	}
+}
