@@ -48,10 +48,12 @@ func (l *Loop) wakeSlow() {
 	// its CAS fail.
 	l.writers.Add(1)
 	if l.state.CompareAndSwap(stateSleeping, stateWoken) {
+		// Counted before the write, so that an owner woken by it already sees
+		// the count in Stats.
+		l.wakeups.Add(1)
 		// A write can only fail if the descriptor is full (eventfd counter or
 		// pipe buffer), which means a wakeup is already pending.
 		_ = l.writeWaker()
-		l.wakeups.Add(1)
 	}
 	l.writers.Add(-1)
 }
