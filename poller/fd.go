@@ -95,8 +95,14 @@ func (l *Loop) markReady(fd int, ev Events) {
 // dispatchReady runs the callbacks of the descriptors collected by pollWait.
 // Events are masked with the interest current at call time, so a callback that
 // modifies or removes another descriptor of the same batch takes effect at once.
+// If a callback panics, the entries not yet dispatched stay in l.ready with
+// their pending events and go out with the next batch; the ones already
+// dispatched are nil.
 func (l *Loop) dispatchReady() {
 	for i, e := range l.ready {
+		if e == nil {
+			continue
+		}
 		l.ready[i] = nil
 		ev := e.pending
 		e.pending = 0

@@ -249,3 +249,48 @@ func TestRemoveAfterClose(t *testing.T) {
 		t.Fatalf("Remove of a closed fd = %v, want nil", err)
 	}
 }
+
+// TestCallbackPanicKeepsLoopUsable checks that a panicking callback neither
+// loses the other descriptors of its batch nor breaks later dispatches.
+func TestCallbackPanicKeepsLoopUsable(t *testing.T) {
+	l := newLoop(t)
+	r1, w1 := pipe(t)
+	r2, w2 := pipe(t)
+	write(t, w1, "x")
+	write(t, w2, "x")
+	seen := map[int]int{}
+	panicked := false
+	cb := func(fd int, ev Events) {
+		seen[fd]++
+		if !panicked {
+			panicked = true
+			panic("boom")
+		}
+	}
+	for _, fd := range []int{r1, r2} {
+		if err := l.Add(fd, Readable, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v, want the callback's panic", r)
+			}
+		}()
+		l.Poll(time.Second)
+	}()
+	for range 2 {
+		if err := l.Poll(time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seen[r1] < 2 || seen[r2] < 2 {
+		t.Fatalf("deliveries %v after a panic, want both descriptors reported again", seen)
+	}
+	for _, fd := range []int{r1, r2} {
+		if err := l.Remove(fd); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
