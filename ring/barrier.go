@@ -19,9 +19,11 @@ func (r *Reader) refresh() int64 {
 		}
 	case r.c.multi:
 		// Scan no further than one batch: what lies beyond would be
-		// rescanned after the next Release anyway.
-		end, _ := r.c.final()
-		hi = r.c.scanAvail(r.next, min(end, r.next+r.maxBatch))
+		// rescanned after the next Release anyway. The scan needs no bound
+		// from the claim cursor: a slot holds s only once s is committed,
+		// and within one capacity of r.next no two sequences share a slot.
+		// Not loading the claim cursor keeps its line with the claimers.
+		hi = r.c.scanAvail(r.next, r.next+r.maxBatch)
 	default:
 		hi = r.c.cursor.v.Load()
 	}

@@ -37,6 +37,13 @@ type core struct {
 
 	pubWaiter Waiter
 
+	// closing is set by Close right after the closed bit. It sits with the
+	// read-mostly fields so that a reader polling Drained (every idle ready
+	// check) does not pull the claim cursor's line away from the publisher on
+	// every claim. It is only a hint: Drained still decides from the claim
+	// cursor, which is exact.
+	closing atomic.Bool
+
 	// Frozen by freeze, before the first claim, under mu. After that they are
 	// read without locking: freeze happens before the claim's store that any
 	// later reader or committer synchronizes with.
@@ -182,6 +189,7 @@ func (c *core) close() {
 	if c.claimed.v.Or(closedBit)&closedBit != 0 {
 		return // already closed; the first Close did the waking
 	}
+	c.closing.Store(true)
 	// Every waiter re-checks after this: readers find they are drained (or
 	// wait for the last commits), blocked claimers find the ring closed.
 	for _, r := range c.readers {

@@ -55,19 +55,19 @@ func Example_basic() {
 	// drained
 }
 
-// Two phases over one ring: upper rewrites each entry in place, and print
+// Two phases over one ring: upper rewrites each entry in place, and show
 // sees an entry only after upper released it. Nothing is copied.
 func Example_phases() {
 	buf, _ := ring.New[string](4)
 	upper, _ := buf.NewReader()
-	print, _ := buf.NewReader(ring.After(upper))
+	show, _ := buf.NewReader(ring.After(upper))
 
 	lo, _ := buf.TryClaim(2)
 	*buf.At(lo), *buf.At(lo + 1) = "hello", "ring"
 	buf.Commit(lo, 2)
 
-	if _, _, ok := print.TryRead(); !ok {
-		fmt.Println("print waits for upper")
+	if _, _, ok := show.TryRead(); !ok {
+		fmt.Println("show waits for upper")
 	}
 	lo, hi, _ := upper.TryRead()
 	for s := lo; s < hi; s++ {
@@ -75,13 +75,13 @@ func Example_phases() {
 	}
 	upper.Release(hi)
 
-	lo, hi, _ = print.TryRead()
+	lo, hi, _ = show.TryRead()
 	for s := lo; s < hi; s++ {
 		fmt.Println(*buf.At(s))
 	}
-	print.Release(hi)
+	show.Release(hi)
 	// Output:
-	// print waits for upper
+	// show waits for upper
 	// HELLO
 	// RING
 }

@@ -31,14 +31,17 @@ func (c *core) tryClaimMulti(n int) (int64, bool) {
 }
 
 // refreshGate re-reads the gating readers into the shared cache and reports
-// whether they have released up to need. Concurrent refreshes may store an
-// older value over a newer one; that is harmless because every stored value is
-// a true lower bound of a sequence that only grows: a stale cache costs only
-// another refresh.
+// whether they have released up to need. The cache is stored only when it
+// grows, so that claimers polling a full ring do not keep stealing its line
+// from each other. Concurrent refreshes may still store an older value over a
+// newer one; that is harmless because every stored value is a true lower
+// bound of a sequence that only grows: a stale cache costs another refresh.
 func (c *core) refreshGate(need int64) bool {
 	c.freeze()
 	g := c.minGate(math.MaxInt64)
-	c.gateCache.v.Store(g)
+	if g > c.gateCache.v.Load() {
+		c.gateCache.v.Store(g)
+	}
 	return g >= need
 }
 

@@ -161,6 +161,9 @@ func (r *Reader) wakeAfterRelease() {
 // on the claim cursor, so no successfully claimed slot can be outstanding when
 // Drained reports true.
 func (r *Reader) Drained() bool {
+	if !r.c.closing.Load() {
+		return false
+	}
 	end, closed := r.c.final()
 	return closed && r.seq.v.Load() >= end
 }
