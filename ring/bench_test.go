@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/loopyring/loopyring/ring"
@@ -48,21 +49,22 @@ func publish(b *testing.B, buf *ring.Buffer[payload], src int64, n, k int) {
 	}
 }
 
-// consume reads until the ring is drained, checking per-source order.
-func consume(b *testing.B, buf *ring.Buffer[payload], r *ring.Reader, sources int) int {
+// consume reads until the ring is drained, checking per-source order. It
+// returns the entries and the batches it saw.
+func consume(b *testing.B, buf *ring.Buffer[payload], r *ring.Reader, sources int) (count, batches int) {
 	next := make([]int64, sources)
 	ctx := context.Background()
-	count := 0
 	for {
 		lo, hi, err := r.Wait(ctx)
 		if errors.Is(err, ring.ErrClosed) {
-			return count
+			return count, batches
 		}
+		batches++
 		for s := lo; s < hi; s++ {
 			p := buf.At(s)
 			if !p.valid(p.a, next[p.a]) {
 				b.Errorf("entry %d: %+v, want source %d seq %d", s, *p, p.a, next[p.a])
-				return count
+				return count, batches
 			}
 			next[p.a]++
 		}
@@ -100,11 +102,14 @@ func runRing(b *testing.B, writers, readers, k int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var rw sync.WaitGroup
+	var batches atomic.Int64
 	for _, r := range rs {
 		rw.Go(func() {
-			if got := consume(b, buf, r, writers); got != b.N {
+			got, n := consume(b, buf, r, writers)
+			if got != b.N {
 				b.Errorf("reader saw %d entries, want %d", got, b.N)
 			}
+			batches.Add(int64(n))
 		})
 	}
 	var pw sync.WaitGroup
@@ -118,6 +123,8 @@ func runRing(b *testing.B, writers, readers, k int) {
 	pw.Wait()
 	buf.Close()
 	rw.Wait()
+	// How much the readers batched naturally: the main lever of the ring.
+	b.ReportMetric(float64(b.N*readers)/float64(max(1, batches.Load())), "entries/batch")
 }
 
 // runChan is runRing's baseline: writers send into each of readers channels.

@@ -36,15 +36,20 @@ var errStarted = errors.New("ring: reader added after publishing started")
 
 // Misuse panics: these are programmer errors on the hot path, where returning
 // an error would cost every correct caller a branch on a value it never checks.
+// They are kept out of line so that the checks do not push Commit, Claim and
+// Release over the inlining budget.
 
+//go:noinline
 func panicClaimSize(n int, capacity int64) {
 	panic(fmt.Sprintf("ring: claim of %d slots, want 1..%d", n, capacity))
 }
 
+//go:noinline
 func panicCommit(lo int64, n int, want int64) {
 	panic(fmt.Sprintf("ring: commit of [%d, %d) out of order or unclaimed, next commit starts at %d", lo, lo+int64(n), want))
 }
 
+//go:noinline
 func panicRelease(hi, next, avail int64) {
 	panic(fmt.Sprintf("ring: release up to %d outside the read range [%d, %d]", hi, next, avail))
 }
