@@ -178,18 +178,23 @@ func (b *Buffer[T]) Closed() bool { return b.closed() }
 // for a ring without readers.
 func (b *Buffer[T]) Len() int { return b.length() }
 
-// NewReader adds a reader. Every reader must be added before the first claim;
-// see [After], [ReaderWaiter] and [MaxBatch] for the options.
+// NewReader adds a reader. Every reader must be added before the first claim
+// (or Close); later calls fail with an error. With [After], the reader sees a
+// sequence only after the given readers of this ring released it, which
+// builds phases over one ring (diamonds allowed). The readers nobody depends
+// on form the gating set: a slot is reused only once all of them released it.
+// See also [ReaderWaiter] and [MaxBatch].
 func (b *Buffer[T]) NewReader(opts ...ReaderOption) (*Reader, error) {
 	return b.newReader(opts)
 }
 
 func (c *core) close() {
 	c.freeze()
-	if c.claimed.v.Or(closedBit)&closedBit != 0 {
-		return // already closed; the first Close did the waking
+	old := c.claimed.v.Or(closedBit)
+	c.closing.Store(true) // by every Close, so Drained is exact once any Close returns
+	if old&closedBit != 0 {
+		return // already closed; the first Close does the waking
 	}
-	c.closing.Store(true)
 	// Every waiter re-checks after this: readers find they are drained (or
 	// wait for the last commits), blocked claimers find the ring closed.
 	for _, r := range c.readers {
@@ -205,61 +210,4 @@ func (c *core) closed() bool { return c.claimed.v.Load() < 0 }
 func (c *core) final() (int64, bool) {
 	v := c.claimed.v.Load()
 	return v &^ closedBit, v < 0
-}
-
-func (c *core) length() int {
-	if !c.started.Load() {
-		return 0
-	}
-	end, _ := c.final()
-	if len(c.gates) == 0 {
-		return 0
-	}
-	low := c.minGate(end)
-	if c.multi {
-		end = c.scanAvail(low, end)
-	} else {
-		end = c.cursor.v.Load()
-	}
-	if end < low {
-		return 0
-	}
-	return int(end - low)
-}
-
-// freeze fixes the reader graph before the first claim (or Close): which
-// readers gate the publisher and which waiters Commit wakes. Later NewReader
-// calls fail.
-func (c *core) freeze() {
-	if c.started.Load() {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.started.Load() {
-		return
-	}
-	for _, r := range c.readers {
-		if len(r.upstream) == 0 {
-			c.roots = append(c.roots, r.waiter)
-		}
-		if len(r.downstream) == 0 {
-			r.gating = true
-			c.gates = append(c.gates, &r.seq)
-		}
-	}
-	c.started.Store(true)
-}
-
-// minGate returns the lowest released sequence among the gating readers, or
-// def when nothing gates the publisher.
-func (c *core) minGate(def int64) int64 {
-	if len(c.gates) == 0 {
-		return def
-	}
-	low := int64(math.MaxInt64)
-	for _, g := range c.gates {
-		low = min(low, g.v.Load())
-	}
-	return low
 }

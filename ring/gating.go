@@ -1,0 +1,66 @@
+package ring
+
+import "math"
+
+// The gating set: which readers hold the publishers back, and which waiters a
+// Commit wakes. Both follow from the reader graph, which is fixed before the
+// first claim so that the hot paths can read them without locks.
+
+// freeze fixes the reader graph before the first claim (or Close): which
+// readers gate the publisher and which waiters Commit wakes. Later NewReader
+// calls fail.
+func (c *core) freeze() {
+	if c.started.Load() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started.Load() {
+		return
+	}
+	for _, r := range c.readers {
+		if len(r.upstream) == 0 {
+			c.roots = append(c.roots, r.waiter)
+		}
+		if len(r.downstream) == 0 {
+			r.gating = true
+			c.gates = append(c.gates, &r.seq)
+		}
+	}
+	c.started.Store(true)
+}
+
+// minGate returns the lowest released sequence among the gating readers, or
+// def when nothing gates the publisher.
+func (c *core) minGate(def int64) int64 {
+	if len(c.gates) == 0 {
+		return def
+	}
+	low := int64(math.MaxInt64)
+	for _, g := range c.gates {
+		low = min(low, g.v.Load())
+	}
+	return low
+}
+
+// length backs Len: the committed entries the slowest gating reader has not
+// released.
+func (c *core) length() int {
+	if !c.started.Load() {
+		return 0
+	}
+	end, _ := c.final()
+	if len(c.gates) == 0 {
+		return 0
+	}
+	low := c.minGate(end)
+	if c.multi {
+		end = c.scanAvail(low, end)
+	} else {
+		end = c.cursor.v.Load()
+	}
+	if end < low {
+		return 0
+	}
+	return int(end - low)
+}

@@ -1,0 +1,85 @@
+package ring_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+// countingWaiter records Wake calls; its Wait polls without sleeping.
+type countingWaiter struct{ wakes int }
+
+func (w *countingWaiter) Wait(ctx context.Context, ready func() bool) error {
+	for !ready() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *countingWaiter) Wake() { w.wakes++ }
+
+// TestWakeRules pins down who wakes whom, which the stage runtime relies on:
+// Commit wakes the readers without upstreams, Release wakes the dependents
+// (or, for a reader nobody depends on, the publisher waiter), Close wakes all.
+func TestWakeRules(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			pub := new(countingWaiter)
+			buf := mustNew[int](t, 8, append(m.opts, ring.PublisherWaiter(pub))...)
+			ws := map[string]*countingWaiter{}
+			mk := func(name string, after ...*ring.Reader) *ring.Reader {
+				ws[name] = new(countingWaiter)
+				return mustReader(t, buf, ring.ReaderWaiter(ws[name]), ring.After(after...))
+			}
+			a := mk("a")
+			b := mk("b", a)
+			c := mk("c", a)
+			d := mk("d", b, c)
+			solo := mk("solo")
+			if d.Waiter() != ws["d"] {
+				t.Fatal("Waiter() does not return the configured waiter")
+			}
+			check := func(step string, want map[string]int, wantPub int) {
+				t.Helper()
+				for name, w := range ws {
+					if w.wakes != want[name] {
+						t.Errorf("after %s: %s woken %d times, want %d", step, name, w.wakes, want[name])
+					}
+					w.wakes = 0
+				}
+				if pub.wakes != wantPub {
+					t.Errorf("after %s: publisher woken %d times, want %d", step, pub.wakes, wantPub)
+				}
+				pub.wakes = 0
+			}
+			lo, _ := buf.TryClaim(2)
+			check("claim", nil, 0)
+			buf.Commit(lo, 2)
+			check("commit", map[string]int{"a": 1, "solo": 1}, 0)
+			release := func(r *ring.Reader) {
+				_, hi, err := r.Wait(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.Release(hi)
+			}
+			release(a)
+			check("release a", map[string]int{"b": 1, "c": 1}, 0)
+			release(b)
+			check("release b", map[string]int{"d": 1}, 0)
+			release(c)
+			check("release c", map[string]int{"d": 1}, 0)
+			release(d)
+			check("release d", nil, 1)
+			release(solo)
+			check("release solo", nil, 1)
+			buf.Close()
+			check("close", map[string]int{"a": 1, "b": 1, "c": 1, "d": 1, "solo": 1}, 1)
+			buf.Close()
+			check("second close", nil, 0)
+		})
+	}
+}
