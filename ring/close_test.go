@@ -178,7 +178,7 @@ func TestContextCancel(t *testing.T) {
 func TestCloseRace(t *testing.T) {
 	for _, m := range publisherModes() {
 		t.Run(m.name, func(t *testing.T) {
-			for range scale(200, 10) {
+			for range scale(1000, 50) {
 				b := mustNew[int64](t, 4, m.opts...)
 				r := mustReader(t, b)
 				pubs := 1

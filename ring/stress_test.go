@@ -39,7 +39,7 @@ func (c *checker) see(t *testing.T, name string, e *entry) {
 }
 
 func TestStressDiamond(t *testing.T) {
-	per := scale(20000, 20)
+	per := scale(100000, 100)
 	cases := []struct {
 		pubs, capacity, claim, batch int
 		multi                        bool

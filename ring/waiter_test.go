@@ -30,7 +30,7 @@ func TestPhasedWaiterNoLostWake(t *testing.T) {
 			// Wake lands while the waiter is on its way to sleep.
 			var flag, done atomic.Int64
 			errc := make(chan error, 1)
-			iters := scale(20000, 10)
+			iters := scale(100000, 50)
 			go func() {
 				for i := 1; i <= iters; i++ {
 					want := int64(i)
