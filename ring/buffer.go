@@ -19,7 +19,7 @@ const closedBit = math.MinInt64
 // Buffer is a ring of capacity pre-allocated slots of type T, addressed by
 // int64 sequences. Publishers claim ranges, fill the slots in place and commit
 // them; readers wait for committed ranges, process them in place and release
-// them. A Buffer must not be copied.
+// them. The zero Buffer is not usable: use [New]. A Buffer must not be copied.
 type Buffer[T any] struct {
 	_     noCopy
 	slots []T
