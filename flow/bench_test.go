@@ -1,0 +1,217 @@
+package flow_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/loopyring/loopyring/flow"
+)
+
+// payload is what every benchmark entry carries, on both sides: each level writes one field
+// derived from seq, and the last level checks all of them.
+type payload struct {
+	seq, a, b int64
+}
+
+func (p payload) valid() bool { return p.a == p.seq*3 && p.b == p.a+1 }
+
+const benchCap = 1024
+
+// tally is the verifying sink's account: every entry counted and summed, so a lost,
+// duplicated or corrupted entry fails the benchmark.
+type tally struct {
+	n, sum, bad atomic.Int64
+}
+
+func (t *tally) add(p payload) {
+	if !p.valid() {
+		t.bad.Add(1)
+	}
+	t.n.Add(1)
+	t.sum.Add(p.seq)
+}
+
+func (t *tally) check(b *testing.B, n int) {
+	b.Helper()
+	want := int64(n) * int64(n-1) / 2
+	if t.n.Load() != int64(n) || t.sum.Load() != want || t.bad.Load() != 0 {
+		b.Fatalf("sink saw %d entries summing %d (%d corrupt); want %d summing %d",
+			t.n.Load(), t.sum.Load(), t.bad.Load(), n, want)
+	}
+}
+
+// sinkTally is a per-stage tally flushed once at the end, so the sink does not contend on
+// shared counters per entry; the channel side does the same.
+type sinkTally struct {
+	n, sum, bad int64
+	into        *tally
+}
+
+func (s *sinkTally) add(p payload) {
+	if !p.valid() {
+		s.bad++
+	}
+	s.n++
+	s.sum += p.seq
+}
+
+func (s *sinkTally) flush() {
+	s.into.n.Add(s.n)
+	s.into.sum.Add(s.sum)
+	s.into.bad.Add(s.bad)
+}
+
+// step is what level lv (after the source) does to a payload on both sides.
+func step(lv int, p payload) payload {
+	if lv == 0 {
+		p.a = p.seq * 3
+	} else if p.a == p.seq*3 {
+		p.b = p.a + 1
+	}
+	return p
+}
+
+func keyOf(p payload) uint64 { return uint64(p.seq) }
+
+// runFlow builds a graph whose single source stage publishes n payloads once released,
+// followed by levels of the given widths; the last one verifies (by key when keyed). It runs
+// the graph to completion.
+func runFlow(b *testing.B, n int, widths []int, keyed bool) {
+	g := flow.New()
+	release := make(chan struct{})
+	stream := flow.Source(g, 1, func(s *flow.SourceStage[payload]) error {
+		<-release
+		for i := range n {
+			if err := s.Emit(payload{seq: int64(i)}); err != nil {
+				return err
+			}
+		}
+		s.Finish()
+		return nil
+	}, flow.Capacity(benchCap))
+	for lv, w := range widths[:len(widths)-1] {
+		stream = stream.Then(w, func(p payload) payload { return step(lv, p) }, flow.Capacity(benchCap))
+	}
+	if keyed {
+		stream = stream.KeyBy(keyOf)
+	}
+	var total tally
+	last := widths[len(widths)-1]
+	sinks := make([]sinkTally, last)
+	for i := range sinks {
+		sinks[i].into = &total
+	}
+	stream.ThenBatch(last, func(bt *flow.Batch[payload], e *flow.Emitter[struct{}]) error {
+		st := &sinks[e.Stage()]
+		for i := range bt.Len() {
+			st.add(*bt.At(i))
+		}
+		return nil
+	}).Sink(1, func(struct{}) {})
+	if err := g.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	close(release)
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	for i := range sinks {
+		sinks[i].flush()
+	}
+	total.check(b, n)
+}
+
+// runChan is runFlow built from goroutines and buffered channels: the same goroutine count
+// per level, and as many buffered slots between two levels as the rings of the writing
+// level hold. Shared work is one channel that every worker of the next level reads; key
+// routing is one channel per worker.
+func runChan(b *testing.B, n int, widths []int, keyed bool) {
+	ins := make([][]chan payload, len(widths))
+	for lv, w := range widths {
+		slots := benchCap
+		if lv > 0 {
+			slots *= widths[lv-1]
+		}
+		k := 1
+		if keyed && lv == len(widths)-1 {
+			k = w
+		}
+		for range k {
+			ins[lv] = append(ins[lv], make(chan payload, max(slots/k, 1)))
+		}
+	}
+	var total tally
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	wg.Go(func() {
+		<-release
+		for i := range n {
+			p := payload{seq: int64(i)}
+			ins[0][keyOf(p)%uint64(len(ins[0]))] <- p
+		}
+		for _, c := range ins[0] {
+			close(c)
+		}
+	})
+	for lv, w := range widths {
+		var level sync.WaitGroup
+		for i := range w {
+			in := ins[lv][i%len(ins[lv])]
+			level.Add(1)
+			wg.Go(func() {
+				defer level.Done()
+				if lv == len(widths)-1 {
+					st := sinkTally{into: &total}
+					for p := range in {
+						st.add(p)
+					}
+					st.flush()
+					return
+				}
+				outs := ins[lv+1]
+				for p := range in {
+					p = step(lv, p)
+					outs[keyOf(p)%uint64(len(outs))] <- p
+				}
+			})
+		}
+		if lv < len(widths)-1 {
+			wg.Go(func() {
+				level.Wait()
+				for _, c := range ins[lv+1] {
+					close(c)
+				}
+			})
+		}
+	}
+	b.ResetTimer()
+	close(release)
+	wg.Wait()
+	b.StopTimer()
+	total.check(b, n)
+}
+
+func benchTopology(b *testing.B, widths []int, keyed bool) {
+	b.Run("flow", func(b *testing.B) {
+		b.ReportAllocs()
+		runFlow(b, b.N, widths, keyed)
+	})
+	b.Run("chan", func(b *testing.B) {
+		b.ReportAllocs()
+		runChan(b, b.N, widths, keyed)
+	})
+}
+
+// BenchmarkSeed is the seed topology: one source stage, then 2, 4 and 2 stages with shared
+// work at each level; the last level verifies every payload. One op is one entry.
+func BenchmarkSeed(b *testing.B) { benchTopology(b, []int{2, 4, 2}, false) }
+
+// BenchmarkChain is a linear chain of three one-stage levels after the source.
+func BenchmarkChain(b *testing.B) { benchTopology(b, []int{1, 1, 1}, false) }
+
+// BenchmarkKeyed feeds a key-partitioned level of four stages through two workers.
+func BenchmarkKeyed(b *testing.B) { benchTopology(b, []int{2, 4}, true) }

@@ -1,0 +1,220 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/loopyring/loopyring/poller"
+	"github.com/loopyring/loopyring/ring"
+)
+
+// compile validates the graph, then builds its loops, rings, readers and stage ports. On
+// failure it releases whatever it built and returns every problem found, joined.
+func (g *Graph) compile() error {
+	if err := g.validate(); err != nil {
+		return err
+	}
+	cpus, err := g.plan()
+	if err != nil {
+		return err
+	}
+	if err := g.build(cpus); err != nil {
+		for _, lv := range g.levels {
+			for _, r := range lv.rings {
+				if r != nil {
+					r.Close() // an input ring may already be visible to publishers
+				}
+			}
+			for _, st := range lv.stages {
+				if st.loop != nil {
+					st.loop.Close()
+				}
+			}
+			lv.stages = nil
+		}
+		return err
+	}
+	return nil
+}
+
+// validate checks the graph's structure and options without allocating rings.
+func (g *Graph) validate() error {
+	errs := append([]error(nil), g.buildErrs...)
+	if len(g.levels) == 0 {
+		errs = append(errs, errors.New("flow: the graph has no levels"))
+	}
+	names := make(map[string]*level, len(g.levels))
+	for _, lv := range g.levels {
+		bad := func(format string, args ...any) {
+			errs = append(errs, fmt.Errorf("flow: level %q: "+format, append([]any{lv.name}, args...)...))
+		}
+		if prev, dup := names[lv.name]; dup {
+			bad("name already used by level #%d", prev.id)
+		}
+		names[lv.name] = lv
+		if lv.n < 1 {
+			bad("%d stages; a level needs at least 1", lv.n)
+		}
+		for _, err := range lv.opts.errs {
+			bad("%v", err)
+		}
+		if lv.kind.ownsRings() {
+			// ring.New is the one authority on capacities; a ring of empty structs costs
+			// nothing to build and throw away.
+			if _, err := ring.New[struct{}](lv.opts.capacity); err != nil {
+				bad("%v", err)
+			}
+			if lv.readBy == 0 {
+				bad("output is never read; end the chain with Sink")
+			}
+		}
+		if (lv.kind == kindProcess || lv.kind == kindPhase || lv.kind == kindSink) && len(lv.in) == 0 {
+			bad("input is fed by nothing")
+		}
+		if lv.kind == kindPhase && lv.route != routeShared {
+			bad("a phase sees every entry of its rings; %s routing does not apply", lv.route)
+		}
+	}
+	if cyc := g.cycle(); cyc != "" {
+		errs = append(errs, fmt.Errorf("flow: cycle: %s", cyc))
+	}
+	return errors.Join(errs...)
+}
+
+// cycle returns a description of a cycle among the levels' edges, or "". The typed builder
+// can only attach a level to levels that already exist, so this is a guard against a broken
+// invariant rather than a path users can reach.
+func (g *Graph) cycle() string {
+	const (
+		unseen = iota
+		open
+		closed
+	)
+	mark := make(map[*level]int, len(g.levels))
+	var visit func(lv *level, path string) string
+	visit = func(lv *level, path string) string {
+		switch mark[lv] {
+		case open:
+			return path + " -> " + lv.name
+		case closed:
+			return ""
+		}
+		mark[lv] = open
+		for _, e := range lv.in {
+			for _, up := range append([]*level{e.from}, e.after...) {
+				if c := visit(up, path+" -> "+lv.name); c != "" {
+					return c
+				}
+			}
+		}
+		mark[lv] = closed
+		return ""
+	}
+	for _, lv := range g.levels {
+		if c := visit(lv, ""); c != "" {
+			return c[len(" -> "):]
+		}
+	}
+	return ""
+}
+
+// build creates a loop per stage, the rings of every ring-owning level, then, in creation
+// order (which is a topological order), every reader and port. Readers must all exist before
+// the first claim, which is why nothing runs until build is complete.
+func (g *Graph) build(cpus map[*level][]int) error {
+	for _, lv := range g.levels {
+		if lv.kind == kindInput {
+			continue
+		}
+		lv.stages = make([]*stage, lv.n)
+		for i := range lv.stages {
+			loop, err := poller.New()
+			if err != nil {
+				return fmt.Errorf("flow: level %q stage %d: %w", lv.name, i, err)
+			}
+			lv.stages[i] = &stage{lv: lv, idx: i, loop: loop, cpu: cpus[lv][i]}
+		}
+	}
+	for _, lv := range g.levels {
+		if !lv.kind.ownsRings() {
+			continue
+		}
+		count := lv.n
+		if lv.kind == kindInput {
+			count = 1
+		}
+		lv.rings = make([]ringHandle, count)
+		for j := range lv.rings {
+			var pw ring.Waiter // nil: the ring's default phased waiter
+			if lv.kind == kindProcess {
+				// A processing stage blocked on a full output ring sleeps in its own loop.
+				// Sources keep the default: their loop dispatches callbacks that publish, and
+				// a publish must not re-enter the loop it is blocked in.
+				pw = lv.stages[j].loop
+			}
+			r, err := lv.impl.newRing(lv.opts.capacity, lv.kind == kindInput, pw)
+			if err != nil {
+				return fmt.Errorf("flow: level %q: %w", lv.name, err)
+			}
+			lv.rings[j] = r
+		}
+		for _, st := range lv.stages {
+			st.ring = lv.rings[st.idx]
+			lv.impl.bind(st)
+		}
+	}
+	for _, lv := range g.levels {
+		if err := g.attach(lv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attach creates lv's readers on every upstream ring and the stage ports that process them.
+func (g *Graph) attach(lv *level) error {
+	if lv.kind == kindPhase {
+		lv.phaseRd = make([][]*ring.Reader, len(lv.in))
+	}
+	for ei, e := range lv.in {
+		if lv.kind == kindPhase {
+			lv.phaseRd[ei] = make([]*ring.Reader, len(e.from.rings))
+		}
+		for j, src := range e.from.rings {
+			var after []*ring.Reader
+			for _, ph := range e.after {
+				after = append(after, ph.phaseReader(e.from, j))
+			}
+			readers := lv.stages
+			if lv.kind == kindPhase {
+				// A phase owns each ring through exactly one stage: ring j to stage j mod n.
+				readers = lv.stages[j%lv.n : j%lv.n+1]
+			}
+			for _, st := range readers {
+				rd, err := src.NewReader(ring.After(after...), ring.ReaderWaiter(st.loop), ring.MaxBatch(lv.opts.maxBatch))
+				if err != nil {
+					return fmt.Errorf("flow: level %q reading %q: %w", lv.name, e.from.name, err)
+				}
+				fn, whole, err := lv.impl.port(st, src)
+				if err != nil {
+					return fmt.Errorf("flow: level %q reading %q: %w", lv.name, e.from.name, err)
+				}
+				st.ports = append(st.ports, port{r: rd, run: fn, whole: whole})
+				if lv.kind == kindPhase {
+					lv.phaseRd[ei][j] = rd
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// phaseReader returns the reader through which phase ph reads ring j of base.
+func (ph *level) phaseReader(base *level, j int) *ring.Reader {
+	for ei, e := range ph.in {
+		if e.from == base {
+			return ph.phaseRd[ei][j]
+		}
+	}
+	panic("flow: phase " + ph.name + " does not read " + base.name) // excluded by the builder
+}

@@ -1,0 +1,70 @@
+// Package flow builds typed dataflow graphs and runs them on rings and event loops.
+//
+// A graph is made of levels. Each level has a typed input, a typed output and n stages; each
+// stage runs on its own OS-locked goroutine with its own event loop ([poller.Loop]) and
+// publishes into its own ring ([ring.Buffer]). The builder is fluent and typed with Go 1.27
+// generic methods, so every edge is checked by the compiler.
+//
+// # Usage
+//
+//	g := flow.New()
+//	in := flow.Input[[]byte](g, flow.Name("requests"))
+//	in.Then[Request](2, parse, flow.Name("parse")).
+//		KeyBy(func(r Request) uint64 { return r.Key }).
+//		Then[Response](4, handle, flow.Name("work")).
+//		Sink(2, reply, flow.Name("reply"))
+//	if err := g.Start(ctx); err != nil { ... } // every build problem, at once
+//	in.Publish(ctx, msg)
+//	err := g.Stop() // drains: nothing committed is lost
+//
+// Levels come from Input (external publishers), Source (stages that do their own I/O in
+// their loop) and the methods of Stream: Then, ThenErr, Filter, Expand, ExpandErr,
+// ThenBatch, Sink, SinkErr, Phase and PhaseErr. Attaching two levels to one stream fans out
+// (each sees every entry); Merge fans in. The next level divides what it reads among its
+// stages by shared work (the default: each entry to exactly one stage), by key (KeyBy: equal
+// keys reach the same stage) or by broadcast (every stage sees every entry).
+//
+// Phases run handlers over the entries of an upstream level's rings in place, in dependency
+// order, without copying: two phases on one stream run in parallel, and Merge of their
+// streams waits for both, which makes a diamond.
+//
+// # Concurrency
+//
+// Each stage's function runs on that stage's goroutine only, one entry (or batch) at a time;
+// different stages of a level run in parallel. An entry's publication by an upstream stage
+// happens before any downstream function observes it; a phase's return for an entry
+// happens before any later phase or level observes that entry. Publisher methods are safe
+// from any goroutine. Start, Stop, Wait, Stats, String and DOT are safe from any goroutine;
+// the building methods are not and must finish before Start.
+//
+// An idle stage spins briefly (Spin), then sleeps in its event loop and costs no CPU; a
+// publisher wakes it with one write to its wake fd only if it is asleep. A stage whose output
+// ring is full sleeps too, until a reader releases space.
+//
+// # Lifecycle and errors
+//
+// Start validates the graph and reports every problem in one error (a level with fewer than
+// one stage, a bad capacity or option, an input fed by nothing, an output nothing reads, a
+// cycle, duplicate names), then builds and starts it. Stop, or the cancellation of Start's
+// context, drains: inputs and sources stop first, every committed entry flows through the
+// rest of the graph, and every stage and loop is released. A graph runs once.
+//
+// A function's error or panic is reported as a *StageError naming the level and stage, and
+// handled by the level's policy: StopGraph (the default) stops the graph and makes it the
+// error of Wait; Skip counts it; ErrorSink hands it to a function. Either way the failing
+// batch's input is released and its outputs so far are committed, so nothing stalls.
+//
+// # Guarantees
+//
+//   - Every entry a publisher committed (Publish returned nil) is delivered: exactly once to
+//     one stage of each level that reads it under shared or key routing, and once to every
+//     stage under broadcast.
+//   - Per upstream stage, entries reach a downstream stage in the order they were published;
+//     under key routing, entries with equal keys from one upstream stage keep their order.
+//   - Stop returns only after every committed entry has been processed.
+//   - A publish into a stopped graph returns ErrStopped; it never hangs and never drops an
+//     entry silently.
+//
+// Not promised: order between entries of different upstream stages, or any delivery of an
+// entry whose function failed at a level (it goes no further).
+package flow

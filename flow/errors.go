@@ -1,0 +1,61 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrStopped is returned by publishers once the graph is stopping or stopped.
+	ErrStopped = errors.New("flow: graph stopped")
+	// ErrNotStarted is returned when a graph or publisher is used before Start.
+	ErrNotStarted = errors.New("flow: graph not started")
+	// ErrStarted is returned by a second Start: a graph runs once.
+	ErrStarted = errors.New("flow: graph already started")
+	// ErrFull is returned by TryPublish when the ring has no free slot.
+	ErrFull = errors.New("flow: ring full")
+)
+
+// StageError reports a failure in user code: an error returned by a level's function or a
+// recovered panic. It names the level and stage so that a stalled or failing graph is never
+// anonymous.
+type StageError struct {
+	Level string // the level's name
+	Stage int    // the stage's index within its level
+	Seq   int64  // the input sequence being processed, or -1 where there is none
+	Err   error  // the returned error, or a description of the panic
+	Panic any    // the recovered value when the function panicked, else nil
+	Stack []byte // the panicking goroutine's stack, else nil
+}
+
+func (e *StageError) Error() string {
+	if e.Panic != nil {
+		return fmt.Sprintf("flow: level %q stage %d: panic at sequence %d: %v", e.Level, e.Stage, e.Seq, e.Panic)
+	}
+	return fmt.Sprintf("flow: level %q stage %d: %v", e.Level, e.Stage, e.Err)
+}
+
+func (e *StageError) Unwrap() error { return e.Err }
+
+// ErrorPolicy says what a level does when its function fails on an entry. Whatever the policy,
+// the failing entry's input slot is released and every output already produced is committed,
+// so nothing stalls behind the failure.
+type ErrorPolicy uint8
+
+const (
+	// StopGraph (the default) records the first failure as the graph's error and stops the
+	// graph: inputs close, everything already accepted drains, and Wait returns the error.
+	StopGraph ErrorPolicy = iota
+	// Skip drops the failing entry, counts it in the stage's stats and carries on.
+	Skip
+)
+
+func (p ErrorPolicy) String() string {
+	switch p {
+	case StopGraph:
+		return "stop"
+	case Skip:
+		return "skip"
+	}
+	return fmt.Sprintf("ErrorPolicy(%d)", uint8(p))
+}

@@ -1,0 +1,208 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Graph states; they only move forward.
+const (
+	stateBuilding int32 = iota
+	stateRunning
+	stateDone
+)
+
+// A Graph is a set of levels built with the typed constructors (Input, Source, and the
+// methods of Stream), then compiled and run by Start. A graph runs once. The zero value is
+// not usable; call New.
+type Graph struct {
+	opts   graphOptions
+	mu     sync.Mutex // guards levels and buildErrs while building
+	levels []*level
+	// buildErrs holds misuse seen while building (a stream of another graph, a nil
+	// function); Start reports it with every other problem.
+	buildErrs []error
+
+	state    atomic.Int32
+	stopping atomic.Bool // set once by requestStop; read by sources and publishers
+	wg       sync.WaitGroup
+	done     chan struct{} // closed when every stage has ended and every loop is closed
+	ctxStop  func() bool   // releases the context.AfterFunc registration
+
+	errMu sync.Mutex
+	err   error // the first error: a failing stage under StopGraph, or a start failure
+}
+
+// New returns an empty graph.
+func New(opts ...GraphOption) *Graph {
+	g := &Graph{done: make(chan struct{})}
+	for _, o := range opts {
+		o(&g.opts)
+	}
+	return g
+}
+
+// addLevel appends a level; it panics if the graph has already started, because a running
+// graph's topology is fixed.
+func (g *Graph) addLevel(kind levelKind, n int, opts []Option, in []edge, r route, impl levelImpl) *level {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.state.Load() != stateBuilding {
+		panic("flow: levels must be added before Start")
+	}
+	lv := &level{g: g, id: len(g.levels), kind: kind, n: n, in: in, route: r, impl: impl,
+		opts: defaultLevelOptions()}
+	for _, o := range opts {
+		o(&lv.opts)
+	}
+	lv.name = lv.opts.name
+	if lv.name == "" {
+		lv.name = fmt.Sprintf("%s#%d", kind, lv.id)
+	}
+	for _, e := range in {
+		e.from.readBy++
+	}
+	g.levels = append(g.levels, lv)
+	return lv
+}
+
+func (g *Graph) misuse(format string, args ...any) {
+	g.mu.Lock()
+	g.buildErrs = append(g.buildErrs, fmt.Errorf(format, args...))
+	g.mu.Unlock()
+}
+
+// Start validates the graph, reporting every problem at once in one error, then builds its
+// rings and stages and starts them. Stages are running when Start returns. Cancelling ctx
+// stops the graph as Stop does. A second Start returns ErrStarted.
+func (g *Graph) Start(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.state.CompareAndSwap(stateBuilding, stateRunning) {
+		return ErrStarted
+	}
+	if err := g.compile(); err != nil {
+		g.setErr(err)
+		g.stopping.Store(true)
+		g.state.Store(stateDone)
+		close(g.done)
+		return err
+	}
+	// Registered before finish can run, which releases it.
+	g.ctxStop = context.AfterFunc(ctx, func() {
+		if !g.stopping.Load() {
+			g.setErr(ctx.Err()) // the cancellation is why the graph stopped
+		}
+		g.requestStop()
+	})
+	ready := make(chan error, g.stageCount())
+	for _, lv := range g.levels {
+		for _, st := range lv.stages {
+			g.wg.Add(1)
+			go st.run(ready)
+		}
+	}
+	var errs []error
+	for range g.stageCount() {
+		if err := <-ready; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	go g.finish()
+	if len(errs) > 0 {
+		err := errors.Join(errs...)
+		g.setErr(err)
+		g.requestStop()
+		<-g.done
+		return err
+	}
+	return nil
+}
+
+func (g *Graph) stageCount() int {
+	n := 0
+	for _, lv := range g.levels {
+		n += len(lv.stages)
+	}
+	return n
+}
+
+// requestStop begins a drain without waiting for it: external inputs close (blocked
+// publishers return ErrStopped), sources are told to stop, and every stage ends once its
+// inputs are closed and drained. Safe from any goroutine, any number of times.
+func (g *Graph) requestStop() {
+	if !g.stopping.CompareAndSwap(false, true) {
+		return
+	}
+	for _, lv := range g.levels {
+		switch lv.kind {
+		case kindInput:
+			for _, r := range lv.rings {
+				r.Close()
+			}
+		case kindSource:
+			for _, st := range lv.stages {
+				st.loop.Wake()
+			}
+		}
+	}
+}
+
+// finish waits for every stage, then releases the loops. Loops close only after every stage
+// has ended because a stage's loop is also the waiter that its neighbours wake.
+func (g *Graph) finish() {
+	g.wg.Wait()
+	for _, lv := range g.levels {
+		for _, st := range lv.stages {
+			st.loop.Close()
+		}
+	}
+	g.ctxStop()
+	g.stopping.Store(true)
+	g.state.Store(stateDone)
+	close(g.done)
+}
+
+// Stop drains the graph and waits for it: external publishers and sources stop first, every
+// entry already committed flows through the rest of the graph, every stage is joined and
+// every event loop closed. It returns the graph's first error, like Wait.
+func (g *Graph) Stop() error {
+	if g.state.Load() == stateBuilding {
+		return ErrNotStarted
+	}
+	g.requestStop()
+	<-g.done
+	return g.Err()
+}
+
+// Wait blocks until the graph has stopped (by Stop, by its context, by a failure under
+// StopGraph, or because every source finished) and returns its first error: ctx.Err() when
+// the cancellation of Start's context stopped it.
+func (g *Graph) Wait() error {
+	if g.state.Load() == stateBuilding {
+		return ErrNotStarted
+	}
+	<-g.done
+	return g.Err()
+}
+
+// Done is closed when the graph has stopped.
+func (g *Graph) Done() <-chan struct{} { return g.done }
+
+// Err returns the graph's first error so far, or nil.
+func (g *Graph) Err() error {
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	return g.err
+}
+
+func (g *Graph) setErr(err error) {
+	g.errMu.Lock()
+	if g.err == nil {
+		g.err = err
+	}
+	g.errMu.Unlock()
+}

@@ -1,0 +1,92 @@
+package flow
+
+import (
+	"fmt"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+type levelKind uint8
+
+const (
+	kindInput   levelKind = iota // rings written by external publishers; no stages
+	kindSource                   // stages that do their own I/O and publish
+	kindProcess                  // map, filter, expand, batch: read, compute, publish
+	kindPhase                    // a handler over an upstream ring, in place, no output ring
+	kindSink                     // read and consume; no output ring
+)
+
+func (k levelKind) String() string {
+	return [...]string{"input", "source", "then", "phase", "sink"}[k]
+}
+
+// ownsRings reports whether the level publishes into rings of its own.
+func (k levelKind) ownsRings() bool { return k == kindInput || k == kindSource || k == kindProcess }
+
+// route says how a level divides what it reads from each upstream ring among its stages.
+type route uint8
+
+const (
+	routeShared    route = iota // each entry to exactly one stage, dealt by sequence
+	routeKey                    // each entry to the stage its key hashes to
+	routeBroadcast              // every stage sees every entry
+)
+
+func (r route) String() string { return [...]string{"shared", "key", "broadcast"}[r] }
+
+// edge is one attachment of a level to the rings of an upstream ring-owning level. after
+// lists phases over those same rings that must release an entry before this level sees it.
+type edge struct {
+	from  *level
+	after []*level
+}
+
+// level is the untyped description of one level; typed behaviour lives in impl. The graph's
+// core (compilation, the stage loop, lifecycle) is written once against this.
+type level struct {
+	g     *Graph
+	id    int
+	kind  levelKind
+	n     int
+	name  string
+	opts  levelOptions
+	in    []edge
+	route route
+	impl  levelImpl
+
+	readBy int // edges, from any level, that read this level's rings
+
+	// Built by Start.
+	rings   []ringHandle
+	phaseRd [][]*ring.Reader // for phases: per upstream edge, per ring: this phase's reader
+	stages  []*stage
+}
+
+// ringHandle is the untyped view of a *ring.Buffer[T] that the core needs.
+type ringHandle interface {
+	NewReader(opts ...ring.ReaderOption) (*ring.Reader, error)
+	Close()
+	Len() int
+	Cap() int
+}
+
+// levelImpl is a level's typed behaviour, built by the generic constructors.
+type levelImpl interface {
+	// newRing allocates one output ring; pw is what its publisher sleeps on when full.
+	newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error)
+	// bind prepares stage st to publish into its output ring (ownsRings levels only).
+	bind(st *stage)
+	// port builds the function that processes [lo, hi) of ring src for stage st; whole
+	// reports that it takes each range as one unit (batch functions).
+	port(st *stage, src ringHandle) (run func(lo, hi int64), whole bool, err error)
+}
+
+func (lv *level) String() string { return lv.name }
+
+func (lv *level) describe() string {
+	s := fmt.Sprintf("%s %q ×%d", lv.kind, lv.name, lv.n)
+	if lv.kind.ownsRings() {
+		s += fmt.Sprintf(" cap=%d", lv.opts.capacity)
+	}
+	return s
+}

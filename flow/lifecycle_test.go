@@ -1,0 +1,302 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/loopyring/loopyring/flow"
+)
+
+func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
+	other := flow.New()
+	foreign := flow.Input[int](other)
+	foreign.Sink(1, func(int) {})
+
+	g := flow.New()
+	in := flow.Input[int](g, flow.Name("in"), flow.Capacity(3))
+	in.Then(0, func(v int) int { return v }, flow.Name("zero")).Sink(1, func(int) {}, flow.Name("s1"))
+	in.Then(1, func(v int) int { return v }, flow.Name("unread"))
+	in.Then(1, func(v int) int { return v }, flow.Name("dup")).Sink(1, func(int) {}, flow.Name("dup"))
+	in.Then(1, func(v int) int { return v }, flow.MaxBatch(0), flow.Spin(-1), flow.Capacity(1<<31)).Sink(1, func(int) {})
+	in.KeyBy(func(v int) uint64 { return uint64(v) }).Phase(1, func(*int) {}, flow.Name("keyed-phase")).Sink(1, func(int) {})
+	flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
+	var nilFn func(int) int
+	in.Then(1, nilFn).Sink(1, func(int) {})
+
+	err := g.Start(context.Background())
+	if err == nil {
+		t.Fatal("Start accepted an invalid graph")
+	}
+	for _, want := range []string{
+		`"in": ring: capacity 3`,
+		`"zero": 0 stages`,
+		`"unread": output is never read`,
+		`"dup": name already used`,
+		`max batch 0 is below 1`,
+		`spin -1 is negative`,
+		`capacity 2147483648`,
+		`"keyed-phase": a phase sees every entry`,
+		`Merge of streams from different graphs`,
+		`nil function`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
+		t.Fatalf("second Start after a failed one: %v, want ErrStarted", err)
+	}
+	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("Publish into a graph whose Start failed: %v, want ErrStopped", err)
+	}
+	if err := g.Wait(); err == nil {
+		t.Fatal("Wait after a failed Start returned nil")
+	}
+}
+
+func TestEmptyGraphAndInputFedByNothing(t *testing.T) {
+	if err := flow.New().Start(context.Background()); err == nil || !strings.Contains(err.Error(), "no levels") {
+		t.Fatalf("empty graph: %v", err)
+	}
+}
+
+func TestLifecycleMisuse(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	in.Sink(1, func(int) {})
+	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("Publish before Start: %v", err)
+	}
+	if err := in.TryPublish(1); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("TryPublish before Start: %v", err)
+	}
+	if err := g.Stop(); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("Stop before Start: %v", err)
+	}
+	if err := g.Wait(); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("Wait before Start: %v", err)
+	}
+	start(t, g)
+	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
+		t.Fatalf("double Start: %v", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("adding a level to a running graph did not panic")
+			}
+		}()
+		in.Sink(1, func(int) {})
+	}()
+	if err := g.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("Publish after Stop: %v", err)
+	}
+	if err := in.TryPublish(1); !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("TryPublish after Stop: %v", err)
+	}
+	if n, err := in.PublishBatch(context.Background(), []int{1, 2}); n != 0 || !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("PublishBatch after Stop: %d, %v", n, err)
+	}
+}
+
+func TestStopDrainsWhilePublishersPublish(t *testing.T) {
+	for round := range scale(5, 2) {
+		g := flow.New()
+		in := flow.Input[int](g, flow.Capacity(8))
+		var delivered atomic.Int64
+		in.Then(2, func(v int) int { return v }, flow.Capacity(4)).
+			Then(3, func(v int) int { return v }, flow.Capacity(4)).
+			Sink(1, func(int) { delivered.Add(1) })
+		start(t, g)
+		var accepted atomic.Int64
+		var wg sync.WaitGroup
+		for p := range 6 {
+			wg.Go(func() {
+				for i := 0; ; i++ {
+					var err error
+					if p%2 == 0 {
+						err = in.Publish(context.Background(), i)
+					} else {
+						var n int
+						n, err = in.PublishBatch(context.Background(), []int{i, i, i})
+						accepted.Add(int64(n))
+						if err == nil {
+							continue
+						}
+					}
+					if err != nil {
+						if !errors.Is(err, flow.ErrStopped) {
+							t.Errorf("publish: %v", err)
+						}
+						return
+					}
+					accepted.Add(1)
+				}
+			})
+		}
+		time.Sleep(time.Duration(5+round*7) * time.Millisecond)
+		if err := stopWithin(t, g, drainLimit); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		if accepted.Load() != delivered.Load() {
+			t.Fatalf("round %d: %d entries accepted but %d delivered", round, accepted.Load(), delivered.Load())
+		}
+	}
+}
+
+func TestStopReleasesPublisherBlockedOnFullRing(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(2))
+	release := make(chan struct{})
+	in.Sink(1, func(int) { <-release })
+	start(t, g)
+	blocked := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			if err := in.Publish(context.Background(), i); err != nil {
+				blocked <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(20 * time.Millisecond) // the sink holds one entry; the ring fills behind it
+	stopped := make(chan error, 1)
+	go func() { stopped <- g.Stop() }()
+	select {
+	case err := <-blocked:
+		if !errors.Is(err, flow.ErrStopped) {
+			t.Fatalf("blocked Publish returned %v, want ErrStopped", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a publisher blocked on a full ring was not released by Stop")
+	}
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPublishHonoursContext(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(2))
+	release := make(chan struct{})
+	in.Sink(1, func(int) { <-release })
+	start(t, g)
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var err error
+	for i := 0; err == nil; i++ {
+		err = in.Publish(ctx, i)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish on a full ring with an expiring context: %v", err)
+	}
+	if err := in.TryPublish(7); !errors.Is(err, flow.ErrFull) {
+		t.Fatalf("TryPublish on a full ring: %v", err)
+	}
+}
+
+func TestContextCancellationStopsTheGraph(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var n atomic.Int64
+	in.Then(2, func(v int) int { return v }).Sink(1, func(int) { n.Add(1) })
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := g.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publishAll(t, in, 1000, func(i int) int { return i })
+	cancel()
+	select {
+	case <-g.Done():
+	case <-time.After(drainLimit):
+		t.Fatal("cancelling the context did not stop the graph")
+	}
+	if err := g.Wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait after cancellation: %v, want context.Canceled", err)
+	}
+	if n.Load() != 1000 {
+		t.Fatalf("cancellation drained %d of 1000 committed entries", n.Load())
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count fds: %v", err)
+	}
+	return len(ents)
+}
+
+func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("fd counting uses /proc")
+	}
+	before := openFDs(t)
+	for range scale(40, 8) {
+		g := flow.New()
+		in := flow.Input[int](g)
+		in.Then(2, func(v int) int { return v }).Then(3, func(v int) int { return v }).Sink(2, func(int) {})
+		if err := g.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		publishAll(t, in, 100, func(i int) int { return i })
+		if err := g.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := openFDs(t); after > before {
+		t.Fatalf("open fds grew from %d to %d over start/stop cycles", before, after)
+	}
+	// goleak in TestMain checks the goroutines.
+}
+
+// TestIdleGraphSleeps asserts that an idle 9-stage graph costs under 5% of one core: a
+// generous bound that still catches any stage that spins instead of sleeping.
+func TestIdleGraphSleeps(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	in.Then(1, func(v int) int { return v }).
+		Then(2, func(v int) int { return v }).
+		Then(4, func(v int) int { return v }).
+		Sink(2, func(int) {})
+	start(t, g)
+	publishAll(t, in, 1000, func(i int) int { return i }) // wake everything once, then idle
+	time.Sleep(100 * time.Millisecond)
+	window := 2 * time.Second
+	if testing.Short() {
+		window = time.Second
+	}
+	cpu0 := cpuTime(t)
+	time.Sleep(window)
+	used := cpuTime(t) - cpu0
+	if used > window/20 {
+		t.Fatalf("an idle 9-stage graph used %v of CPU in %v (bound: 5%% of one core)", used, window)
+	}
+}
+
+func cpuTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

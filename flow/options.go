@@ -1,0 +1,114 @@
+package flow
+
+import (
+	"fmt"
+
+	"github.com/loopyring/loopyring/affinity"
+)
+
+const (
+	defaultCapacity = 1024
+	defaultMaxBatch = 256
+	defaultSpin     = 64
+)
+
+// An Option configures one level.
+type Option func(*levelOptions)
+
+type levelOptions struct {
+	name     string
+	capacity int
+	maxBatch int
+	spin     int
+	policy   ErrorPolicy
+	sink     func(*StageError)
+	cpus     []int
+	errs     []error // option values that are invalid; reported by Start with the rest
+}
+
+func defaultLevelOptions() levelOptions {
+	return levelOptions{capacity: defaultCapacity, maxBatch: defaultMaxBatch, spin: defaultSpin}
+}
+
+// Name names the level in errors, stats and descriptions. Names must be unique in a graph;
+// unnamed levels are called after their kind and position ("then#2").
+func Name(name string) Option { return func(o *levelOptions) { o.name = name } }
+
+// Capacity sets the size of each of the level's output rings: a power of two, at least 2.
+// The default is 1024.
+func Capacity(n int) Option { return func(o *levelOptions) { o.capacity = n } }
+
+// MaxBatch bounds how many entries a stage takes from one input ring in one batch (default
+// 256). Larger batches amortise more; smaller ones interleave fan-in inputs more finely.
+func MaxBatch(n int) Option {
+	return func(o *levelOptions) {
+		if n < 1 {
+			o.errs = append(o.errs, fmt.Errorf("max batch %d is below 1", n))
+		}
+		o.maxBatch = n
+	}
+}
+
+// Spin sets how many times an idle stage re-checks its inputs before it sleeps in its event
+// loop (default 64). Zero sleeps at once. Spinning is a short first phase only: on a host
+// with fewer cores than stages a long spin steals the time the producers need.
+func Spin(n int) Option {
+	return func(o *levelOptions) {
+		if n < 0 {
+			o.errs = append(o.errs, fmt.Errorf("spin %d is negative", n))
+		}
+		o.spin = n
+	}
+}
+
+// OnError sets the level's error policy (default StopGraph).
+func OnError(p ErrorPolicy) Option {
+	return func(o *levelOptions) {
+		if p != StopGraph && p != Skip {
+			o.errs = append(o.errs, fmt.Errorf("unknown error policy %d", p))
+		}
+		o.policy = p
+	}
+}
+
+// ErrorSink sends every failure of the level to fn, called on the failing stage's goroutine,
+// and carries on (the failing entry produces no output). fn must not block for long: the
+// stage processes nothing while it runs.
+func ErrorSink(fn func(*StageError)) Option {
+	return func(o *levelOptions) {
+		if fn == nil {
+			o.errs = append(o.errs, fmt.Errorf("nil error sink"))
+		}
+		o.sink = fn
+	}
+}
+
+// CPUs pins the level's stages to the given CPUs, stage i to cpus[i % len(cpus)], overriding
+// the graph's placement policy for this level.
+func CPUs(cpus ...int) Option {
+	return func(o *levelOptions) {
+		if len(cpus) == 0 {
+			o.errs = append(o.errs, fmt.Errorf("empty CPU list"))
+		}
+		o.cpus = append([]int(nil), cpus...)
+	}
+}
+
+// A GraphOption configures a whole graph.
+type GraphOption func(*graphOptions)
+
+type graphOptions struct {
+	placement affinity.Policy
+	explicit  []int
+	topology  *affinity.Topology
+}
+
+// Placement pins every stage under policy: affinity.Compact, affinity.Spread, or
+// affinity.Explicit with the CPUs to cycle through. The default, affinity.None, leaves the
+// scheduler free. Levels with their own CPUs option keep it.
+func Placement(policy affinity.Policy, cpus ...int) GraphOption {
+	return func(o *graphOptions) {
+		o.placement = policy
+		o.explicit = append([]int(nil), cpus...)
+	}
+}

@@ -1,0 +1,52 @@
+package flow
+
+import (
+	"fmt"
+
+	"github.com/loopyring/loopyring/affinity"
+)
+
+// plan returns the CPU of every stage (-1: not pinned), from the graph's placement policy
+// and each level's own CPUs option.
+func (g *Graph) plan() (map[*level][]int, error) {
+	var staged []*level
+	var counts []int
+	for _, lv := range g.levels {
+		if lv.kind != kindInput {
+			staged = append(staged, lv)
+			counts = append(counts, lv.n)
+		}
+	}
+	out := make(map[*level][]int, len(staged))
+	var planned [][]int
+	if g.opts.placement != affinity.None {
+		topo := g.opts.topology
+		if topo == nil {
+			t, err := affinity.ReadTopology()
+			if err != nil {
+				return nil, fmt.Errorf("flow: placement %s: %w", g.opts.placement, err)
+			}
+			topo = &t
+		}
+		p, err := topo.Plan(g.opts.placement, counts, g.opts.explicit)
+		if err != nil {
+			return nil, fmt.Errorf("flow: placement %s: %w", g.opts.placement, err)
+		}
+		planned = p.CPUs
+	}
+	for i, lv := range staged {
+		cpus := make([]int, lv.n)
+		for s := range cpus {
+			switch {
+			case len(lv.opts.cpus) > 0:
+				cpus[s] = lv.opts.cpus[s%len(lv.opts.cpus)]
+			case planned != nil:
+				cpus[s] = planned[i][s]
+			default:
+				cpus[s] = -1
+			}
+		}
+		out[lv] = cpus
+	}
+	return out, nil
+}

@@ -1,0 +1,152 @@
+package flow
+
+import (
+	"fmt"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+// processImpl is the typed behaviour of a level that reads In and publishes Out: every
+// per-entry function form (map, filter, expand, and their error variants) is normalised to
+// each, so the stage loop is written once. batch is set instead for batch functions.
+type processImpl[In, Out any] struct {
+	key   func(In) uint64
+	each  func(v *In, e *Emitter[Out]) error
+	batch func(b *Batch[In], e *Emitter[Out]) error
+}
+
+func (p *processImpl[In, Out]) newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
+	return newRing[Out](capacity, multi, pw)
+}
+
+func (p *processImpl[In, Out]) bind(st *stage) { bindEmitter[Out](st) }
+
+func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int64), bool, error) {
+	buf, err := typedRing[In](src)
+	if err != nil {
+		return nil, false, err
+	}
+	em := st.emitter.(*Emitter[Out])
+	sel := newSelector(st, p.key)
+	if p.batch != nil {
+		var b Batch[In]
+		seqs := make([]int64, 0, st.lv.opts.maxBatch)
+		fn := p.batch
+		return func(lo, hi int64) {
+			sel.fill(&b, buf, lo, hi, seqs)
+			if b.n > 0 {
+				st.cur = lo
+				if err := fn(&b, em); err != nil {
+					st.fail(lo, err, nil, nil)
+				}
+			}
+			em.flush()
+		}, true, nil
+	}
+	each := p.each
+	f := func(seq int64, v *In) {
+		st.cur = seq
+		if err := each(v, em); err != nil {
+			st.fail(seq, err, nil, nil)
+		}
+	}
+	return func(lo, hi int64) {
+		sel.each(buf, lo, hi, f)
+		em.flush()
+	}, false, nil
+}
+
+func newRing[T any](capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
+	var opts []ring.Option
+	if multi {
+		opts = append(opts, ring.MultiPublisher())
+	}
+	if pw != nil {
+		opts = append(opts, ring.PublisherWaiter(pw))
+	}
+	return ring.New[T](capacity, opts...)
+}
+
+func typedRing[T any](h ringHandle) (*ring.Buffer[T], error) {
+	buf, ok := h.(*ring.Buffer[T])
+	if !ok {
+		var zero T
+		return nil, fmt.Errorf("ring carries %T, not %T", h, zero)
+	}
+	return buf, nil
+}
+
+func bindEmitter[T any](st *stage) {
+	em := &Emitter[T]{buf: st.ring.(*ring.Buffer[T]), st: st}
+	st.emitter = em
+	st.flushOut = em.flush
+}
+
+func (s *Stream[T]) process(n int, opts []Option, p levelImpl, nilFn bool) *level {
+	if nilFn {
+		s.g.misuse("flow: nil function for a level reading %T", *new(T))
+	}
+	return s.attach(kindProcess, n, opts, p)
+}
+
+// Then adds a level of n stages that maps every entry it receives to one output.
+func (s *Stream[T]) Then[Out any](n int, fn func(T) Out, opts ...Option) *Stream[Out] {
+	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+		e.Emit(fn(*v))
+		return nil
+	}}
+	return newStream[Out](s.process(n, opts, p, fn == nil))
+}
+
+// ThenErr is Then for a function that can fail; a failed entry produces no output and is
+// handled by the level's error policy.
+func (s *Stream[T]) ThenErr[Out any](n int, fn func(T) (Out, error), opts ...Option) *Stream[Out] {
+	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+		out, err := fn(*v)
+		if err != nil {
+			return err
+		}
+		e.Emit(out)
+		return nil
+	}}
+	return newStream[Out](s.process(n, opts, p, fn == nil))
+}
+
+// Filter adds a level that maps each entry to zero or one output: fn's second result says
+// whether to publish the first.
+func (s *Stream[T]) Filter[Out any](n int, fn func(T) (Out, bool), opts ...Option) *Stream[Out] {
+	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+		if out, ok := fn(*v); ok {
+			e.Emit(out)
+		}
+		return nil
+	}}
+	return newStream[Out](s.process(n, opts, p, fn == nil))
+}
+
+// Expand adds a level that maps each entry to any number of outputs, published through the
+// emitter.
+func (s *Stream[T]) Expand[Out any](n int, fn func(T, *Emitter[Out]), opts ...Option) *Stream[Out] {
+	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+		fn(*v, e)
+		return nil
+	}}
+	return newStream[Out](s.process(n, opts, p, fn == nil))
+}
+
+// ExpandErr is Expand for a function that can fail. Outputs emitted before the failure are
+// published.
+func (s *Stream[T]) ExpandErr[Out any](n int, fn func(T, *Emitter[Out]) error, opts ...Option) *Stream[Out] {
+	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+		return fn(*v, e)
+	}}
+	return newStream[Out](s.process(n, opts, p, fn == nil))
+}
+
+// ThenBatch adds a level whose function receives each whole batch at once: every entry the
+// stage was given from one input ring's available range (up to MaxBatch), read in place.
+// An error fails the batch as one unit; outputs emitted before it are published.
+func (s *Stream[T]) ThenBatch[Out any](n int, fn func(*Batch[T], *Emitter[Out]) error, opts ...Option) *Stream[Out] {
+	p := &processImpl[T, Out]{key: s.key, batch: fn}
+	return newStream[Out](s.process(n, opts, p, fn == nil))
+}

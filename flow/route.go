@@ -1,0 +1,113 @@
+package flow
+
+import (
+	"math/bits"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+// selector picks, for one stage, the entries of an upstream ring that its level's routing
+// gives it. Shared routing deals sequences round-robin (stage i takes seq ≡ i mod width),
+// which needs no coordination between the stages and keeps each stage's share in order;
+// a shared work queue with a claim counter was rejected because every batch would then
+// contend on one cache line.
+type selector[T any] struct {
+	route route
+	idx   int64
+	width int64
+	key   func(T) uint64
+}
+
+func newSelector[T any](st *stage, key func(T) uint64) selector[T] {
+	s := selector[T]{route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key}
+	if s.width == 1 || st.lv.kind == kindPhase {
+		s.route = routeBroadcast // one reader takes everything
+	}
+	return s
+}
+
+// each calls f for every sequence in [lo, hi) that belongs to the stage.
+func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) {
+	switch s.route {
+	case routeBroadcast:
+		for seq := lo; seq < hi; seq++ {
+			f(seq, buf.At(seq))
+		}
+	case routeShared:
+		for seq := s.first(lo); seq < hi; seq += s.width {
+			f(seq, buf.At(seq))
+		}
+	case routeKey:
+		for seq := lo; seq < hi; seq++ {
+			v := buf.At(seq)
+			if s.owns(*v) {
+				f(seq, v)
+			}
+		}
+	}
+}
+
+// first returns the first sequence ≥ lo that shared routing deals to this stage.
+func (s *selector[T]) first(lo int64) int64 {
+	r := lo % s.width
+	if r < 0 {
+		r += s.width
+	}
+	return lo + (s.idx-r+s.width)%s.width
+}
+
+// owns reports whether v's key selects this stage. The key is mixed (a 64-bit multiplicative
+// hash) and reduced to [0, width) with a multiply-shift instead of a division.
+func (s *selector[T]) owns(v T) bool {
+	h := s.key(v) * 0x9E3779B97F4A7C15
+	h ^= h >> 29
+	hi, _ := bits.Mul64(h, uint64(s.width))
+	return int64(hi) == s.idx
+}
+
+// Batch is a batch function's view of the entries a stage received in one batch: the whole
+// available range of one input ring, less the entries that routing gives to other stages.
+// It is valid only during the call; entries are read in place, never copied.
+type Batch[T any] struct {
+	buf   *ring.Buffer[T]
+	first int64
+	step  int64
+	n     int
+	seqs  []int64 // key routing: the sequences taken, in order
+}
+
+// Len returns the number of entries in the batch.
+func (b *Batch[T]) Len() int { return b.n }
+
+// At returns a pointer to entry i, 0 ≤ i < Len(), in the order the upstream stage published.
+func (b *Batch[T]) At(i int) *T {
+	if i < 0 || i >= b.n {
+		panic("flow: batch index out of range")
+	}
+	if b.seqs != nil {
+		return b.buf.At(b.seqs[i])
+	}
+	return b.buf.At(b.first + int64(i)*b.step)
+}
+
+// fill sets b to the entries of [lo, hi) that s gives to its stage; seqs is reusable scratch.
+func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs []int64) {
+	*b = Batch[T]{buf: buf}
+	switch s.route {
+	case routeBroadcast:
+		b.first, b.step, b.n = lo, 1, int(hi-lo)
+	case routeShared:
+		b.first, b.step = s.first(lo), s.width
+		if b.first < hi {
+			b.n = int((hi-b.first-1)/s.width) + 1
+		}
+	case routeKey:
+		seqs = seqs[:0]
+		for seq := lo; seq < hi; seq++ {
+			if s.owns(*buf.At(seq)) {
+				seqs = append(seqs, seq)
+			}
+		}
+		b.seqs, b.n = seqs, len(seqs)
+	}
+}

@@ -1,0 +1,91 @@
+package flow
+
+import (
+	"errors"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+// consumeImpl is the typed behaviour of a level without an output ring: sinks, which take
+// their routed share by value, and phases, which take every entry of their rings in place.
+type consumeImpl[T any] struct {
+	key func(T) uint64
+	fn  func(v *T) error
+}
+
+func (c *consumeImpl[T]) newRing(int, bool, ring.Waiter) (ringHandle, error) {
+	return nil, errors.New("flow: a sink or phase has no ring") // never called: not ownsRings
+}
+
+func (c *consumeImpl[T]) bind(*stage) {}
+
+func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bool, error) {
+	buf, err := typedRing[T](src)
+	if err != nil {
+		return nil, false, err
+	}
+	sel := newSelector(st, c.key)
+	fn := c.fn
+	f := func(seq int64, v *T) {
+		st.cur = seq
+		if err := fn(v); err != nil {
+			st.fail(seq, err, nil, nil)
+		}
+	}
+	return func(lo, hi int64) { sel.each(buf, lo, hi, f) }, false, nil
+}
+
+// Sink ends a chain with a level of n stages that consumes every entry it receives.
+func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
+	if fn == nil {
+		s.g.misuse("flow: nil sink function for %T", *new(T))
+	}
+	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, fn: func(v *T) error {
+		fn(*v)
+		return nil
+	}})
+}
+
+// SinkErr is Sink for a function that can fail; failures follow the level's error policy.
+func (s *Stream[T]) SinkErr(n int, fn func(T) error, opts ...Option) {
+	if fn == nil {
+		s.g.misuse("flow: nil sink function for %T", *new(T))
+	}
+	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, fn: func(v *T) error { return fn(*v) }})
+}
+
+// Phase adds a handler that runs over the same ring entries as the stream, in place, after
+// the stream's own phases have released each entry and before any level attached to the
+// returned stream sees it. No entry is copied. Each of the upstream level's rings is handled
+// by one of the phase's n stages (ring j by stage j mod n), so a phase sees every entry
+// exactly once, in publication order per ring.
+//
+// Phases attached to the same stream run in parallel; Merge of their streams waits for all
+// of them, which closes a diamond. Phases that run in parallel may read an entry at the same
+// time; a phase may write to an entry only where no parallel phase reads what it writes.
+func (s *Stream[T]) Phase(n int, fn func(*T), opts ...Option) *Stream[T] {
+	if fn == nil {
+		s.g.misuse("flow: nil phase function for %T", *new(T))
+	}
+	return s.phase(n, opts, func(v *T) error { fn(v); return nil })
+}
+
+// PhaseErr is Phase for a function that can fail; failures follow the level's error policy
+// and the entry still moves on to later phases.
+func (s *Stream[T]) PhaseErr(n int, fn func(*T) error, opts ...Option) *Stream[T] {
+	if fn == nil {
+		s.g.misuse("flow: nil phase function for %T", *new(T))
+	}
+	return s.phase(n, opts, fn)
+}
+
+func (s *Stream[T]) phase(n int, opts []Option, fn func(*T) error) *Stream[T] {
+	lv := s.attach(kindPhase, n, opts, &consumeImpl[T]{fn: fn})
+	out := &Stream[T]{g: s.g}
+	for _, e := range s.edges {
+		// The phase's stream is the same rings, gated after this phase alone: the phases
+		// it ran after are already behind it.
+		out.edges = append(out.edges, edge{from: e.from, after: []*level{lv}})
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+package flow
+
+import "slices"
+
+// A Stream is the typed output of one or more levels: what the next level reads. Streams are
+// values of the builder, used before Start; every method that adds a level returns the
+// stream of the new level, so that chains read left to right and a mismatched edge is a
+// compile error.
+//
+// Attaching two levels to the same stream fans out: each level sees every entry. Merge fans
+// in. KeyBy and Broadcast choose how the next level divides entries among its stages; by
+// default each entry goes to exactly one stage.
+type Stream[T any] struct {
+	g     *Graph
+	edges []edge
+	route route
+	key   func(T) uint64
+}
+
+func newStream[T any](lv *level) *Stream[T] {
+	return &Stream[T]{g: lv.g, edges: []edge{{from: lv}}}
+}
+
+// KeyBy returns the stream with key routing: the next level sends each entry to the stage
+// that key(entry) selects, so entries with equal keys always reach the same stage, in the
+// order their upstream stage published them. Keys are mixed before use, so small or
+// sequential keys spread well.
+func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
+	if key == nil {
+		s.g.misuse("flow: KeyBy with a nil key function")
+	}
+	c := *s
+	c.route, c.key = routeKey, key
+	return &c
+}
+
+// Broadcast returns the stream with broadcast routing: every stage of the next level sees
+// every entry.
+func (s *Stream[T]) Broadcast() *Stream[T] {
+	c := *s
+	c.route, c.key = routeBroadcast, nil
+	return &c
+}
+
+// Merge returns a stream that carries the entries of every given stream: a level attached
+// to it reads all of them (fan-in). Streams over the same rings (phases of one level)
+// combine into one attachment that waits for all of their phases, which is how a diamond of
+// phases is closed. The result has the default (shared) routing.
+func Merge[T any](streams ...*Stream[T]) *Stream[T] {
+	if len(streams) == 0 {
+		panic("flow: Merge needs at least one stream")
+	}
+	m := &Stream[T]{g: streams[0].g}
+	for _, s := range streams {
+		if s.g != m.g {
+			m.g.misuse("flow: Merge of streams from different graphs")
+			continue
+		}
+		for _, e := range s.edges {
+			m.edges = mergeEdge(m.edges, e)
+		}
+	}
+	return m
+}
+
+func mergeEdge(edges []edge, e edge) []edge {
+	for i := range edges {
+		if edges[i].from == e.from {
+			edges[i].after = slices.Clone(edges[i].after)
+			for _, ph := range e.after {
+				if !slices.Contains(edges[i].after, ph) {
+					edges[i].after = append(edges[i].after, ph)
+				}
+			}
+			return edges
+		}
+	}
+	return append(edges, edge{from: e.from, after: slices.Clone(e.after)})
+}
+
+// attach adds a level that reads s, checking that s belongs to a graph.
+func (s *Stream[T]) attach(kind levelKind, n int, opts []Option, impl levelImpl) *level {
+	edges := make([]edge, len(s.edges))
+	copy(edges, s.edges)
+	return s.g.addLevel(kind, n, opts, edges, s.route, impl)
+}
