@@ -132,7 +132,7 @@ func (g *Graph) build(cpus map[*level][]int) error {
 			if err != nil {
 				return fmt.Errorf("flow: level %q stage %d: %w", lv.name, i, err)
 			}
-			lv.stages[i] = &stage{lv: lv, idx: i, loop: loop, cpu: cpus[lv][i]}
+			lv.stages[i] = &stage{lv: lv, idx: i, loop: loop, cpu: cpus[lv][i], payEvery: max(lv.opts.capacity/2, 1)}
 		}
 	}
 	for _, lv := range g.levels {
@@ -145,12 +145,16 @@ func (g *Graph) build(cpus map[*level][]int) error {
 		}
 		lv.rings = make([]ringHandle, count)
 		for j := range lv.rings {
-			var pw ring.Waiter // nil: the ring's default phased waiter
-			if lv.kind == kindProcess {
+			var pw ring.Waiter // nil: the ring's default phased waiter, for external publishers
+			switch lv.kind {
+			case kindProcess:
 				// A processing stage blocked on a full output ring sleeps in its own loop.
-				// Sources keep the default: their loop dispatches callbacks that publish, and
-				// a publish must not re-enter the loop it is blocked in.
 				pw = lv.stages[j].loop
+			case kindSource:
+				// A source may publish from a callback its loop is dispatching, and a
+				// publish must not re-enter that loop; it parks at once instead (yielding
+				// a locked goroutine costs a thread hand-off per yield).
+				pw = ring.NewPhasedWaiter(0, 0)
 			}
 			r, err := lv.impl.newRing(lv.opts.capacity, lv.kind == kindInput, pw)
 			if err != nil {
@@ -191,7 +195,11 @@ func (g *Graph) attach(lv *level) error {
 				readers = lv.stages[j%lv.n : j%lv.n+1]
 			}
 			for _, st := range readers {
-				rd, err := src.NewReader(ring.After(after...), ring.ReaderWaiter(st.loop), ring.MaxBatch(lv.opts.maxBatch))
+				var w ring.Waiter = st.loop
+				if e.from.kind == kindProcess && len(after) == 0 {
+					w = &notifier{loop: st.loop, up: e.from.stages[j]}
+				}
+				rd, err := src.NewReader(ring.After(after...), ring.ReaderWaiter(w), ring.MaxBatch(lv.opts.maxBatch))
 				if err != nil {
 					return fmt.Errorf("flow: level %q reading %q: %w", lv.name, e.from.name, err)
 				}

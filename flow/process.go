@@ -77,9 +77,11 @@ func typedRing[T any](h ringHandle) (*ring.Buffer[T], error) {
 }
 
 func bindEmitter[T any](st *stage) {
-	em := &Emitter[T]{buf: st.ring.(*ring.Buffer[T]), st: st}
+	buf := st.ring.(*ring.Buffer[T])
+	em := &Emitter[T]{buf: buf, st: st, run: max(min(reserveAhead, buf.Cap()/4), 1)}
 	st.emitter = em
 	st.flushOut = em.flush
+	st.endOut = em.end
 }
 
 func (s *Stream[T]) process(n int, opts []Option, p levelImpl, nilFn bool) *level {

@@ -74,7 +74,11 @@ type Batch[T any] struct {
 	step  int64
 	n     int
 	seqs  []int64 // key routing: the sequences taken, in order
+	stage int
 }
+
+// Stage returns the index, within its level, of the stage processing the batch.
+func (b *Batch[T]) Stage() int { return b.stage }
 
 // Len returns the number of entries in the batch.
 func (b *Batch[T]) Len() int { return b.n }
@@ -92,7 +96,7 @@ func (b *Batch[T]) At(i int) *T {
 
 // fill sets b to the entries of [lo, hi) that s gives to its stage; seqs is reusable scratch.
 func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs []int64) {
-	*b = Batch[T]{buf: buf}
+	*b = Batch[T]{buf: buf, stage: int(s.idx)}
 	switch s.route {
 	case routeBroadcast:
 		b.first, b.step, b.n = lo, 1, int(hi-lo)

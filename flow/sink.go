@@ -9,8 +9,9 @@ import (
 // consumeImpl is the typed behaviour of a level without an output ring: sinks, which take
 // their routed share by value, and phases, which take every entry of their rings in place.
 type consumeImpl[T any] struct {
-	key func(T) uint64
-	fn  func(v *T) error
+	key   func(T) uint64
+	fn    func(v *T) error
+	batch func(b *Batch[T]) error // set instead of fn for SinkBatch
 }
 
 func (c *consumeImpl[T]) newRing(int, bool, ring.Waiter) (ringHandle, error) {
@@ -25,6 +26,20 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 		return nil, false, err
 	}
 	sel := newSelector(st, c.key)
+	if c.batch != nil {
+		var b Batch[T]
+		seqs := make([]int64, 0, st.lv.opts.maxBatch)
+		fn := c.batch
+		return func(lo, hi int64) {
+			sel.fill(&b, buf, lo, hi, seqs)
+			if b.n > 0 {
+				st.cur = lo
+				if err := fn(&b); err != nil {
+					st.fail(lo, err, nil, nil)
+				}
+			}
+		}, true, nil
+	}
 	fn := c.fn
 	f := func(seq int64, v *T) {
 		st.cur = seq
@@ -52,6 +67,15 @@ func (s *Stream[T]) SinkErr(n int, fn func(T) error, opts ...Option) {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
 	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, fn: func(v *T) error { return fn(*v) }})
+}
+
+// SinkBatch ends a chain with a level whose function receives each whole batch at once, as
+// ThenBatch does; an error fails the batch as one unit.
+func (s *Stream[T]) SinkBatch(n int, fn func(*Batch[T]) error, opts ...Option) {
+	if fn == nil {
+		s.g.misuse("flow: nil sink function for %T", *new(T))
+	}
+	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, batch: fn})
 }
 
 // Phase adds a handler that runs over the same ring entries as the stream, in place, after

@@ -36,10 +36,17 @@ type stage struct {
 
 	emitter    any    // *Emitter[Out], set by bind
 	flushOut   func() // commits what the emitter holds; nil without an output ring
+	endOut     func() // flushOut, then gives back unfilled claimed slots
 	source     func() error
 	sourceStop func()
 	finished   atomic.Bool // a source called Finish
 	cur        int64       // the sequence being processed, for failure reports
+
+	// Deferred wakes of the readers of the stage's own ring (see notifier).
+	deferring bool
+	owed      []*notifier
+	sincePaid int // entries committed since the stage last paid its wakes
+	payEvery  int
 
 	// Stats: written by the stage goroutine, read by Graph.Stats from any goroutine.
 	_       cpu.CacheLinePad
@@ -69,9 +76,13 @@ func (st *stage) run(ready chan<- error) {
 	if st.source != nil {
 		st.runSource()
 	} else {
+		st.deferring = true
 		st.runInputs()
+		st.deferring = false
+		st.payWakes()
 	}
 	if st.ring != nil {
+		st.endOut()
 		st.ring.Close()
 	}
 }
@@ -95,6 +106,7 @@ func (st *stage) runInputs() {
 			spin = 0
 			continue
 		}
+		st.payWakes()
 		if st.drained() {
 			return
 		}

@@ -420,3 +420,43 @@ func TestSourceFinishes(t *testing.T) {
 		t.Fatalf("got %d entries summing %d, want %d summing %d", count.Load(), sum.Load(), m, m*(m-1)/2)
 	}
 }
+
+func TestSinkBatchSeesEveryRoutedEntryOnce(t *testing.T) {
+	n := scale(20000, 2000)
+	for _, keyed := range []bool{false, true} {
+		g := flow.New()
+		in := flow.Input[int](g)
+		s := in.Then(2, func(v int) int { return v })
+		if keyed {
+			s = s.KeyBy(func(v int) uint64 { return uint64(v % 7) })
+		}
+		var mu sync.Mutex
+		seen := make(map[int]int)
+		stages := make(map[int]bool)
+		s.SinkBatch(3, func(b *flow.Batch[int]) error {
+			mu.Lock()
+			defer mu.Unlock()
+			stages[b.Stage()] = true
+			for i := range b.Len() {
+				seen[*b.At(i)]++
+			}
+			return nil
+		}, flow.MaxBatch(16))
+		start(t, g)
+		publishAll(t, in, n, func(i int) int { return i })
+		if err := stopWithin(t, g, drainLimit); err != nil {
+			t.Fatal(err)
+		}
+		if len(seen) != n {
+			t.Fatalf("keyed=%v: saw %d distinct entries, want %d", keyed, len(seen), n)
+		}
+		for v, c := range seen {
+			if c != 1 {
+				t.Fatalf("keyed=%v: entry %d seen %d times", keyed, v, c)
+			}
+		}
+		if len(stages) != 3 {
+			t.Fatalf("keyed=%v: batches reached stages %v, want all 3", keyed, stages)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"golang.org/x/sys/cpu"
@@ -100,4 +101,33 @@ func (c *core) checkClaim(n int) {
 	if n < 1 || int64(n) > c.size {
 		panicClaimSize(n, c.size)
 	}
+}
+
+// Unclaim gives the claimed, uncommitted slots from lo on back to a
+// single-publisher ring, so that a publisher may reserve more slots than it
+// ends up filling: claim ahead, commit what it wrote, and unclaim the rest
+// before it stops. lo must lie between the committed position and the end of
+// the claims. It reports false, and gives nothing back, once the ring is
+// closed: readers may then be waiting for those slots, which must be
+// committed. It panics on a multi-publisher ring, where other publishers' claims
+// may follow the caller's.
+func (b *Buffer[T]) Unclaim(lo int64) bool {
+	c := &b.core
+	p := &c.pub
+	if c.multi {
+		panic("ring: Unclaim on a multi-publisher ring")
+	}
+	if lo < p.done || lo > p.next {
+		panic(fmt.Sprintf("ring: Unclaim(%d) outside the uncommitted claims [%d, %d)", lo, p.done, p.next))
+	}
+	if lo == p.next {
+		return true
+	}
+	// The same compare-and-swap as a claim: it fails once Close has set the
+	// closed bit, which keeps Close and Drained exact.
+	if !c.claimed.v.CompareAndSwap(p.next, lo) {
+		return false
+	}
+	p.next = lo
+	return true
 }

@@ -1,0 +1,46 @@
+package flow
+
+import (
+	"context"
+
+	"github.com/loopyring/loopyring/poller"
+)
+
+// notifier is the waiter of a reader on a processing stage's own ring when the reader has
+// no upstream phase: the only wakes it receives come from the publishing stage's Commit and
+// Close, on that stage's goroutine.
+//
+// It lets the publishing stage defer waking a sleeping reader while it still has input to
+// process, and pay the wake when it goes idle, is about to block on a full ring, or has
+// committed half a ring since it last paid. A reader then wakes to a large batch instead of
+// to every commit. Waking on every commit was rejected: with more stages than cores each
+// wake is a thread switch, and on the development machine those switches, not the entries,
+// dominated the seed topology.
+type notifier struct {
+	loop *poller.Loop // the reading stage's loop
+	up   *stage       // the publishing stage
+	owed bool         // a wake is deferred; touched only on up's goroutine
+}
+
+func (n *notifier) Wait(ctx context.Context, ready func() bool) error { return n.loop.Wait(ctx, ready) }
+
+func (n *notifier) Wake() {
+	if !n.up.deferring {
+		n.loop.Wake()
+		return
+	}
+	if !n.owed {
+		n.owed = true
+		n.up.owed = append(n.up.owed, n)
+	}
+}
+
+// payWakes wakes every reader whose wake the stage deferred.
+func (st *stage) payWakes() {
+	for _, n := range st.owed {
+		n.owed = false
+		n.loop.Wake()
+	}
+	st.owed = st.owed[:0]
+	st.sincePaid = 0
+}
