@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +18,6 @@ type payload struct {
 
 func (p payload) valid() bool { return p.a == p.seq*3 && p.b == p.a+1 }
 
-const benchCap = 8192
 
 // tally is the verifying sink's account: every entry counted and summed, so a lost,
 // duplicated or corrupted entry fails the benchmark.
@@ -78,7 +78,7 @@ func keyOf(p payload) uint64 { return uint64(p.seq) }
 // runFlow builds a graph whose single source stage publishes n payloads once released,
 // followed by levels of the given widths; the last one verifies (by key when keyed). It runs
 // the graph to completion.
-func runFlow(b *testing.B, n int, widths []int, keyed bool) {
+func runFlow(b *testing.B, n, capacity int, widths []int, keyed bool) {
 	g := flow.New()
 	release := make(chan struct{})
 	stream := flow.Source(g, 1, func(s *flow.SourceStage[payload]) error {
@@ -90,9 +90,9 @@ func runFlow(b *testing.B, n int, widths []int, keyed bool) {
 		}
 		s.Finish()
 		return nil
-	}, flow.Capacity(benchCap))
+	}, flow.Capacity(capacity))
 	for lv, w := range widths[:len(widths)-1] {
-		stream = stream.Then(w, func(p payload) payload { return step(lv, p) }, flow.Capacity(benchCap))
+		stream = stream.Then(w, func(p payload) payload { return step(lv, p) }, flow.Capacity(capacity))
 	}
 	if keyed {
 		stream = stream.KeyBy(keyOf)
@@ -129,10 +129,10 @@ func runFlow(b *testing.B, n int, widths []int, keyed bool) {
 // per level, and as many buffered slots between two levels as the rings of the writing
 // level hold. Shared work is one channel that every worker of the next level reads; key
 // routing is one channel per worker.
-func runChan(b *testing.B, n int, widths []int, keyed bool) {
+func runChan(b *testing.B, n, capacity int, widths []int, keyed bool) {
 	ins := make([][]chan payload, len(widths))
 	for lv, w := range widths {
-		slots := benchCap
+		slots := capacity
 		if lv > 0 {
 			slots *= widths[lv-1]
 		}
@@ -195,15 +195,22 @@ func runChan(b *testing.B, n int, widths []int, keyed bool) {
 	total.check(b, n)
 }
 
+// benchCaps are the ring capacities each topology runs at; the channel baseline gets the
+// same number of buffered slots. Capacity matters most on hosts with fewer cores than
+// stages, where larger rings mean fewer thread switches per entry.
+var benchCaps = []int{1024, 16384}
+
 func benchTopology(b *testing.B, widths []int, keyed bool) {
-	b.Run("flow", func(b *testing.B) {
-		b.ReportAllocs()
-		runFlow(b, b.N, widths, keyed)
-	})
-	b.Run("chan", func(b *testing.B) {
-		b.ReportAllocs()
-		runChan(b, b.N, widths, keyed)
-	})
+	for _, capacity := range benchCaps {
+		b.Run(fmt.Sprintf("cap=%d/flow", capacity), func(b *testing.B) {
+			b.ReportAllocs()
+			runFlow(b, b.N, capacity, widths, keyed)
+		})
+		b.Run(fmt.Sprintf("cap=%d/chan", capacity), func(b *testing.B) {
+			b.ReportAllocs()
+			runChan(b, b.N, capacity, widths, keyed)
+		})
+	}
 }
 
 // BenchmarkSeed is the seed topology: one source stage, then 2, 4 and 2 stages with shared

@@ -132,7 +132,7 @@ func (g *Graph) build(cpus map[*level][]int) error {
 			if err != nil {
 				return fmt.Errorf("flow: level %q stage %d: %w", lv.name, i, err)
 			}
-			lv.stages[i] = &stage{lv: lv, idx: i, loop: loop, cpu: cpus[lv][i], payEvery: max(lv.opts.capacity/2, 1)}
+			lv.stages[i] = &stage{lv: lv, idx: i, loop: loop, cpu: cpus[lv][i], payEvery: max(lv.opts.capacity/4, 1)}
 		}
 	}
 	for _, lv := range g.levels {

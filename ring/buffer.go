@@ -70,6 +70,12 @@ type core struct {
 	// claimers of a multi-publisher ring so that most claims skip reading
 	// every reader's sequence.
 	gateCache sequence
+	// pubNeed: the released sequence that a blocked single-publisher Claim
+	// waits for. Written by that publisher around its sleep; read by gating
+	// readers after each Release, which wake the publisher waiter only once
+	// they reach it. MaxInt64 while no claim is blocked; MinInt64 forever on a
+	// multi-publisher ring, whose blocked claimers are woken on every release.
+	pubNeed sequence
 
 	pub singlePublisher
 }
@@ -108,7 +114,9 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	// which freezes the reader set before anything is published.
 	c.gateCache.v.Store(cfg.start - c.size - 1)
 	c.pub.init(c)
+	c.pubNeed.v.Store(math.MaxInt64)
 	if c.multi {
+		c.pubNeed.v.Store(math.MinInt64)
 		c.avail = make([]atomic.Int64, capacity)
 		for i := range c.avail {
 			c.avail[i].Store(-1)

@@ -73,9 +73,16 @@ func (c *core) claimSingleSlow(ctx context.Context, n int) (int64, error) {
 			return 0, ErrClosed
 		}
 		p.gate = c.minGate(math.MaxInt64)
-		p.need = p.next + int64(n) - c.size
-		if p.gate < p.need {
-			if err := c.pubWaiter.Wait(ctx, p.ready); err != nil {
+		if p.gate < p.next+int64(n)-c.size {
+			// Full. Wait until a quarter of the ring is free (or n slots, if more),
+			// not just the first free slot: publisher and readers then trade large
+			// batches instead of waking each other for every release, which with
+			// more threads than cores costs a thread switch each time.
+			p.need = p.next + max(int64(n), c.size/4) - c.size
+			c.pubNeed.v.Store(p.need)
+			err := c.pubWaiter.Wait(ctx, p.ready)
+			c.pubNeed.v.Store(math.MaxInt64)
+			if err != nil {
 				return 0, err
 			}
 			continue

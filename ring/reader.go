@@ -142,16 +142,21 @@ func (r *Reader) Release(hi int64) {
 	}
 	r.next = hi
 	r.seq.v.Store(hi)
-	r.wakeAfterRelease()
+	r.wakeAfterRelease(hi)
 }
 
 // wakeAfterRelease runs after the store of seq; see PhasedWaiter.park for why
 // waking after the store cannot lose a wakeup.
-func (r *Reader) wakeAfterRelease() {
+//
+// A gating reader wakes the publisher only once it has released what a blocked
+// Claim needs (pubNeed). The same Dekker argument holds: the publisher stores
+// pubNeed, then re-reads the readers' sequences; the reader stores its sequence,
+// then loads pubNeed; one of them sees the other's store.
+func (r *Reader) wakeAfterRelease(hi int64) {
 	for _, d := range r.downstream {
 		d.waiter.Wake()
 	}
-	if r.gating {
+	if r.gating && hi >= r.c.pubNeed.v.Load() {
 		r.c.pubWaiter.Wake()
 	}
 }

@@ -2,7 +2,9 @@ package ring_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loopyring/loopyring/ring"
 )
@@ -23,7 +25,8 @@ func (w *countingWaiter) Wake() { w.wakes++ }
 
 // TestWakeRules pins down who wakes whom, which the stage runtime relies on:
 // Commit wakes the readers without upstreams, Release wakes the dependents
-// (or, for a reader nobody depends on, the publisher waiter), Close wakes all.
+// (or, for a reader nobody depends on, the publisher waiter: always with several
+// publishers, only for a blocked claim with one), Close wakes all.
 func TestWakeRules(t *testing.T) {
 	for _, m := range publisherModes() {
 		t.Run(m.name, func(t *testing.T) {
@@ -72,14 +75,81 @@ func TestWakeRules(t *testing.T) {
 			check("release b", map[string]int{"d": 1}, 0)
 			release(c)
 			check("release c", map[string]int{"d": 1}, 0)
+			// Nobody is blocked: a single publisher is not woken at all.
+			gatingWakes := 1
+			if m.name == "single" {
+				gatingWakes = 0
+			}
 			release(d)
-			check("release d", nil, 1)
+			check("release d", nil, gatingWakes)
 			release(solo)
-			check("release solo", nil, 1)
+			check("release solo", nil, gatingWakes)
 			buf.Close()
 			check("close", map[string]int{"a": 1, "b": 1, "c": 1, "d": 1, "solo": 1}, 1)
 			buf.Close()
 			check("second close", nil, 0)
 		})
 	}
+}
+
+// wakeCounter counts Wake calls and sleeps on a PhasedWaiter.
+type wakeCounter struct {
+	ring.PhasedWaiter
+	wakes atomic.Int64
+}
+
+func (w *wakeCounter) Wake() {
+	w.wakes.Add(1)
+	w.PhasedWaiter.Wake()
+}
+
+// TestBlockedClaimWaitsForAQuarter checks the single publisher's hysteresis: a
+// claim blocked on a full ring is woken once, when a quarter of the ring is free,
+// not on the first release.
+func TestBlockedClaimWaitsForAQuarter(t *testing.T) {
+	pub := new(wakeCounter)
+	buf := mustNew[int](t, 16, ring.PublisherWaiter(pub))
+	r := mustReader(t, buf, ring.MaxBatch(1))
+	lo, _ := buf.TryClaim(16)
+	buf.Commit(lo, 16)
+	claimed := make(chan int64, 1)
+	go func() {
+		lo, err := buf.Claim(context.Background(), 1)
+		if err != nil {
+			t.Error(err)
+		}
+		claimed <- lo
+	}()
+	releaseOne := func() {
+		_, hi, ok := r.TryRead()
+		if !ok {
+			t.Fatal("nothing to read")
+		}
+		r.Release(hi)
+	}
+	for i := range 3 {
+		time.Sleep(10 * time.Millisecond) // let the claim block
+		releaseOne()
+		select {
+		case <-claimed:
+			t.Fatalf("claim returned after %d releases; it waits for 4 (a quarter of 16)", i+1)
+		default:
+		}
+		if n := pub.wakes.Load(); n != 0 {
+			t.Fatalf("publisher woken %d times after %d releases, want 0", n, i+1)
+		}
+	}
+	releaseOne()
+	select {
+	case got := <-claimed:
+		if got != 16 {
+			t.Fatalf("claimed %d, want 16", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("claim not woken once a quarter of the ring was free")
+	}
+	if n := pub.wakes.Load(); n != 1 {
+		t.Fatalf("publisher woken %d times, want 1", n)
+	}
+	buf.Commit(16, 1)
 }
