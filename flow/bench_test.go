@@ -18,7 +18,6 @@ type payload struct {
 
 func (p payload) valid() bool { return p.a == p.seq*3 && p.b == p.a+1 }
 
-
 // tally is the verifying sink's account: every entry counted and summed, so a lost,
 // duplicated or corrupted entry fails the benchmark.
 type tally struct {
