@@ -53,6 +53,12 @@
 // Release wakes the readers that list the releasing reader in [After], or the
 // publisher waiter if there are none; Close wakes everyone.
 //
+// A single publisher blocked on a full ring waits until a quarter of the ring
+// (or the n slots it asked for, if more) is free, and gating readers wake it
+// only once they have released that far: publisher and readers then trade
+// large batches rather than a wakeup per released slot. A publisher that
+// reserved more slots than it filled gives the rest back with Unclaim.
+//
 // A Buffer is safe for concurrent use as documented per method: Claim,
 // TryClaim and Commit from the one publisher (or from any goroutine with
 // MultiPublisher), Close, Closed, Len and Cap from any goroutine. A Reader's
