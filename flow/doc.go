@@ -34,9 +34,9 @@
 // different stages of a level run in parallel. An entry's publication by an upstream stage
 // happens before any downstream function observes it; a phase's return for an entry
 // happens before any later phase or level observes that entry. Every call of a stage's
-function happens before Wait (or Stop) returns, so state a function kept per stage may be
-read after Wait without further synchronization. Publisher methods are safe
-// from any goroutine. Start, Stop, Wait, Stats, String and DOT are safe from any goroutine;
+// function happens before Wait (or Stop) returns, so state a function kept per stage may be
+// read after Wait without further synchronization. Publisher methods are safe from any
+// goroutine. Start, Stop, Wait, Stats, String and DOT are safe from any goroutine;
 // the building methods are not and must finish before Start.
 //
 // An idle stage spins briefly (Spin), then sleeps in its event loop and costs no CPU; a
