@@ -1,0 +1,169 @@
+package flow_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/loopyring/loopyring/affinity"
+	"github.com/loopyring/loopyring/flow"
+)
+
+func diamondGraph() (*flow.Graph, *flow.Publisher[int]) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Name("in"), flow.Capacity(64))
+	w := in.KeyBy(func(v int) uint64 { return uint64(v) }).Then(2, func(v int) int { return v }, flow.Name("work"))
+	a := w.Phase(1, func(*int) {}, flow.Name("journal"))
+	b := w.Phase(1, func(*int) {}, flow.Name("replicate"))
+	flow.Merge(a, b).Broadcast().Sink(2, func(int) {}, flow.Name("logic"))
+	return g, in
+}
+
+func TestStringDescribesTheTopology(t *testing.T) {
+	g, _ := diamondGraph()
+	want := `input "in" ×1 cap=64
+then "work" ×2 cap=8192 <- key "in"
+phase "journal" ×1 <- shared "work"
+phase "replicate" ×1 <- shared "work"
+sink "logic" ×2 <- broadcast "work" after "journal" "replicate"
+`
+	if got := g.String(); got != want {
+		t.Fatalf("String:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestDOTRendersEveryLevelAndEdge(t *testing.T) {
+	g, _ := diamondGraph()
+	dot := g.DOT()
+	for _, want := range []string{
+		"digraph loopyring {",
+		`n0 [label="in ×1" shape=invhouse];`,
+		`n1 [label="work ×2" shape=box];`,
+		`n0 -> n1 [label="key"];`,
+		`n1 -> n2 [label="phase"];`,
+		`n1 -> n4 [label="broadcast"];`,
+		`n2 -> n4 [style=dashed];`,
+		`n3 -> n4 [style=dashed];`,
+	} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("DOT lacks %q:\n%s", want, dot)
+		}
+	}
+}
+
+func TestStatsCountEntriesAndBatches(t *testing.T) {
+	g, in := diamondGraph()
+	if g.Stats() != nil {
+		t.Fatal("Stats before Start is not empty")
+	}
+	start(t, g)
+	publishAll(t, in, 1000, func(i int) int { return i })
+	if err := stopWithin(t, g, drainLimit); err != nil {
+		t.Fatal(err)
+	}
+	byLevel := map[string]flow.StageStats{}
+	for _, s := range g.Stats() {
+		agg := byLevel[s.Level]
+		agg.In += s.In
+		agg.Out += s.Out
+		agg.Batches += s.Batches
+		agg.Capacity = s.Capacity
+		byLevel[s.Level] = agg
+		if s.Batches > 0 && (s.MeanBatch() <= 0 || s.MeanBatch() > float64(s.In)) {
+			t.Errorf("%s/%d: mean batch %.1f from %d entries in %d batches", s.Level, s.Stage, s.MeanBatch(), s.In, s.Batches)
+		}
+		if s.CPU != -1 {
+			t.Errorf("%s/%d pinned to CPU %d without a placement", s.Level, s.Stage, s.CPU)
+		}
+	}
+	// Both work stages read the whole input ring (key routing) and together publish it once;
+	// each phase sees the work level's 1000 entries; both logic stages see all of them.
+	checks := []struct {
+		level   string
+		in, out uint64
+	}{
+		{"work", 2000, 1000},
+		{"journal", 1000, 0},
+		{"replicate", 1000, 0},
+		{"logic", 2000, 0},
+	}
+	for _, c := range checks {
+		got := byLevel[c.level]
+		if got.In != c.in || got.Out != c.out || got.Batches == 0 {
+			t.Errorf("%s: in %d out %d batches %d; want in %d out %d", c.level, got.In, got.Out, got.Batches, c.in, c.out)
+		}
+	}
+	if byLevel["work"].Capacity != 8192 || byLevel["logic"].Capacity != 0 {
+		t.Errorf("capacities: work %d, logic %d; want 8192 and 0", byLevel["work"].Capacity, byLevel["logic"].Capacity)
+	}
+}
+
+func TestPlacementPinsStages(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pinning is implemented on Linux")
+	}
+	allowed, err := affinity.Allowed()
+	if err != nil || len(allowed) < 1 {
+		t.Skipf("allowed CPUs: %v %v", allowed, err)
+	}
+	g := flow.New(flow.Placement(affinity.Compact))
+	in := flow.Input[int](g)
+	var got []int
+	in.Then(2, func(v int) int { return v }, flow.Name("pinned")).
+		Sink(1, func(v int) { got = append(got, v) }, flow.CPUs(allowed[len(allowed)-1]), flow.Name("explicit"))
+	start(t, g)
+	publishAll(t, in, 100, func(i int) int { return i })
+	if err := stopWithin(t, g, drainLimit); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 100 {
+		t.Fatalf("a pinned graph delivered %d of 100", len(got))
+	}
+	for _, s := range g.Stats() {
+		if s.CPU < 0 {
+			t.Errorf("%s/%d not pinned under Compact placement", s.Level, s.Stage)
+		}
+		if s.Level == "explicit" && s.CPU != allowed[len(allowed)-1] {
+			t.Errorf("explicit level on CPU %d, want %d", s.CPU, allowed[len(allowed)-1])
+		}
+	}
+	bad := flow.New(flow.Placement(affinity.Explicit, -1))
+	flow.Input[int](bad).Sink(1, func(int) {})
+	if err := bad.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "placement") {
+		t.Fatalf("a placement with CPU -1: %v", err)
+	}
+}
+
+// TestMismatchedEdgeDoesNotCompile builds testdata/mismatch, whose second level reads int
+// from a level that produces string, and expects a type error; testdata/match, the same
+// program with the edge fixed, must build, so the test fails for that one reason only.
+func TestMismatchedEdgeDoesNotCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		t.Skipf("no go command: %v", err)
+	}
+	build := func(dir string) (string, error) {
+		cmd := exec.Command(gobin, "build", "-o", os.DevNull, "./"+dir)
+		cmd.Dir = "testdata"
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := build("match"); err != nil {
+		t.Fatalf("the well-typed program does not build: %v\n%s", err, out)
+	}
+	out, err := build("mismatch")
+	if err == nil {
+		t.Fatal("a graph with a mismatched edge compiled")
+	}
+	if !strings.Contains(out, "main.go:15") || !strings.Contains(out, "string") {
+		t.Fatalf("the build failed, but not on the mismatched edge:\n%s", out)
+	}
+}
