@@ -1,0 +1,257 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/loopyring/loopyring/affinity"
+	"github.com/loopyring/loopyring/flow"
+)
+
+func id(v int) int { return v }
+
+// configCases each build a graph with exactly one problem and name the text Start must
+// report for it. TestValidationReportsEveryProblemAtOnce checks that problems are joined;
+// this table checks that each one is found on its own, so none hides behind another.
+var configCases = []struct {
+	name  string
+	build func(g *flow.Graph)
+	want  string
+}{
+	{"capacity not a power of two", func(g *flow.Graph) {
+		flow.Input[int](g).Then(1, id, flow.Capacity(12), flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": ring: capacity 12 is not a power of two`},
+	{"capacity one", func(g *flow.Graph) {
+		flow.Input[int](g).Then(1, id, flow.Capacity(1), flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": ring: capacity 1 is below the minimum of 2`},
+	{"capacity zero", func(g *flow.Graph) {
+		flow.Input[int](g, flow.Capacity(0), flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": ring: capacity 0 is below the minimum`},
+	{"capacity negative", func(g *flow.Graph) {
+		flow.Input[int](g, flow.Capacity(-8), flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": ring: capacity -8 is below the minimum`},
+	{"capacity too large", func(g *flow.Graph) {
+		flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.Capacity(1<<31), flow.Name("x")).
+			Sink(1, func(int) {})
+	}, `level "x": ring: capacity 2147483648 is above the maximum`},
+	{"zero stages", func(g *flow.Graph) {
+		flow.Input[int](g).Then(0, id, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": 0 stages; a level needs at least 1`},
+	{"negative stages in a sink", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(-2, func(int) {}, flow.Name("x"))
+	}, `level "x": -2 stages`},
+	{"zero source stages", func(g *flow.Graph) {
+		flow.Source(g, 0, func(*flow.SourceStage[int]) error { return nil }, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": 0 stages`},
+	{"zero phase stages", func(g *flow.Graph) {
+		flow.Input[int](g).Phase(0, func(*int) {}, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": 0 stages`},
+	{"processing output never read", func(g *flow.Graph) {
+		in := flow.Input[int](g)
+		in.Sink(1, func(int) {})
+		in.Then(1, id, flow.Name("x"))
+	}, `level "x": output is never read`},
+	{"input never read", func(g *flow.Graph) {
+		flow.Input[int](g, flow.Name("x"))
+	}, `level "x": output is never read`},
+	{"source never read", func(g *flow.Graph) {
+		flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.Name("x"))
+	}, `level "x": output is never read`},
+	{"duplicate names", func(g *flow.Graph) {
+		flow.Input[int](g, flow.Name("x")).Sink(1, func(int) {}, flow.Name("x"))
+	}, `level "x": name already used by level #0`},
+	{"duplicate of a default name", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.Name("input#0"))
+	}, `level "input#0": name already used`},
+	{"max batch zero", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.MaxBatch(0), flow.Name("x"))
+	}, `level "x": max batch 0 is below 1`},
+	{"max batch negative", func(g *flow.Graph) {
+		flow.Input[int](g).Then(1, id, flow.MaxBatch(-5), flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": max batch -5 is below 1`},
+	{"negative spin", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.Spin(-1), flow.Name("x"))
+	}, `level "x": spin -1 is negative`},
+	{"unknown error policy", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.OnError(flow.ErrorPolicy(9)), flow.Name("x"))
+	}, `level "x": unknown error policy 9`},
+	{"nil error sink", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.ErrorSink(nil), flow.Name("x"))
+	}, `level "x": nil error sink`},
+	{"empty CPU list", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.CPUs(), flow.Name("x"))
+	}, `level "x": empty CPU list`},
+	{"keyed phase", func(g *flow.Graph) {
+		flow.Input[int](g).KeyBy(func(v int) uint64 { return uint64(v) }).
+			Phase(1, func(*int) {}, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": a phase sees every entry of its rings; key routing does not apply`},
+	{"broadcast phase", func(g *flow.Graph) {
+		flow.Input[int](g).Then(2, id).Broadcast().
+			PhaseErr(1, func(*int) error { return nil }, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": a phase sees every entry of its rings; broadcast routing does not apply`},
+	{"merge across graphs", func(g *flow.Graph) {
+		other := flow.New()
+		foreign := flow.Input[int](other)
+		in := flow.Input[int](g)
+		flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
+	}, `Merge of streams from different graphs`},
+	{"nil key function", func(g *flow.Graph) {
+		flow.Input[int](g).KeyBy(nil).Sink(1, func(int) {})
+	}, `KeyBy with a nil key function`},
+	{"nil Then", func(g *flow.Graph) {
+		var fn func(int) string
+		flow.Input[int](g).Then(1, fn).Sink(1, func(string) {})
+	}, `nil function for a level reading int`},
+	{"nil ThenErr", func(g *flow.Graph) {
+		var fn func(int) (int, error)
+		flow.Input[int](g).ThenErr(1, fn).Sink(1, func(int) {})
+	}, `nil function`},
+	{"nil Filter", func(g *flow.Graph) {
+		var fn func(int) (int, bool)
+		flow.Input[int](g).Filter(1, fn).Sink(1, func(int) {})
+	}, `nil function`},
+	{"nil Expand", func(g *flow.Graph) {
+		var fn func(int, *flow.Emitter[int])
+		flow.Input[int](g).Expand(1, fn).Sink(1, func(int) {})
+	}, `nil function`},
+	{"nil ExpandErr", func(g *flow.Graph) {
+		var fn func(int, *flow.Emitter[int]) error
+		flow.Input[int](g).ExpandErr(1, fn).Sink(1, func(int) {})
+	}, `nil function`},
+	{"nil ThenBatch", func(g *flow.Graph) {
+		var fn func(*flow.Batch[int], *flow.Emitter[int]) error
+		flow.Input[int](g).ThenBatch(1, fn).Sink(1, func(int) {})
+	}, `nil function`},
+	{"nil Sink", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, nil)
+	}, `nil sink function for int`},
+	{"nil SinkErr", func(g *flow.Graph) {
+		flow.Input[int](g).SinkErr(1, nil)
+	}, `nil sink function`},
+	{"nil SinkBatch", func(g *flow.Graph) {
+		flow.Input[int](g).SinkBatch(1, nil)
+	}, `nil sink function`},
+	{"nil Phase", func(g *flow.Graph) {
+		flow.Input[int](g).Phase(1, nil).Sink(1, func(int) {})
+	}, `nil phase function for int`},
+	{"nil PhaseErr", func(g *flow.Graph) {
+		flow.Input[int](g).PhaseErr(1, nil).Sink(1, func(int) {})
+	}, `nil phase function`},
+	{"nil Source", func(g *flow.Graph) {
+		flow.Source[int](g, 1, nil).Sink(1, func(int) {})
+	}, `nil source function for int`},
+}
+
+func TestEachValidationErrorAlone(t *testing.T) {
+	for _, tc := range configCases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := flow.New()
+			tc.build(g)
+			err := g.Start(context.Background())
+			if err == nil {
+				_ = g.Stop()
+				t.Fatalf("Start accepted the graph; want an error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Start: %v\nwant it to contain %q", err, tc.want)
+			}
+			if strings.Count(err.Error(), "\n") != 0 {
+				t.Fatalf("one problem reported as several:\n%v", err)
+			}
+			checkFailedStart(t, g, err)
+		})
+	}
+}
+
+// checkFailedStart checks what a graph whose Start failed promises: it is done, and every
+// later call reports the failure or ErrStarted instead of hanging.
+func checkFailedStart(t *testing.T, g *flow.Graph, startErr error) {
+	t.Helper()
+	select {
+	case <-g.Done():
+	default:
+		t.Fatal("Done is open after a failed Start")
+	}
+	if err := g.Wait(); err == nil || err.Error() != startErr.Error() {
+		t.Fatalf("Wait after a failed Start: %v, want the Start error", err)
+	}
+	if err := g.Stop(); err == nil || err.Error() != startErr.Error() {
+		t.Fatalf("Stop after a failed Start: %v, want the Start error", err)
+	}
+	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
+		t.Fatalf("Start after a failed Start: %v, want ErrStarted", err)
+	}
+}
+
+func TestEmptyGraphIsRejected(t *testing.T) {
+	g := flow.New()
+	err := g.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "flow: the graph has no levels") {
+		t.Fatalf("Start of an empty graph: %v", err)
+	}
+	checkFailedStart(t, g, err)
+}
+
+func TestPlacementErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  flow.GraphOption
+		want string
+	}{
+		{"explicit without cpus", flow.Placement(affinity.Explicit), "empty cpu list"},
+		{"explicit negative cpu", flow.Placement(affinity.Explicit, -1), "negative cpu -1"},
+		{"explicit cpu not on the host", flow.Placement(affinity.Explicit, 1<<20), "not in the topology"},
+		{"cpus with compact", flow.Placement(affinity.Compact, 0), "only explicit uses them"},
+		{"unknown policy", flow.Placement(affinity.Policy(42)), "unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS != "linux" {
+				t.Skip("placement reads the Linux topology")
+			}
+			g := flow.New(tc.opt)
+			flow.Input[int](g).Then(2, id).Sink(1, func(int) {})
+			err := g.Start(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "flow: placement") || !strings.Contains(err.Error(), tc.want) {
+				if err == nil {
+					_ = g.Stop()
+				}
+				t.Fatalf("Start: %v\nwant a placement error containing %q", err, tc.want)
+			}
+			checkFailedStart(t, g, err)
+		})
+	}
+}
+
+// TestPinFailureStopsTheGraph asks for a CPU no host has: the rings and stages are built
+// before the pin fails, so Start must report it and tear everything down (goleak and the
+// fd tests check the teardown).
+func TestPinFailureStopsTheGraph(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	in.Then(2, id, flow.CPUs(1<<20), flow.Name("pinned")).Sink(1, func(int) {})
+	err := g.Start(context.Background())
+	if err == nil {
+		_ = g.Stop()
+		t.Fatal("Start pinned a stage to CPU 1<<20")
+	}
+	if !strings.Contains(err.Error(), `level "pinned" stage 0: pin to CPU 1048576`) ||
+		!strings.Contains(err.Error(), `level "pinned" stage 1: pin to CPU 1048576`) {
+		t.Fatalf("Start: %v\nwant both stages' pin failures, named", err)
+	}
+	checkFailedStart(t, g, err)
+	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("Publish after a failed Start: %v, want ErrStopped", err)
+	}
+}
+
+func TestMergeOfNothingPanics(t *testing.T) {
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(v.(string), "flow: Merge needs at least one stream") {
+			t.Fatalf("Merge() recovered %v, want the package's misuse panic", v)
+		}
+	}()
+	flow.Merge[int]()
+}
