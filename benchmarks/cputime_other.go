@@ -1,0 +1,8 @@
+//go:build !(linux || darwin || freebsd)
+
+package benchmarks
+
+import "time"
+
+// processCPU reports 0, "unknown", where getrusage is not available; Result.CPU stays 0.
+func processCPU() time.Duration { return 0 }

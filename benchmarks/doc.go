@@ -1,0 +1,32 @@
+// Package benchmarks compares loopyring with goroutines and buffered channels, side by side
+// in one run, on the classic Disruptor topologies and on the seed's.
+//
+// Each topology is written once per side as a plain function that moves Config.N entries
+// and verifies every one of them on the reading side; the testing.B benchmarks of this
+// package and the loopybench runner (benchmarks/cmd/loopybench) call the same functions, so
+// both measure exactly the same code. Both sides carry the same payload, with the same ring
+// capacity and channel buffer and the same number of goroutines; a run whose payloads do
+// not verify (lost, duplicated, reordered where order is promised, or corrupted) fails.
+//
+// # Usage
+//
+//	for _, t := range benchmarks.Topologies() {
+//		for _, side := range []benchmarks.Side{benchmarks.Loopy, benchmarks.Chan} {
+//			res, err := t.Run(side, benchmarks.Config{N: 1 << 20, Capacity: 8192})
+//			...
+//			fmt.Println(t.Name, side, res.PerSecond())
+//		}
+//	}
+//
+//	lat, err := benchmarks.PipelineLatency(benchmarks.Loopy, cfg) // percentiles, CO-corrected
+//
+// With go test:
+//
+//	go test -run '^$' -bench . -count 10 ./benchmarks | tee new.txt
+//	benchstat -col /side new.txt
+//
+// # Concurrency
+//
+// A run owns every goroutine and graph it starts and joins them all before it returns.
+// Runs may be made from any goroutine, but runs made at once measure each other.
+package benchmarks
