@@ -1,0 +1,149 @@
+package main
+
+// assembler puts a connection's replies back in request order and merges the parts of
+// split commands. It is owned by the connection's replier stage (or goroutine), so it needs
+// no lock.
+//
+// Replies of one connection reach the replier from several workers, and a worker's ring is
+// read in its own order, so reply n+1 may come before reply n: it is held until n has been
+// written. Held replies are bounded by what the client has in flight.
+type assembler struct {
+	next    uint64            // the sequence number of the next reply to write
+	held    map[uint64]reply  // complete replies that came before their turn
+	merging map[uint64]*merge // split commands with parts still missing
+	buf     []byte            // encoded replies not yet written
+
+	dirty    bool // buf has bytes, or the connection must be shut down or closed
+	shutdown bool // a reply asked to end the connection (QUIT, protocol error)
+	last     bool // the connection's last entry has had its turn: close the fd
+	broken   bool // a write failed: drop further output
+	shutDone bool // shutdown has been called on the fd
+	queued   bool // the replier has the connection in its list of connections to flush
+}
+
+// merge accumulates the parts of one split command.
+type merge struct {
+	got  uint32
+	n    int64
+	vals [][]byte
+	err  []byte // the first part that answered with an error decides the reply
+}
+
+// add takes one reply (or reply part) and appends to buf every reply whose turn has come.
+// It reports whether the connection has something to do.
+func (a *assembler) add(r reply) bool {
+	if r.parts > 1 || r.kind >= replyMGet {
+		var ok bool
+		if r, ok = a.fold(r); !ok {
+			return false
+		}
+	}
+	if r.seq != a.next {
+		if a.held == nil {
+			a.held = make(map[uint64]reply)
+		}
+		a.held[r.seq] = r
+		return false
+	}
+	a.emit(r)
+	for len(a.held) > 0 {
+		h, ok := a.held[a.next]
+		if !ok {
+			break
+		}
+		delete(a.held, a.next)
+		a.emit(h)
+	}
+	return a.dirty
+}
+
+// fold adds a part to its command's merge; when the last part arrives it returns the
+// command's whole reply.
+func (a *assembler) fold(r reply) (reply, bool) {
+	if r.parts == 1 {
+		// One part holds every key, in the command's order: nothing to merge.
+		return finish(r, &merge{n: r.n, vals: r.vals}), true
+	}
+	if a.merging == nil {
+		a.merging = make(map[uint64]*merge)
+	}
+	m := a.merging[r.seq]
+	if m == nil {
+		m = &merge{}
+		a.merging[r.seq] = m
+	}
+	m.got++
+	m.n += r.n
+	if r.kind == replyRaw && m.err == nil {
+		m.err = r.b
+	}
+	if r.kind == replyMGet {
+		if m.vals == nil {
+			m.vals = make([][]byte, r.nkeys)
+		}
+		for i, k := range r.keys {
+			m.vals[k-1] = r.vals[i] // MGET's keys start at args[1]
+		}
+	}
+	if m.got < r.parts {
+		return reply{}, false
+	}
+	delete(a.merging, r.seq)
+	return finish(r, m), true
+}
+
+// finish turns the last part of a command and its merge into the command's reply.
+func finish(r reply, m *merge) reply {
+	if m.err != nil {
+		r.kind, r.b = replyRaw, m.err
+		return r
+	}
+	switch r.kind {
+	case replySum:
+		r.kind = replyInt
+		r.n = m.n
+	case replyAllOK:
+		r.kind, r.b = replyRaw, replyOK
+	case replyMGet:
+		r.kind, r.vals = replyMGet, m.vals
+	}
+	return r
+}
+
+// emit encodes a reply whose turn has come.
+func (a *assembler) emit(r reply) {
+	a.next++
+	if r.closeConn {
+		a.last, a.dirty = true, true
+	}
+	if a.broken || a.shutdown {
+		return // nothing more is written after a failed write or a QUIT
+	}
+	a.dirty = true
+	switch r.kind {
+	case replyRaw:
+		a.buf = append(a.buf, r.b...)
+	case replyBulk:
+		a.buf = appendBulk(a.buf, r.b)
+	case replyInt:
+		a.buf = appendInt(a.buf, r.n)
+	case replyMGet:
+		a.buf = appendArrayHeader(a.buf, len(r.vals))
+		for _, v := range r.vals {
+			a.buf = appendBulk(a.buf, v)
+		}
+	}
+	if r.closeAfter {
+		a.shutdown = true
+	}
+}
+
+// written resets buf after a write, keeping a modest buffer for the next replies.
+func (a *assembler) written() {
+	if cap(a.buf) > 1<<20 {
+		a.buf = nil
+	} else {
+		a.buf = a.buf[:0]
+	}
+	a.dirty = false
+}

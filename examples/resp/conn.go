@@ -1,0 +1,68 @@
+package main
+
+import "sync"
+
+// conn is one client connection. Its fields are split by owner: the parser stage that the
+// connection's id selects owns parse, the replier stage it selects owns out; both are
+// reached only through ring entries, whose publication orders their accesses.
+//
+// The fd's lifetime: the listener stage that accepted it reads it and, on end of file or an
+// error, removes it from its loop and sends an end-of-stream chunk. The parser turns that
+// into the connection's last request, and the replier closes the fd only when that request's
+// place comes in the connection's order. So the fd is closed once, after every write for it,
+// by the one stage that writes, and after the reading stage has forgotten it: no stage can
+// touch an fd number that the kernel has handed to a newer connection. A replier that must
+// end a connection early (QUIT, a protocol error, a dead client) calls shutdown, which keeps
+// the fd number allocated and makes the reader see end of file, so the same path closes it.
+// A generation number or a refcount was the alternative; the in-band last request needs
+// neither, because ring order already says when nobody can hold the fd any more.
+type conn struct {
+	id    uint64
+	fd    int // -1 in goroutine mode
+	parse connParser
+	out   assembler
+}
+
+// registry remembers the open connections, so that a server that stops can close the fds
+// whose last request never came (the graph stopped accepting input before it).
+type registry struct {
+	mu    sync.Mutex
+	next  uint64
+	conns map[uint64]*conn
+}
+
+func (r *registry) add(fd int) *conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conns == nil {
+		r.conns = make(map[uint64]*conn)
+	}
+	r.next++
+	c := &conn{id: r.next, fd: fd}
+	r.conns[c.id] = c
+	return c
+}
+
+func (r *registry) remove(c *conn) {
+	r.mu.Lock()
+	delete(r.conns, c.id)
+	r.mu.Unlock()
+}
+
+func (r *registry) len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
+}
+
+// drain empties the registry and returns what it held.
+func (r *registry) drain() []*conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*conn, 0, len(r.conns))
+	for _, c := range r.conns {
+		out = append(out, c)
+	}
+	clear(r.conns)
+	return out
+}

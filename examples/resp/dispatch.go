@@ -1,0 +1,183 @@
+package main
+
+import (
+	"hash/maphash"
+)
+
+// router holds what a parser needs to turn requests into parts: the limits and the shards.
+type router struct {
+	lim    limits
+	shards int
+	seed   maphash.Seed
+}
+
+func newRouter(lim limits, shards int) *router {
+	return &router{lim: lim, shards: shards, seed: maphash.MakeSeed()}
+}
+
+func (rt *router) shardOf(key []byte) uint32 {
+	return uint32(maphash.Bytes(rt.seed, key) % uint64(rt.shards))
+}
+
+// connShard is where a request that touches no key runs: any shard would do, and one per
+// connection spreads them.
+func (rt *router) connShard(c *conn) uint32 { return uint32(c.id % uint64(rt.shards)) }
+
+// scratch is a parser's reusable memory, one per parser stage (or goroutine).
+type scratch struct {
+	args    [][]byte
+	byShard [][]int32
+	touched []uint32
+}
+
+// connParser is a connection's parse state, owned by the parser that the connection's id
+// selects.
+type connParser struct {
+	pending []byte // the start of an incomplete request
+	need    int    // len(pending) at which parsing can make progress
+	seq     uint64 // the next request's sequence number
+	dead    bool   // a protocol error ended the connection: ignore what follows
+	name    []byte // CLIENT SETNAME
+}
+
+// feed parses what the connection sent and emits one request per part of every complete
+// command. data is only read during the call.
+func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit func(request)) {
+	if p.dead {
+		return
+	}
+	buf := data
+	if len(p.pending) > 0 {
+		p.pending = append(p.pending, data...)
+		if len(p.pending) < p.need {
+			return
+		}
+		buf = p.pending
+	}
+	for pos := 0; pos < len(buf); {
+		args, n, need, err := parseCommand(buf[pos:], &rt.lim, sc.args)
+		sc.args = args
+		if err == errIncomplete {
+			if need <= rt.lim.maxRequest {
+				rest := buf[pos:]
+				if len(p.pending) > 0 {
+					p.pending = p.pending[:copy(p.pending, rest)] // copy moves overlapping bytes safely
+				} else {
+					p.pending = append(p.pending[:0], rest...)
+				}
+				p.need = need
+				return
+			}
+			err = protoError("request too large")
+		}
+		if err != nil {
+			p.dead = true
+			p.pending, p.need = nil, 0
+			emit(p.local(c, rt, errorReply("ERR "+err.Error()), true))
+			return
+		}
+		pos += n
+		if len(args) > 0 {
+			p.dispatch(c, args, rt, sc, emit)
+		}
+	}
+	if cap(p.pending) > 1<<20 {
+		p.pending = nil // do not keep a large request's buffer for the connection's life
+	}
+	p.pending, p.need = p.pending[:0], 0
+}
+
+// end emits the connection's last request, after which the replier closes its fd.
+func (p *connParser) end(c *conn, rt *router, emit func(request)) {
+	emit(request{c: c, seq: p.next(), parts: 1, shard: rt.connShard(c), closeConn: true})
+	p.pending, p.dead = nil, true
+}
+
+func (p *connParser) next() uint64 {
+	s := p.seq
+	p.seq++
+	return s
+}
+
+// local makes a request that carries a reply the parser computed itself.
+func (p *connParser) local(c *conn, rt *router, raw []byte, closeAfter bool) request {
+	return request{c: c, seq: p.next(), parts: 1, shard: rt.connShard(c), raw: raw, closeAfter: closeAfter}
+}
+
+func (p *connParser) dispatch(c *conn, args [][]byte, rt *router, sc *scratch, emit func(request)) {
+	cmd := lookup(args[0])
+	switch {
+	case cmd == nil:
+		emit(p.local(c, rt, unknownCommand(args), false))
+		return
+	case !cmd.arityOK(len(args)):
+		emit(p.local(c, rt, errorReply("ERR wrong number of arguments for '"+cmd.name+"' command"), false))
+		return
+	case cmd.kind == kindConn:
+		raw, closeAfter := p.connCommand(c, cmd, args)
+		emit(p.local(c, rt, raw, closeAfter))
+		return
+	}
+	args = copyArgs(args)
+	seq := p.next()
+	switch cmd.kind {
+	case kindKey:
+		emit(request{c: c, seq: seq, parts: 1, shard: rt.shardOf(args[1]), cmd: cmd, args: args})
+	case kindAll:
+		for s := range rt.shards {
+			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), cmd: cmd, args: args})
+		}
+	case kindMulti:
+		p.split(c, seq, cmd, args, rt, sc, emit)
+	}
+}
+
+// split divides a multi-key command into one part per shard it touches, each part listing
+// the positions of its keys so that the replier can put MGET's values back in order.
+func (p *connParser) split(c *conn, seq uint64, cmd *command, args [][]byte, rt *router, sc *scratch, emit func(request)) {
+	if len(sc.byShard) != rt.shards {
+		sc.byShard = make([][]int32, rt.shards)
+	}
+	sc.touched = sc.touched[:0]
+	for i := 1; i < len(args); i += cmd.step {
+		s := rt.shardOf(args[i])
+		if sc.byShard[s] == nil {
+			sc.touched = append(sc.touched, s)
+		}
+		sc.byShard[s] = append(sc.byShard[s], int32(i))
+	}
+	parts := uint32(len(sc.touched))
+	for part, s := range sc.touched {
+		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, cmd: cmd, args: args, keys: sc.byShard[s]})
+		sc.byShard[s] = nil // the request owns the slice now
+	}
+}
+
+// copyArgs copies the arguments out of the read buffer into one allocation that the request
+// owns, so the read buffer can be reused at once.
+func copyArgs(args [][]byte) [][]byte {
+	total := 0
+	for _, a := range args {
+		total += len(a)
+	}
+	buf := make([]byte, total)
+	out := make([][]byte, len(args))
+	off := 0
+	for i, a := range args {
+		n := copy(buf[off:], a)
+		out[i] = buf[off : off+n : off+n] // capped: an append to one argument cannot spill into the next
+		off += n
+	}
+	return out
+}
+
+func unknownCommand(args [][]byte) []byte {
+	msg := "ERR unknown command '" + quoteArg(args[0]) + "', with args beginning with: "
+	for i, a := range args[1:] {
+		if i == 8 {
+			break
+		}
+		msg += "'" + quoteArg(a) + "' "
+	}
+	return errorReply(msg)
+}

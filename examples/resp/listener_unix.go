@@ -1,0 +1,123 @@
+//go:build linux || darwin || freebsd
+
+package main
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/loopyring/loopyring/flow"
+	"github.com/loopyring/loopyring/poller"
+)
+
+// chunk is what a listener hands to a parser: bytes read from a connection, or its end.
+type chunk struct {
+	c   *conn
+	buf *[]byte // from bufPool; the parser puts it back
+	n   int
+	eof bool
+}
+
+const readSize = 16 << 10
+
+// bufPool recycles read buffers between the listener, which fills them, and the parser,
+// which copies the arguments out and returns them, so steady reading allocates nothing.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, readSize); return &b }}
+
+func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufPool.Put(b) }
+
+// readsPerEvent bounds the reads of one connection per readiness callback, so that one
+// client that never stops sending cannot starve the others on the same listener.
+const readsPerEvent = 4
+
+// listenerStage is one listen stage: it accepts on the shared listening socket (every
+// listener stage polls it; the kernel hands each connection to one accept) and reads the
+// connections it accepted, all in its own event loop.
+type listenerStage struct {
+	s     *graphServer
+	ss    *flow.SourceStage[chunk]
+	loop  *poller.Loop
+	conns map[int]*conn // by fd: the connections this stage reads
+}
+
+// listen is the source function of the listen level.
+func (s *graphServer) listen(ss *flow.SourceStage[chunk]) error {
+	l := &listenerStage{s: s, ss: ss, loop: ss.Loop(), conns: make(map[int]*conn)}
+	if err := l.loop.Add(s.lfd, poller.Readable, l.onAccept); err != nil {
+		return err
+	}
+	ss.OnStop(func() {
+		_ = l.loop.Remove(s.lfd)
+		for fd := range l.conns {
+			_ = l.loop.Remove(fd) // the server closes the fds once the graph has drained
+		}
+	})
+	return nil
+}
+
+func (l *listenerStage) onAccept(int, poller.Events) {
+	for range 64 {
+		fd, err := accept(l.s.lfd)
+		switch err {
+		case nil:
+		case unix.EINTR, unix.ECONNABORTED:
+			continue
+		case unix.EMFILE, unix.ENFILE:
+			// Out of descriptors: stop polling the listening socket for a moment, or the
+			// level-triggered loop would spin on a connection nobody can accept.
+			_ = l.loop.Modify(l.s.lfd, 0)
+			l.loop.AfterFunc(100*time.Millisecond, func() { _ = l.loop.Modify(l.s.lfd, poller.Readable) })
+			return
+		default:
+			return // EAGAIN: nothing left; anything else: the socket is closing
+		}
+		if l.s.cfg.maxClients > 0 && l.s.conns.len() >= l.s.cfg.maxClients {
+			_, _ = unix.Write(fd, []byte("-ERR max number of clients reached\r\n"))
+			unix.Close(fd)
+			continue
+		}
+		c := l.s.conns.add(fd)
+		if err := l.loop.Add(fd, poller.Readable, l.reader(c)); err != nil {
+			l.s.conns.remove(c)
+			unix.Close(fd)
+			continue
+		}
+		l.conns[fd] = c
+	}
+}
+
+func (l *listenerStage) reader(c *conn) func(int, poller.Events) {
+	return func(fd int, _ poller.Events) {
+		for range readsPerEvent {
+			bp := getBuf()
+			n, err := unix.Read(fd, *bp)
+			if n > 0 {
+				if l.ss.Emit(chunk{c: c, buf: bp, n: n}) != nil {
+					putBuf(bp) // stopping: the server closes the connection after the drain
+					return
+				}
+				if n < len(*bp) {
+					return // the socket is very likely drained; readiness says if not
+				}
+				continue
+			}
+			putBuf(bp)
+			switch err {
+			case unix.EAGAIN:
+				return
+			case unix.EINTR:
+				continue
+			}
+			// End of file or a broken connection: forget the fd here, and let the end of
+			// the stream travel behind the connection's requests to the replier, which
+			// closes the fd when all of them have been answered.
+			_ = l.loop.Remove(fd)
+			delete(l.conns, fd)
+			_ = l.ss.Emit(chunk{c: c, eof: true})
+			return
+		}
+	}
+}

@@ -1,0 +1,106 @@
+//go:build linux || darwin || freebsd
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/loopyring/loopyring/flow"
+)
+
+// graphServer runs the four levels: listen (accept and read), parse, work (one shard set
+// per stage) and reply (reassemble and write).
+type graphServer struct {
+	cfg      config
+	g        *flow.Graph
+	lfd      int
+	addr     *net.TCPAddr
+	rt       *router
+	stores   []*store
+	conns    registry
+	parsers  []parserStage
+	repliers []replierStage
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// parserStage is one parse stage's reusable state.
+type parserStage struct {
+	sc   scratch
+	em   *flow.Emitter[request]
+	emit func(request) // made once: a closure per call would allocate
+}
+
+func startGraph(cfg config) (server, error) {
+	if cfg.listeners < 1 || cfg.parsers < 1 || cfg.workers < 1 || cfg.repliers < 1 {
+		return nil, errors.New("resp: every level needs at least one stage")
+	}
+	lfd, addr, err := listenTCP(cfg.addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &graphServer{cfg: cfg, lfd: lfd, addr: addr, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker)}
+	s.stores = make([]*store, s.rt.shards)
+	for i := range s.stores {
+		s.stores[i] = newStore()
+	}
+	s.parsers = make([]parserStage, cfg.parsers)
+	for i := range s.parsers {
+		p := &s.parsers[i]
+		p.emit = func(r request) { p.em.Emit(r) }
+	}
+	s.repliers = make([]replierStage, cfg.repliers)
+
+	s.g = flow.New(flow.Placement(cfg.placement, cfg.cpus...))
+	capacity := flow.Capacity(cfg.capacity)
+	flow.Source(s.g, cfg.listeners, s.listen, flow.Name("listen"), capacity).
+		KeyBy(func(ch chunk) uint64 { return ch.c.id }).
+		Expand[request](cfg.parsers, s.parse, flow.Name("parse"), capacity).
+		KeyBy(func(r request) uint64 { return uint64(r.shard) }).
+		Then[reply](cfg.workers, s.work, flow.Name("work"), capacity).
+		KeyBy(func(r reply) uint64 { return r.c.id }).
+		SinkBatch(cfg.repliers, s.reply, flow.Name("reply"))
+	if err := s.g.Start(context.Background()); err != nil {
+		unix.Close(lfd)
+		return nil, fmt.Errorf("resp: start graph: %w", err)
+	}
+	return s, nil
+}
+
+func (s *graphServer) Addr() string { return s.addr.String() }
+
+// Stop drains the graph (every chunk already read is parsed, executed and answered), then
+// closes the listening socket and the connections that are still open.
+func (s *graphServer) Stop() error {
+	s.stopOnce.Do(func() {
+		s.stopErr = s.g.Stop()
+		unix.Close(s.lfd)
+		for _, c := range s.conns.drain() {
+			unix.Close(c.fd)
+		}
+	})
+	return s.stopErr
+}
+
+// parse is the parse level: it turns a connection's bytes into requests, one per shard part.
+func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
+	p := &s.parsers[e.Stage()]
+	p.em = e
+	if ch.eof {
+		ch.c.parse.end(ch.c, s.rt, p.emit)
+		return
+	}
+	ch.c.parse.feed(ch.c, (*ch.buf)[:ch.n], s.rt, &p.sc, p.emit)
+	putBuf(ch.buf)
+}
+
+// work is the worker level: the request's shard is owned by this stage alone.
+func (s *graphServer) work(r request) reply {
+	return execute(s.stores[r.shard], &r)
+}
