@@ -14,6 +14,9 @@ var (
 	ErrStarted = errors.New("flow: graph already started")
 	// ErrFull is returned by TryPublish when the ring has no free slot.
 	ErrFull = errors.New("flow: ring full")
+	// ErrInsideStage is returned by Stop and Wait called from a stage's own function,
+	// which would otherwise wait for themselves; Stop has begun the drain.
+	ErrInsideStage = errors.New("flow: Stop or Wait called from a stage's function; use RequestStop")
 )
 
 // StageError reports a failure in user code: an error returned by a level's function or a

@@ -169,24 +169,61 @@ func (g *Graph) finish() {
 // Stop drains the graph and waits for it: external publishers and sources stop first, every
 // entry already committed flows through the rest of the graph, every stage is joined and
 // every event loop closed. It returns the graph's first error, like Wait.
+//
+// Called from a stage's own function, Stop would wait for that stage to end; it begins the
+// drain and returns ErrInsideStage instead. RequestStop is the way to stop from inside.
 func (g *Graph) Stop() error {
 	if g.state.Load() == stateBuilding {
 		return ErrNotStarted
 	}
 	g.requestStop()
+	if g.insideStage() {
+		return ErrInsideStage
+	}
 	<-g.done
 	return g.Err()
 }
 
+// RequestStop begins the same drain as Stop without waiting for it. It is safe from any
+// goroutine, a stage's function included, and does nothing before Start.
+func (g *Graph) RequestStop() {
+	if g.state.Load() != stateBuilding {
+		g.requestStop()
+	}
+}
+
 // Wait blocks until the graph has stopped (by Stop, by its context, by a failure under
 // StopGraph, or because every source finished) and returns its first error: ctx.Err() when
-// the cancellation of Start's context stopped it.
+// the cancellation of Start's context stopped it. Called from a stage's own function it
+// returns ErrInsideStage at once, since the graph cannot stop while the caller runs.
 func (g *Graph) Wait() error {
 	if g.state.Load() == stateBuilding {
 		return ErrNotStarted
 	}
+	if g.insideStage() {
+		return ErrInsideStage
+	}
 	<-g.done
 	return g.Err()
+}
+
+// insideStage reports whether the caller is one of the graph's stage goroutines. It runs
+// only on the rare paths of Stop and Wait, and only while the graph runs.
+func (g *Graph) insideStage() bool {
+	select {
+	case <-g.done:
+		return false
+	default:
+	}
+	id := goid()
+	for _, lv := range g.levels {
+		for _, st := range lv.stages {
+			if st.gid.Load() == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Done is closed when the graph has stopped.

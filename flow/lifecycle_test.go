@@ -300,3 +300,58 @@ func cpuTime(t *testing.T) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func TestStopAndWaitFromInsideAStage(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var stopErr, waitErr error
+	var seen atomic.Int64
+	in.Sink(1, func(v int) {
+		seen.Add(1)
+		if v == 3 {
+			waitErr = g.Wait()
+			stopErr = g.Stop() // begins the drain, cannot wait for it from here
+		}
+	})
+	start(t, g)
+	publishAll(t, in, 4, func(i int) int { return i })
+	select {
+	case <-g.Done():
+	case <-time.After(drainLimit):
+		t.Fatal("Stop called from a stage did not stop the graph")
+	}
+	if !errors.Is(stopErr, flow.ErrInsideStage) || !errors.Is(waitErr, flow.ErrInsideStage) {
+		t.Fatalf("Stop and Wait from inside a stage: %v, %v; want ErrInsideStage", stopErr, waitErr)
+	}
+	if seen.Load() != 4 {
+		t.Fatalf("saw %d of 4 committed entries", seen.Load())
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait outside the graph after an inside Stop: %v", err)
+	}
+}
+
+func TestRequestStopFromASource(t *testing.T) {
+	g := flow.New()
+	src := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+		for i := range 10 {
+			if err := s.Emit(i); err != nil {
+				return err
+			}
+		}
+		g.RequestStop() // nothing more to say; the graph drains and stops
+		return nil
+	})
+	var n atomic.Int64
+	src.Sink(1, func(int) { n.Add(1) })
+	g.RequestStop() // before Start: does nothing
+	start(t, g)
+	select {
+	case <-g.Done():
+	case <-time.After(drainLimit):
+		t.Fatal("RequestStop from a source did not stop the graph")
+	}
+	if n.Load() != 10 {
+		t.Fatalf("delivered %d of 10", n.Load())
+	}
+}

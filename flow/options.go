@@ -92,6 +92,11 @@ func CPUs(cpus ...int) Option {
 		if len(cpus) == 0 {
 			o.errs = append(o.errs, fmt.Errorf("empty CPU list"))
 		}
+		for _, c := range cpus {
+			if c < 0 {
+				o.errs = append(o.errs, fmt.Errorf("negative CPU %d", c))
+			}
+		}
 		o.cpus = append([]int(nil), cpus...)
 	}
 }

@@ -19,6 +19,9 @@ func (g *Graph) plan() (map[*level][]int, error) {
 	}
 	out := make(map[*level][]int, len(staged))
 	var planned [][]int
+	if g.opts.placement == affinity.None && len(g.opts.explicit) > 0 {
+		return nil, fmt.Errorf("flow: placement none with CPUs %v; use affinity.Explicit to pin to them", g.opts.explicit)
+	}
 	if g.opts.placement != affinity.None {
 		topo := g.opts.topology
 		if topo == nil {

@@ -40,6 +40,7 @@ type stage struct {
 	source     func() error
 	sourceStop func()
 	finished   atomic.Bool // a source called Finish
+	gid        atomic.Int64 // the stage goroutine's id, for insideStage
 	cur        int64       // the sequence being processed, for failure reports
 
 	// Deferred wakes of the readers of the stage's own ring (see notifier).
@@ -65,6 +66,7 @@ type stage struct {
 func (st *stage) run(ready chan<- error) {
 	defer st.lv.g.wg.Done()
 	runtime.LockOSThread()
+	st.gid.Store(goid())
 	var err error
 	if st.cpu >= 0 {
 		if perr := affinity.Pin(st.cpu); perr != nil {
