@@ -49,7 +49,9 @@
 // one stage, a bad capacity or option, an input fed by nothing, an output nothing reads, a
 // cycle, duplicate names), then builds and starts it. Stop, or the cancellation of Start's
 // context, drains: inputs and sources stop first, every committed entry flows through the
-// rest of the graph, and every stage and loop is released. A graph runs once.
+// rest of the graph, and every stage and loop is released. A graph runs once. From inside a
+// stage's function, use RequestStop: Stop and Wait there would wait for the calling stage
+// itself, so they return ErrInsideStage instead.
 //
 // A function's error or panic is reported as a *StageError naming the level and stage, and
 // handled by the level's policy: StopGraph (the default) stops the graph and makes it the
