@@ -76,7 +76,13 @@ func TestPipelinesMatchReference(t *testing.T) {
 
 // TestGeneratedFile counts a generated text file, read from disk as the command does.
 func TestGeneratedFile(t *testing.T) {
-	text := genText(rand.New(rand.NewPCG(1, 2)), scale(2<<20, 256<<10))
+	for _, alphabet := range []string{mixedLetters, latinLetters} {
+		countFile(t, genText(rand.New(rand.NewPCG(1, 2)), scale(1<<20, 128<<10), alphabet))
+	}
+}
+
+func countFile(t *testing.T, text string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "text.txt")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -106,7 +112,7 @@ func TestGeneratedFile(t *testing.T) {
 // TestCountersOwnTheirWords checks key routing: each word is counted by exactly one counter,
 // and with enough distinct words every counter gets some.
 func TestCountersOwnTheirWords(t *testing.T) {
-	text := genText(rand.New(rand.NewPCG(3, 4)), 200<<10)
+	text := genText(rand.New(rand.NewPCG(3, 4)), 200<<10, mixedLetters)
 	cfg := DefaultConfig
 	cfg.Counters, cfg.ChunkSize = 4, 1024
 	for _, p := range pipelines {

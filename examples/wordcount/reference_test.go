@@ -36,11 +36,21 @@ var separators = []string{
 	" 🙂 ", "…", "\"", " - ", "/", " * ",
 }
 
+// Alphabets for the generator's synthetic vocabulary.
+const (
+	// mixedLetters is half ASCII, half Latin, Greek and Cyrillic letters: splitting it spends
+	// most of its time in Unicode tables.
+	mixedLetters = "abcdefghijklmnopqrstuvwxyzäöüéèçñßøåæœłžščřğışαβγδεζηθλμπρστφχψωабвгдежзийклмн"
+	// latinLetters is mostly ASCII, like English prose with a few loan words, so per-word
+	// hand-off costs weigh more.
+	latinLetters = "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzéñ"
+)
+
 // genText returns about size bytes of text: words drawn from a Zipf distribution over a
-// synthetic vocabulary plus seedWords, in random case, between random separators. It ends
-// without a newline.
-func genText(rng *rand.Rand, size int) string {
-	letters := []rune("abcdefghijklmnopqrstuvwxyzäöüéèçñßøåæœłžščřğışαβγδεζηθλμπρστφχψωабвгдежзийклмн")
+// synthetic vocabulary (made of alphabet's letters) plus seedWords, in random case, between
+// random separators. It ends without a newline.
+func genText(rng *rand.Rand, size int, alphabet string) string {
+	letters := []rune(alphabet)
 	vocab := append([]string(nil), seedWords...)
 	for range 3000 {
 		n := 1 + rng.IntN(10)
