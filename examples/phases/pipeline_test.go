@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,29 +158,48 @@ func TestOpenJournalFails(t *testing.T) {
 	}
 }
 
-// TestCancelStopsRun cancels the run's context before it starts: the graph stops at once,
-// the publisher gets the context's error, and nothing leaks.
+// TestCancelStopsRun cancels a long run midway: the run returns the context's error, and
+// the drain still holds every promise for what was published: each published order was
+// journaled, confirmed once, and never applied before its journal write.
 func TestCancelStopsRun(t *testing.T) {
-	cfg := testConfig(t, 1_000_000)
+	cfg := testConfig(t, 2_000_000)
+	cfg.Verify = false
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	done := make(chan error, 1)
-	var rep *Report
+	type result struct {
+		rep *Report
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		var err error
-		rep, err = run(ctx, cfg)
-		done <- err
+		rep, err := run(ctx, cfg)
+		done <- result{rep, err}
 	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	var res result
 	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatal("a cancelled run returned no error")
-		}
-		if rep != nil && rep.Published == cfg.Orders {
-			t.Fatal("a cancelled run published every order")
-		}
+	case res = <-done:
 	case <-time.After(30 * time.Second): // a hang, not a performance bound
 		t.Fatal("a cancelled run did not return")
+	}
+	if !errors.Is(res.err, context.Canceled) {
+		t.Fatalf("cancelled run returned %v, want context.Canceled", res.err)
+	}
+	rep := res.rep
+	if rep.Published == cfg.Orders {
+		t.Fatal("the run published every order before the cancellation; nothing was tested")
+	}
+	if rep.Confirmed != rep.Published || rep.Duplicates != 0 || rep.Unsafe != 0 {
+		t.Fatalf("published %d, confirmed %d, duplicates %d, unsafe %d",
+			rep.Published, rep.Confirmed, rep.Duplicates, rep.Unsafe)
+	}
+	if recs := readJournal(t, cfg.Journal); len(recs) != rep.Published {
+		t.Fatalf("journal holds %d records, %d orders were published", len(recs), rep.Published)
+	}
+	for id := range rep.Published {
+		if rep.Outcomes[id] != Filled && rep.Outcomes[id] != Rejected {
+			t.Fatalf("order %d: outcome %v", id, rep.Outcomes[id])
+		}
 	}
 }
 
