@@ -49,7 +49,9 @@ func parseCommand(b []byte, lim *limits, args [][]byte) (out [][]byte, n, need i
 	switch {
 	case err == errIncomplete:
 		return args, 0, len(b) + 1, err
-	case err != nil || count > int64(lim.maxArgs):
+	case err != nil:
+		return args, 0, 0, err
+	case count > int64(lim.maxArgs):
 		return args, 0, 0, protoError("invalid multibulk length")
 	case count <= 0:
 		return args, pos, 0, nil
@@ -65,7 +67,10 @@ func parseCommand(b []byte, lim *limits, args [][]byte) (out [][]byte, n, need i
 		if err == errIncomplete {
 			return args, 0, len(b) + 1, err
 		}
-		if err != nil || size < 0 || size > int64(lim.maxBulk) {
+		if err != nil {
+			return args, 0, 0, err
+		}
+		if size < 0 || size > int64(lim.maxBulk) {
 			return args, 0, 0, protoError("invalid bulk length")
 		}
 		end := next + int(size) + 2

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// step is one command and what it must answer: a value printed with %v, or an error that
+// contains errSub. Steps run in order on one connection, so later ones see earlier effects.
+type step struct {
+	args   []any
+	want   string
+	errSub string
+}
+
+var commandSteps = []step{
+	{args: []any{"PING"}, want: "PONG"},
+	{args: []any{"ping", "hi"}, want: "hi"},
+	{args: []any{"ECHO", "hello world"}, want: "hello world"},
+	{args: []any{"SET", "k", "v1"}, want: "OK"},
+	{args: []any{"GET", "k"}, want: "v1"},
+	{args: []any{"GET", "missing"}, errSub: "redis: nil"},
+	{args: []any{"SET", "k", "v2", "NX"}, errSub: "redis: nil"},
+	{args: []any{"SET", "fresh", "f", "NX"}, want: "OK"},
+	{args: []any{"SET", "k", "v3", "XX"}, want: "OK"},
+	{args: []any{"GET", "k"}, want: "v3"},
+	{args: []any{"SET", "nokey", "x", "XX"}, errSub: "redis: nil"},
+	{args: []any{"SET", "k", "v", "NX", "XX"}, errSub: "syntax error"},
+	{args: []any{"SET", "k", "v", "EX", "0"}, errSub: "invalid expire time"},
+	{args: []any{"SET", "k", "v", "EX", "soon"}, errSub: "not an integer"},
+	{args: []any{"SET", "k", "v", "EX"}, errSub: "syntax error"},
+	{args: []any{"SET", "e", "v", "EX", "100"}, want: "OK"},
+	{args: []any{"TTL", "e"}, want: "100"},
+	{args: []any{"SET", "e", "w", "KEEPTTL"}, want: "OK"},
+	{args: []any{"TTL", "e"}, want: "100"},
+	{args: []any{"SET", "p", "v", "PX", "250000"}, want: "OK"},
+	{args: []any{"TTL", "p"}, want: "250"},
+	{args: []any{"SET", "p", "v"}, want: "OK"},
+	{args: []any{"TTL", "p"}, want: "-1"},
+	{args: []any{"TTL", "missing"}, want: "-2"},
+	{args: []any{"EXPIRE", "p", "50"}, want: "1"},
+	{args: []any{"TTL", "p"}, want: "50"},
+	{args: []any{"EXPIRE", "missing", "50"}, want: "0"},
+	{args: []any{"EXPIRE", "p", "-1"}, want: "1"},
+	{args: []any{"GET", "p"}, errSub: "redis: nil"},
+	{args: []any{"EXPIRE", "k", "x"}, errSub: "not an integer"},
+	{args: []any{"INCR", "n"}, want: "1"},
+	{args: []any{"INCRBY", "n", "41"}, want: "42"},
+	{args: []any{"DECR", "n"}, want: "41"},
+	{args: []any{"DECRBY", "n", "50"}, want: "-9"},
+	{args: []any{"GET", "n"}, want: "-9"},
+	{args: []any{"INCR", "k"}, errSub: "not an integer"},
+	{args: []any{"INCRBY", "n", "1.5"}, errSub: "not an integer"},
+	{args: []any{"SET", "big", "9223372036854775807"}, want: "OK"},
+	{args: []any{"INCR", "big"}, errSub: "overflow"},
+	{args: []any{"FLUSHALL"}, want: "OK"},
+	{args: []any{"DBSIZE"}, want: "0"},
+	{args: []any{"MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6"}, want: "OK"},
+	{args: []any{"MGET", "f", "a", "nope", "c", "b", "e", "d", "a"}, want: "[6 1 <nil> 3 2 5 4 1]"},
+	{args: []any{"DBSIZE"}, want: "6"},
+	{args: []any{"EXISTS", "a", "b", "nope", "a"}, want: "3"},
+	{args: []any{"DEL", "a", "b", "nope", "a"}, want: "2"},
+	{args: []any{"EXISTS", "a", "b"}, want: "0"},
+	{args: []any{"DBSIZE"}, want: "4"},
+	{args: []any{"MSET", "a", "1", "b"}, errSub: "wrong number of arguments for 'mset'"},
+	{args: []any{"FLUSHALL", "ASYNC"}, want: "OK"},
+	{args: []any{"FLUSHALL", "NOW"}, errSub: "syntax error"},
+	{args: []any{"DBSIZE"}, want: "0"},
+	{args: []any{"GET"}, errSub: "wrong number of arguments for 'get'"},
+	{args: []any{"GET", "a", "b"}, errSub: "wrong number of arguments for 'get'"},
+	{args: []any{"NOSUCH", "x"}, errSub: "unknown command 'NOSUCH'"},
+	{args: []any{"PING"}, want: "PONG"},
+	{args: []any{"SELECT", "0"}, want: "OK"},
+	{args: []any{"SELECT", "3"}, errSub: "out of range"},
+	{args: []any{"COMMAND", "COUNT"}, want: fmt.Sprint(len(commandList))},
+	{args: []any{"COMMAND", "DOCS"}, want: "[]"},
+	{args: []any{"CLIENT", "SETNAME", "me"}, want: "OK"},
+	{args: []any{"CLIENT", "GETNAME"}, want: "me"},
+	{args: []any{"CLIENT", "KILL"}, errSub: "unknown subcommand"},
+	{args: []any{"HELLO", "3"}, errSub: "NOPROTO"},
+	{args: []any{"HELLO", "x"}, errSub: "not an integer"},
+	{args: []any{"CONFIG", "GET", "save"}, want: "[save ]"},
+}
+
+func TestCommands(t *testing.T) {
+	for _, proto := range []int{3, 2} {
+		forModes(t, nil, func(t *testing.T, s server) {
+			ctx := testContext(t)
+			c := newClient(t, s.Addr(), proto)
+			conn := c.Conn() // one connection: CLIENT SETNAME must be seen by GETNAME
+			defer conn.Close()
+			for _, st := range commandSteps {
+				v, err := conn.Do(ctx, st.args...).Result()
+				name := fmt.Sprint(st.args...)
+				if st.errSub != "" {
+					if err == nil || !strings.Contains(err.Error(), st.errSub) {
+						t.Fatalf("proto %d: %s: got %v, %v; want an error containing %q", proto, name, v, err, st.errSub)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("proto %d: %s: %v", proto, name, err)
+				}
+				if got := fmt.Sprint(v); got != st.want {
+					t.Fatalf("proto %d: %s = %q, want %q", proto, name, got, st.want)
+				}
+			}
+		})
+	}
+}
+
+// TestHello2 checks the RESP2 HELLO answer that go-redis parses when asked for RESP2.
+func TestHello2(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		c := newClient(t, s.Addr(), 2)
+		v, err := c.Do(testContext(t), "HELLO", "2", "SETNAME", "x").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(v) != 14 || v[0] != "server" || v[4] != "proto" || v[5] != int64(2) {
+			t.Fatalf("HELLO 2 = %v", v)
+		}
+	})
+}
+
+func TestQuit(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		ctx := testContext(t)
+		c := newClient(t, s.Addr(), 3)
+		conn := c.Conn()
+		defer conn.Close()
+		if err := conn.Set(ctx, "q", "1", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := conn.Do(ctx, "QUIT").Result(); err != nil || v != "OK" {
+			t.Fatalf("QUIT = %v, %v", v, err)
+		}
+		err := conn.Ping(ctx).Err()
+		if err == nil || errors.Is(err, redis.Nil) {
+			t.Fatalf("PING after QUIT succeeded (%v); want a closed connection", err)
+		}
+	})
+}
