@@ -68,14 +68,25 @@ func (t LatencyTest) run(side Side, cfg Config, b stopwatch) (Latency, error) {
 }
 
 // record adds one latency; a value beyond the histogram's range is recorded as its top.
-func record(h *hdrhistogram.Histogram, ns, interval int64) {
+// With an interval it also adds what coordinated omission hid, but never more than limit
+// values for one entry: a stall cannot have held back more entries than the run offers,
+// and a host whose clock jumps (a paused VM) would otherwise record millions of values per
+// entry and stall the run itself.
+func record(h *hdrhistogram.Histogram, ns, interval, limit int64) {
 	ns = min(max(ns, 1), h.HighestTrackableValue())
-	if interval > 0 {
-		// Coordinated omission: a publisher held up by a slow entry did not send the entries
-		// it was due to send meanwhile; the correction records the latencies they would have
-		// seen, so a stall is weighted by how long it lasted.
-		_ = h.RecordCorrectedValue(ns, interval) // cannot fail: ns is in range
+	if interval <= 0 {
+		_ = h.RecordValue(ns) // cannot fail: ns is in range
+		return
+	}
+	if ns/interval <= limit {
+		// Coordinated omission: a publisher held up by a slow entry did not send the
+		// entries it was due to send meanwhile; the correction records the latencies they
+		// would have seen, so a stall is weighted by how long it lasted.
+		_ = h.RecordCorrectedValue(ns, interval)
 		return
 	}
 	_ = h.RecordValue(ns)
+	for missing, k := ns-interval, int64(0); missing >= interval && k < limit; missing, k = missing-interval, k+1 {
+		_ = h.RecordValue(missing)
+	}
 }

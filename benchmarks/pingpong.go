@@ -93,7 +93,7 @@ func pingPongLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error {
 				v.see(pong.At(s))
 			}
 			pongR.Release(hi)
-			record(h, int64(time.Since(t0)), 0)
+			record(h, int64(time.Since(t0)), 0, 0)
 		}
 		m.stop(cfg.N)
 	}()
@@ -122,7 +122,7 @@ func pingPongChan(cfg Config, h *hdrhistogram.Histogram, m *meter) error {
 		ping <- newPayload(i, 0, cfg.corrupt)
 		p := <-pong
 		v.see(&p)
-		record(h, int64(time.Since(t0)), 0)
+		record(h, int64(time.Since(t0)), 0, 0)
 	}
 	m.stop(cfg.N)
 	close(ping)

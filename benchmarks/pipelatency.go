@@ -52,7 +52,7 @@ func pipelineLatencyLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error
 	in.Then(1, hop, flow.Capacity(cfg.capacity()), flow.Name("stage1")).
 		Then(1, hop, flow.Capacity(cfg.capacity()), flow.Name("stage2")).
 		Sink(1, func(p payload) {
-			record(h, since(base)-p.at, interval)
+			record(h, since(base)-p.at, interval, int64(cfg.N))
 			v.see(&p)
 		}, flow.Name("stage3"))
 	ctx := context.Background()
@@ -101,7 +101,7 @@ func pipelineLatencyChan(cfg Config, h *hdrhistogram.Histogram, m *meter) error 
 	}
 	wg.Go(func() {
 		for p := range chs[2] {
-			record(h, since(base)-p.at, interval)
+			record(h, since(base)-p.at, interval, int64(cfg.N))
 			v.see(&p)
 		}
 	})

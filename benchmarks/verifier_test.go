@@ -3,6 +3,9 @@ package benchmarks
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // The verifier is checked on its own against the faults a broken topology could produce,
@@ -103,5 +106,18 @@ func TestCorruptHookHitsOneEntry(t *testing.T) {
 		if got := p.valid(0); got != (seq != 2) {
 			t.Errorf("seq %d valid = %v with corrupt=3 (seq 2)", seq, got)
 		}
+	}
+}
+
+func TestRecordBoundsCorrection(t *testing.T) {
+	h := hdrhistogram.New(1, int64(100*time.Second), 3)
+	record(h, 1000, 100, 1000) // within the limit: the library's own correction
+	if got := h.TotalCount(); got != 10 {
+		t.Fatalf("1000ns at a 100ns interval recorded %d values, want 10", got)
+	}
+	h.Reset()
+	record(h, int64(time.Hour), 1000, 50) // a clock jump: clamped, and 50 corrections only
+	if got, top := h.TotalCount(), h.Max(); got != 51 || !h.ValuesAreEquivalent(top, int64(100*time.Second)) {
+		t.Fatalf("an hour at a 1µs interval recorded %d values up to %d, want 51 up to 100s", got, top)
 	}
 }
