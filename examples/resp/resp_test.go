@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+var parseCases = []struct {
+	name string
+	in   string
+	args []string // nil with n > 0: a request of no arguments
+	n    int      // bytes taken; 0 means incomplete or an error
+	err  string   // protocol error text, or "" for none
+}{
+	{"array", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", []string{"GET", "k"}, 20, ""},
+	{"array then more", "*1\r\n$4\r\nPING\r\n*1\r\n", []string{"PING"}, 14, ""},
+	{"binary bulk", "*2\r\n$4\r\nECHO\r\n$4\r\n\r\n\x00\xff\r\n", []string{"ECHO", "\r\n\x00\xff"}, 24, ""},
+	{"empty bulk", "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n", []string{"ECHO", ""}, 20, ""},
+	{"empty array", "*0\r\nPING\r\n", nil, 4, ""},
+	{"null array", "*-1\r\n", nil, 5, ""},
+	{"inline", "SET a b\r\n", []string{"SET", "a", "b"}, 9, ""},
+	{"inline LF only", "PING\n", []string{"PING"}, 5, ""},
+	{"inline spaces", "  GET \t k  \r\n", []string{"GET", "k"}, 13, ""},
+	{"blank line", "\r\n", nil, 2, ""},
+	{"incomplete header", "*2\r", nil, 0, ""},
+	{"incomplete bulk", "*2\r\n$3\r\nGET\r\n$5\r\nab", nil, 0, ""},
+	{"incomplete inline", "GET k", nil, 0, ""},
+	{"bad count", "*z\r\n", nil, 0, "bad header number"},
+	{"count without CR", "*1\n", nil, 0, "header not terminated by CRLF"},
+	{"not a bulk", "*1\r\n:1\r\n", nil, 0, "expected '$', got ':'"},
+	{"control byte", "*1\r\n\x01", nil, 0, "expected '$', got '\\x01'"},
+	{"negative bulk", "*1\r\n$-1\r\n", nil, 0, "invalid bulk length"},
+	{"bulk over limit", "*1\r\n$9999999999\r\n", nil, 0, "invalid bulk length"},
+	{"count over limit", "*2000000\r\n", nil, 0, "invalid multibulk length"},
+	{"bulk not terminated", "*1\r\n$1\r\nab\r\n", nil, 0, "bulk string not terminated by CRLF"},
+	{"long header", "*" + strings.Repeat("9", 40), nil, 0, "header too long"},
+	{"header of 19 digits", "*1234567890123456789\r\n", nil, 0, "bad header number"},
+	{"long inline", strings.Repeat("a", 70000), nil, 0, "too big inline request"},
+}
+
+func TestParseCommand(t *testing.T) {
+	for _, tc := range parseCases {
+		t.Run(tc.name, func(t *testing.T) {
+			args, n, need, err := parseCommand([]byte(tc.in), &defaultLimits, nil)
+			switch {
+			case tc.err != "":
+				var pe protoError
+				if !errors.As(err, &pe) || string(pe) != tc.err {
+					t.Fatalf("err = %v, want protocol error %q", err, tc.err)
+				}
+			case tc.n == 0:
+				if err != errIncomplete || need <= len(tc.in) {
+					t.Fatalf("got %q, %d, need %d, %v; want incomplete with need > %d", args, n, need, err, len(tc.in))
+				}
+			default:
+				if err != nil || n != tc.n {
+					t.Fatalf("got n=%d, %v; want n=%d", n, err, tc.n)
+				}
+				if got := strArgs(args); fmt.Sprint(got) != fmt.Sprint(tc.args) || len(got) != len(tc.args) {
+					t.Fatalf("args = %q, want %q", got, tc.args)
+				}
+			}
+		})
+	}
+}
+
+// TestParsePrefixes checks every strict prefix of every complete request: it must be
+// incomplete, and its need must not ask for more bytes than the whole request has, or a
+// client that sends exactly one request would wait for ever.
+func TestParsePrefixes(t *testing.T) {
+	for _, tc := range parseCases {
+		if tc.n == 0 {
+			continue
+		}
+		full := tc.in[:tc.n]
+		for i := range len(full) {
+			_, _, need, err := parseCommand([]byte(full[:i]), &defaultLimits, nil)
+			if err != errIncomplete || need <= i || need > len(full) {
+				t.Fatalf("%s: prefix %q: need %d, %v; want incomplete with %d < need <= %d", tc.name, full[:i], need, err, i, len(full))
+			}
+		}
+	}
+}
+
+func strArgs(args [][]byte) []string {
+	var out []string
+	for _, a := range args {
+		out = append(out, string(a))
+	}
+	return out
+}
+
+// FuzzParse feeds arbitrary bytes to the parser whole and split at a point: it must never
+// panic, must take only bytes it was given, and must emit the same requests however the
+// bytes are split into reads.
+func FuzzParse(f *testing.F) {
+	for _, tc := range parseCases {
+		f.Add([]byte(tc.in), uint16(len(tc.in)/2))
+	}
+	f.Add([]byte("MSET a 1 b 2 c 3\r\nMGET a b c d\r\nDBSIZE\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\nQUIT\r\n"), uint16(7))
+	lim := limits{maxArgs: 64, maxBulk: 256, maxInline: 128, maxRequest: 1024}
+	f.Fuzz(func(t *testing.T, data []byte, cut uint16) {
+		args, n, need, err := parseCommand(data, &lim, nil)
+		switch {
+		case err == nil:
+			if n <= 0 || n > len(data) {
+				t.Fatalf("took %d of %d bytes", n, len(data))
+			}
+			for _, a := range args {
+				if !bytes.Contains(data[:n], a) {
+					t.Fatalf("argument %q is not in the request", a)
+				}
+			}
+		case err == errIncomplete:
+			if need <= len(data) {
+				t.Fatalf("incomplete with need %d <= %d", need, len(data))
+			}
+		default:
+			var pe protoError
+			if !errors.As(err, &pe) {
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		rt := newRouter(lim, 4)
+		whole := feedAll(rt, data)
+		at := int(cut) % (len(data) + 1)
+		split := feedAll(rt, data[:at], data[at:])
+		if whole != split {
+			t.Fatalf("split at %d changes the requests:\nwhole: %s\nsplit: %s", at, whole, split)
+		}
+	})
+}
+
+// feedAll runs a connection's parser over reads and describes what it emitted.
+func feedAll(rt *router, reads ...[]byte) string {
+	c := &conn{id: 1}
+	var sc scratch
+	var b strings.Builder
+	emit := func(r request) {
+		name := "-"
+		if r.cmd != nil {
+			name = r.cmd.name
+		}
+		fmt.Fprintf(&b, "%d/%d/%d %s %q %v %q %v|", r.seq, r.part, r.parts, name, r.raw, r.keys, strArgs(r.args), r.closeAfter)
+	}
+	for _, d := range reads {
+		c.parse.feed(c, bytes.Clone(d), rt, &sc, emit)
+	}
+	c.parse.end(c, rt, emit)
+	return b.String()
+}
