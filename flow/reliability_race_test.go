@@ -1,0 +1,7 @@
+//go:build race
+
+package flow_test
+
+// raceEnabled scales the heaviest reliability tests down under the race detector, which
+// slows every atomic and channel operation by an order of magnitude.
+const raceEnabled = true
