@@ -11,7 +11,8 @@ import (
 
 // Pipeline latency: a paced publisher stamps each entry as it publishes it, two stages do a
 // hop of work each, and the third records how long the entry took from publication, with
-// coordinated-omission correction at the publisher's interval. On the loopyring side the
+// coordinated-omission correction at the publisher's interval. The stages are those of the
+// pipeline topology: phases over the input's one ring on the loopyring side. On the loopyring side the
 // publisher is an external goroutine publishing into a flow Input, one entry at a time:
 // that is how a stream of requests enters a graph.
 
@@ -49,8 +50,8 @@ func pipelineLatencyLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error
 	base := time.Now()
 	interval := cfg.interval()
 	v := newVerifier(2, 1, true)
-	in.Then(1, hop, flow.Capacity(cfg.capacity()), flow.Name("stage1")).
-		Then(1, hop, flow.Capacity(cfg.capacity()), flow.Name("stage2")).
+	in.Phase(1, (*payload).hop, flow.Name("stage1")).
+		Phase(1, (*payload).hop, flow.Name("stage2")).
 		Sink(1, func(p payload) {
 			record(h, since(base)-p.at, interval, int64(cfg.N))
 			v.see(&p)

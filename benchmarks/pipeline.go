@@ -7,15 +7,20 @@ import (
 )
 
 // Pipeline: the publisher, two stages that each do one hop of work, and a third that
-// verifies; four goroutines on both sides, one ring or channel between each two.
+// verifies; four goroutines on both sides. As in the Disruptor's pipeline, the loopyring
+// stages are phases over the publisher's one ring: each works on an entry in place once
+// the stage before it has released it, so nothing is copied between stages. The channel
+// side needs a channel between each two stages, each holding Capacity entries, and copies
+// every entry into each. (Stages that each publish into a ring of their own, as flow's Then
+// levels do, are the seed topology with -stages 1/1/1.)
 
 func pipelineLoopy(cfg Config, m *meter) error {
 	g := flow.New(graphOptions(cfg)...)
 	release := make(chan struct{})
 	v := newVerifier(2, 1, true)
 	source(g, cfg, release).
-		Then(1, hop, flow.Capacity(cfg.capacity()), flow.Name("stage1")).
-		Then(1, hop, flow.Capacity(cfg.capacity()), flow.Name("stage2")).
+		Phase(1, (*payload).hop, flow.Name("stage1")).
+		Phase(1, (*payload).hop, flow.Name("stage2")).
 		SinkBatch(1, verifyBatch([]*verifier{v}), flow.Name("stage3"))
 	if err := runGraph(g, m, release, cfg.N); err != nil {
 		return err
