@@ -18,7 +18,11 @@
 //		}
 //	}
 //
-//	lat, err := benchmarks.PipelineLatency(benchmarks.Loopy, cfg) // percentiles, CO-corrected
+//	for _, lt := range benchmarks.LatencyTests() { // ping-pong; the paced pipeline, CO-corrected
+//		lat, err := lt.Run(benchmarks.Loopy, benchmarks.Config{N: 10000, Rate: 5000})
+//		...
+//		fmt.Println(lt.Name, lat.P50, lat.P99, lat.P999, lat.Max)
+//	}
 //
 // With go test:
 //
