@@ -38,6 +38,7 @@ func main() {
 	if err := srv.Stop(); err != nil {
 		log.Fatal(err)
 	}
+	log.Printf("resp: stopped")
 }
 
 func parseFlags(args []string) (config, error) {
