@@ -105,7 +105,7 @@ var faultForms = []faultForm{
 // first failure the graph's error and drains), that nothing stalls, and that exactly the
 // committed entries that did not fail reach the sink.
 func TestRandomFaultsUnderEachPolicy(t *testing.T) {
-	n := scale(4000, 1000)
+	n := scale(8000, 1000)
 	for _, form := range faultForms {
 		for _, policy := range []string{"skip", "sink", "stop"} {
 			t.Run(form.name+"/"+policy, func(t *testing.T) {
@@ -227,9 +227,6 @@ func mkFatEntry(seq uint64) fatEntry {
 // megabytes).
 func TestSlowStageBoundsMemory(t *testing.T) {
 	n := scale(2_000_000, 200_000)
-	if raceEnabled && !testing.Short() {
-		n = 1_000_000
-	}
 	const capacity = 256
 	g := flow.New()
 	in := flow.Input[fatEntry](g, flow.Capacity(capacity))

@@ -574,9 +574,9 @@ func rgSoak(t *testing.T) time.Duration {
 }
 
 func TestRandomGraphs(t *testing.T) {
-	quota := scale(3000, 300)
+	quota := scale(4000, 300)
 	if raceEnabled {
-		quota = scale(1000, 200)
+		quota = scale(1500, 200)
 	}
 	soak := rgSoak(t)
 	if soak == 0 {
