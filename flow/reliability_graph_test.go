@@ -585,7 +585,7 @@ func TestRandomGraphs(t *testing.T) {
 	}
 	t.Logf("soaking for %v (LOOPYRING_SOAK)", soak)
 	for end, i := time.Now().Add(soak), 0; time.Now().Before(end); i++ {
-		rapid.Check(t, rgProperty(20*quota))
+		rapid.Check(t, rgProperty(5*quota))
 		if t.Failed() {
 			return
 		}
