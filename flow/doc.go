@@ -22,7 +22,8 @@
 // ThenBatch, Sink, SinkErr, Phase and PhaseErr. Attaching two levels to one stream fans out
 // (each sees every entry); Merge fans in. The next level divides what it reads among its
 // stages by shared work (the default: each entry to exactly one stage), by key (KeyBy: equal
-// keys reach the same stage) or by broadcast (every stage sees every entry).
+// keys reach the same stage), by an explicit partition (PartitionBy: the function names the
+// stage) or by broadcast (every stage sees every entry).
 //
 // Phases run handlers over the entries of an upstream level's rings in place, in dependency
 // order, without copying: two phases on one stream run in parallel, and Merge of their

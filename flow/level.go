@@ -30,9 +30,10 @@ const (
 	routeShared    route = iota // each entry to exactly one stage, dealt by sequence
 	routeKey                    // each entry to the stage its key hashes to
 	routeBroadcast              // every stage sees every entry
+	routePartition              // each entry to the stage its partition function names
 )
 
-func (r route) String() string { return [...]string{"shared", "key", "broadcast"}[r] }
+func (r route) String() string { return [...]string{"shared", "key", "broadcast", "partition"}[r] }
 
 // edge is one attachment of a level to the rings of an upstream ring-owning level. after
 // lists phases over those same rings that must release an entry before this level sees it.

@@ -11,6 +11,7 @@ import (
 // each, so the stage loop is written once. batch is set instead for batch functions.
 type processImpl[In, Out any] struct {
 	key   func(In) uint64
+	part  func(In) int
 	each  func(v *In, e *Emitter[Out]) error
 	batch func(b *Batch[In], e *Emitter[Out]) error
 }
@@ -27,7 +28,7 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 		return nil, false, err
 	}
 	em := st.emitter.(*Emitter[Out])
-	sel := newSelector(st, p.key)
+	sel := newSelector(st, p.key, p.part)
 	if p.batch != nil {
 		var b Batch[In]
 		seqs := make([]int64, 0, st.lv.opts.maxBatch)
@@ -93,7 +94,7 @@ func (s *Stream[T]) process(n int, opts []Option, p levelImpl, nilFn bool) *leve
 
 // Then adds a level of n stages that maps every entry it receives to one output.
 func (s *Stream[T]) Then[Out any](n int, fn func(T) Out, opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		e.Emit(fn(*v))
 		return nil
 	}}
@@ -103,7 +104,7 @@ func (s *Stream[T]) Then[Out any](n int, fn func(T) Out, opts ...Option) *Stream
 // ThenErr is Then for a function that can fail; a failed entry produces no output and is
 // handled by the level's error policy.
 func (s *Stream[T]) ThenErr[Out any](n int, fn func(T) (Out, error), opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		out, err := fn(*v)
 		if err != nil {
 			return err
@@ -117,7 +118,7 @@ func (s *Stream[T]) ThenErr[Out any](n int, fn func(T) (Out, error), opts ...Opt
 // Filter adds a level that maps each entry to zero or one output: fn's second result says
 // whether to publish the first.
 func (s *Stream[T]) Filter[Out any](n int, fn func(T) (Out, bool), opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		if out, ok := fn(*v); ok {
 			e.Emit(out)
 		}
@@ -129,7 +130,7 @@ func (s *Stream[T]) Filter[Out any](n int, fn func(T) (Out, bool), opts ...Optio
 // Expand adds a level that maps each entry to any number of outputs, published through the
 // emitter.
 func (s *Stream[T]) Expand[Out any](n int, fn func(T, *Emitter[Out]), opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		fn(*v, e)
 		return nil
 	}}
@@ -139,7 +140,7 @@ func (s *Stream[T]) Expand[Out any](n int, fn func(T, *Emitter[Out]), opts ...Op
 // ExpandErr is Expand for a function that can fail. Outputs emitted before the failure are
 // published.
 func (s *Stream[T]) ExpandErr[Out any](n int, fn func(T, *Emitter[Out]) error, opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, each: func(v *T, e *Emitter[Out]) error {
+	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		return fn(*v, e)
 	}}
 	return newStream[Out](s.process(n, opts, p, fn == nil))
@@ -149,6 +150,6 @@ func (s *Stream[T]) ExpandErr[Out any](n int, fn func(T, *Emitter[Out]) error, o
 // stage was given from one input ring's available range (up to MaxBatch), read in place.
 // An error fails the batch as one unit; outputs emitted before it are published.
 func (s *Stream[T]) ThenBatch[Out any](n int, fn func(*Batch[T], *Emitter[Out]) error, opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, batch: fn}
+	p := &processImpl[T, Out]{key: s.key, part: s.part, batch: fn}
 	return newStream[Out](s.process(n, opts, p, fn == nil))
 }

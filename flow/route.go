@@ -16,10 +16,11 @@ type selector[T any] struct {
 	idx   int64
 	width int64
 	key   func(T) uint64
+	part  func(T) int
 }
 
-func newSelector[T any](st *stage, key func(T) uint64) selector[T] {
-	s := selector[T]{route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key}
+func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selector[T] {
+	s := selector[T]{route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
 	if s.width == 1 || st.lv.kind == kindPhase {
 		s.route = routeBroadcast // one reader takes everything
 	}
@@ -37,7 +38,7 @@ func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, 
 		for seq := s.first(lo); seq < hi; seq += s.width {
 			f(seq, buf.At(seq))
 		}
-	case routeKey:
+	case routeKey, routePartition:
 		for seq := lo; seq < hi; seq++ {
 			v := buf.At(seq)
 			if s.owns(*v) {
@@ -56,9 +57,17 @@ func (s *selector[T]) first(lo int64) int64 {
 	return lo + (s.idx-r+s.width)%s.width
 }
 
-// owns reports whether v's key selects this stage. The key is mixed (a 64-bit multiplicative
-// hash) and reduced to [0, width) with a multiply-shift instead of a division.
+// owns reports whether v's key (or partition) selects this stage. A key is mixed (a 64-bit
+// multiplicative hash) and reduced to [0, width) with a multiply-shift instead of a
+// division; a partition is taken modulo the width.
 func (s *selector[T]) owns(v T) bool {
+	if s.part != nil {
+		p := int64(s.part(v)) % s.width
+		if p < 0 {
+			p += s.width
+		}
+		return p == s.idx
+	}
 	h := s.key(v) * 0x9E3779B97F4A7C15
 	h ^= h >> 29
 	hi, _ := bits.Mul64(h, uint64(s.width))
@@ -105,7 +114,7 @@ func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs 
 		if b.first < hi {
 			b.n = int((hi-b.first-1)/s.width) + 1
 		}
-	case routeKey:
+	case routeKey, routePartition:
 		seqs = seqs[:0]
 		for seq := lo; seq < hi; seq++ {
 			if s.owns(*buf.At(seq)) {

@@ -10,6 +10,7 @@ import (
 // their routed share by value, and phases, which take every entry of their rings in place.
 type consumeImpl[T any] struct {
 	key   func(T) uint64
+	part  func(T) int
 	fn    func(v *T) error
 	batch func(b *Batch[T]) error // set instead of fn for SinkBatch
 }
@@ -25,7 +26,7 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 	if err != nil {
 		return nil, false, err
 	}
-	sel := newSelector(st, c.key)
+	sel := newSelector(st, c.key, c.part)
 	if c.batch != nil {
 		var b Batch[T]
 		seqs := make([]int64, 0, st.lv.opts.maxBatch)
@@ -55,7 +56,7 @@ func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, fn: func(v *T) error {
+	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error {
 		fn(*v)
 		return nil
 	}})
@@ -66,7 +67,7 @@ func (s *Stream[T]) SinkErr(n int, fn func(T) error, opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, fn: func(v *T) error { return fn(*v) }})
+	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error { return fn(*v) }})
 }
 
 // SinkBatch ends a chain with a level whose function receives each whole batch at once, as
@@ -75,7 +76,7 @@ func (s *Stream[T]) SinkBatch(n int, fn func(*Batch[T]) error, opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, batch: fn})
+	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, part: s.part, batch: fn})
 }
 
 // Phase adds a handler that runs over the same ring entries as the stream, in place, after

@@ -15,6 +15,7 @@ type Stream[T any] struct {
 	edges []edge
 	route route
 	key   func(T) uint64
+	part  func(T) int
 }
 
 func newStream[T any](lv *level) *Stream[T] {
@@ -30,7 +31,20 @@ func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
 		s.g.misuse("flow: KeyBy with a nil key function")
 	}
 	c := *s
-	c.route, c.key = routeKey, key
+	c.route, c.key, c.part = routeKey, key, nil
+	return &c
+}
+
+// PartitionBy returns the stream with explicit partitioning: the next level sends each
+// entry to stage part(entry) mod n, where n is that level's width. Use it where the caller
+// must know which stage owns an entry (shards that split a request across stages); KeyBy is
+// the better choice where any even spread will do.
+func (s *Stream[T]) PartitionBy(part func(T) int) *Stream[T] {
+	if part == nil {
+		s.g.misuse("flow: PartitionBy with a nil partition function")
+	}
+	c := *s
+	c.route, c.key, c.part = routePartition, nil, part
 	return &c
 }
 
@@ -38,7 +52,7 @@ func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
 // every entry.
 func (s *Stream[T]) Broadcast() *Stream[T] {
 	c := *s
-	c.route, c.key = routeBroadcast, nil
+	c.route, c.key, c.part = routeBroadcast, nil, nil
 	return &c
 }
 

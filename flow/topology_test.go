@@ -460,3 +460,42 @@ func TestSinkBatchSeesEveryRoutedEntryOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestPartitionByNamesTheStage(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var mu sync.Mutex
+	where := map[int]int{} // value -> stage that saw it
+	in.PartitionBy(func(v int) int { return v % 3 }).
+		Expand(3, func(v int, e *flow.Emitter[[2]int]) { e.Emit([2]int{v, e.Stage()}) }).
+		Sink(1, func(p [2]int) {
+			mu.Lock()
+			where[p[0]] = p[1]
+			mu.Unlock()
+		})
+	in2 := flow.Input[int](g, flow.Name("negative"))
+	var negatives atomic.Int64
+	in2.PartitionBy(func(v int) int { return -v }).SinkBatch(4, func(b *flow.Batch[int]) error {
+		for i := range b.Len() {
+			if p := (4 - *b.At(i)%4) % 4; p != b.Stage() {
+				t.Errorf("partition -%d reached stage %d, want %d", *b.At(i), b.Stage(), p)
+			}
+			negatives.Add(1)
+		}
+		return nil
+	})
+	start(t, g)
+	publishAll(t, in, 300, func(i int) int { return i })
+	publishAll(t, in2, 300, func(i int) int { return i })
+	if err := stopWithin(t, g, drainLimit); err != nil {
+		t.Fatal(err)
+	}
+	if len(where) != 300 || negatives.Load() != 300 {
+		t.Fatalf("saw %d and %d entries, want 300 each", len(where), negatives.Load())
+	}
+	for v, st := range where {
+		if st != v%3 {
+			t.Fatalf("entry %d reached stage %d, want %d", v, st, v%3)
+		}
+	}
+}
