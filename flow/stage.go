@@ -39,9 +39,9 @@ type stage struct {
 	endOut     func() // flushOut, then gives back unfilled claimed slots
 	source     func() error
 	sourceStop func()
-	finished   atomic.Bool // a source called Finish
+	finished   atomic.Bool  // a source called Finish
 	gid        atomic.Int64 // the stage goroutine's id, for insideStage
-	cur        int64       // the sequence being processed, for failure reports
+	cur        int64        // the sequence being processed, for failure reports
 
 	// Deferred wakes of the readers of the stage's own ring (see notifier).
 	deferring bool
