@@ -38,11 +38,10 @@ func defaultConfig() config {
 }
 
 // shardsPerWorker is how many store shards each worker owns. The parser picks a shard by
-// hashing the key and KeyBy picks the worker by hashing the shard number; flow does not say
-// which stage a key selects, so with one shard per worker two shards could land on one
-// worker and leave another idle. Several shards per worker even that out, at the cost of
-// more parts for DBSIZE and FLUSHALL, which touch every shard.
-const shardsPerWorker = 8
+// hashing the key, and PartitionBy sends shard s to worker s mod workers, so one shard per
+// worker spreads the key space evenly; more would only add parts to DBSIZE and FLUSHALL,
+// which touch every shard.
+const shardsPerWorker = 1
 
 // server is a running server in either mode.
 type server interface {

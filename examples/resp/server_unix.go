@@ -62,7 +62,7 @@ func startGraph(cfg config) (server, error) {
 	flow.Source(s.g, cfg.listeners, s.listen, flow.Name("listen"), capacity).
 		KeyBy(func(ch chunk) uint64 { return ch.c.id }).
 		Expand[request](cfg.parsers, s.parse, flow.Name("parse"), capacity).
-		KeyBy(func(r request) uint64 { return uint64(r.shard) }).
+		PartitionBy(func(r request) int { return int(r.shard) }).
 		Then[reply](cfg.workers, s.work, flow.Name("work"), capacity).
 		KeyBy(func(r reply) uint64 { return r.c.id }).
 		SinkBatch(cfg.repliers, s.reply, flow.Name("reply"))
