@@ -92,6 +92,13 @@ var configCases = []struct {
 		flow.Input[int](g).Then(2, id).Broadcast().
 			PhaseErr(1, func(*int) error { return nil }, flow.Name("x")).Sink(1, func(int) {})
 	}, `level "x": a phase sees every entry of its rings; broadcast routing does not apply`},
+	{"partitioned phase", func(g *flow.Graph) {
+		flow.Input[int](g).PartitionBy(func(v int) int { return v }).
+			Phase(1, func(*int) {}, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": a phase sees every entry of its rings; partition routing does not apply`},
+	{"nil partition function", func(g *flow.Graph) {
+		flow.Input[int](g).PartitionBy(nil).Sink(1, func(int) {})
+	}, `PartitionBy with a nil partition function`},
 	{"merge across graphs", func(g *flow.Graph) {
 		other := flow.New()
 		foreign := flow.Input[int](other)

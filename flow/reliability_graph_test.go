@@ -80,7 +80,7 @@ type rgLevel struct {
 	name   string
 	kind   rgKind
 	width  int
-	route  string // shared, key, broadcast
+	route  string // shared, key, partition, broadcast
 	edges  []rgEdge
 	done   sync.Map // phases: the occurrences released, [3]uint64 -> struct{}
 	origin int      // inputs: the first origin of its publishers; sources: of its stages
@@ -161,10 +161,18 @@ func (r *rgRun) observe(lv *rgLevel, stage int, v *rgEntry) {
 			lv.name, stage, origin, v.path, seq, last)
 	}
 	lv.order[stage][k] = uint64(seq)
-	if lv.route == "key" {
+	switch lv.route {
+	case "key":
 		lv.keys[stage][v.key] = true
+	case "partition":
+		if want := rgPart(*v) % lv.width; stage != (want+lv.width)%lv.width {
+			r.violate("%s: partition %d reached stage %d of %d", lv.name, rgPart(*v), stage, lv.width)
+		}
 	}
 }
+
+// rgPart is the partition function of partitioned levels; it returns negative values too.
+func rgPart(v rgEntry) int { return int(v.key) - 20 }
 
 func keep(lv *rgLevel, id uint64) bool  { return rgMix(uint64(lv.id), id)%4 != 0 }
 func copies(lv *rgLevel, id uint64) int { return 1 + int(rgMix(uint64(lv.id)+99, id)%2) }
@@ -177,6 +185,8 @@ func (r *rgRun) route(s *flow.Stream[rgEntry], route string) *flow.Stream[rgEntr
 	switch route {
 	case "key":
 		return s.KeyBy(func(v rgEntry) uint64 { return v.key })
+	case "partition":
+		return s.PartitionBy(rgPart)
 	case "broadcast":
 		return s.Broadcast()
 	}
@@ -297,7 +307,7 @@ func (r *rgRun) build() {
 		totalStages += width
 		route := "shared"
 		if kind != rgPhase {
-			route = rapid.SampledFrom([]string{"shared", "key", "broadcast"}).Draw(t, "route")
+			route = rapid.SampledFrom([]string{"shared", "key", "partition", "broadcast"}).Draw(t, "route")
 		}
 		lv := r.newLevel(kind, width, route, in.edges)
 		src := r.route(in.s, route)
@@ -356,7 +366,7 @@ func (r *rgRun) build() {
 			continue
 		}
 		width := rapid.IntRange(1, 2).Draw(t, "final sink width")
-		route := rapid.SampledFrom([]string{"shared", "key", "broadcast"}).Draw(t, "final sink route")
+		route := rapid.SampledFrom([]string{"shared", "key", "partition", "broadcast"}).Draw(t, "final sink route")
 		sink := r.newLevel(rgSinkB, width, route, lv.outE)
 		r.route(lv.stream, route).SinkBatch(width, func(b *flow.Batch[rgEntry]) error {
 			for i := range b.Len() {
