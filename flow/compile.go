@@ -11,11 +11,10 @@ import (
 // compile validates the graph, then builds its loops, rings, readers and stage ports. On
 // failure it releases whatever it built and returns every problem found, joined.
 func (g *Graph) compile() error {
-	if err := g.validate(); err != nil {
-		return err
-	}
-	cpus, err := g.plan()
-	if err != nil {
+	// Placement is checked alongside the structure, so that one Start reports both.
+	verr := g.validate()
+	cpus, perr := g.plan()
+	if err := errors.Join(verr, perr); err != nil {
 		return err
 	}
 	if err := g.build(cpus); err != nil {

@@ -27,7 +27,10 @@
 //
 // Phases run handlers over the entries of an upstream level's rings in place, in dependency
 // order, without copying: two phases on one stream run in parallel, and Merge of their
-// streams waits for both, which makes a diamond.
+// streams waits for both, which makes a diamond. A phase may write to an entry only where
+// nothing that reads the same rings concurrently reads what it writes: parallel phases, and
+// levels attached to the phase's input stream rather than to its output (Then, Filter,
+// Expand and Sink receive entries by value, so they read every field).
 //
 // # Concurrency
 //
@@ -62,14 +65,46 @@
 // # Guarantees
 //
 //   - Every entry a publisher committed (Publish returned nil) is delivered: exactly once to
-//     one stage of each level that reads it under shared or key routing, and once to every
+//     one stage of each level that reads it under shared, key or partition routing, and once to every
 //     stage under broadcast.
+//
 //   - Per upstream stage, entries reach a downstream stage in the order they were published;
 //     under key routing, entries with equal keys from one upstream stage keep their order.
+//
 //   - Stop returns only after every committed entry has been processed.
+//
 //   - A publish into a stopped graph returns ErrStopped; it never hangs and never drops an
 //     entry silently.
 //
+//   - Under every error policy a failure never stalls the graph: a per-entry function loses
+//     exactly the failing entry, a batch function the rest of the failing batch, and a phase
+//     nothing (the entry moves on).
+//
+//   - Memory is bounded by the rings: a full ring blocks its publisher, and nothing queues
+//     outside them.
+//
+//   - PublishBatch's count is exact: vs[:n] is delivered and vs[n:] is not. An entry a
+//     source's Emit accepted is delivered like a published one.
+//
+//   - After the graph stops, every fd it opened is closed and every stage thread retired.
+//
 // Not promised: order between entries of different upstream stages, or any delivery of an
 // entry whose function failed at a level (it goes no further).
+//
+// The tests named for each promise: TestRandomGraphs (delivery, order, routing, drain under
+// Stop and cancellation), TestStopRacesManyPublishers and TestCancelMidRunRacesManyPublishers
+// (every publish either delivered or refused), TestStopReleasesEveryBlockedPublisher,
+// TestRandomFaultsUnderEachPolicy, TestSlowStageBoundsMemory, TestNoLeaksAcrossManyStartStopCycles
+// and the reliability_leak tests, FuzzRouting.
+//
+// # Publishing into a graph from its own stages
+//
+// A stage may publish into an Input of its own graph. When that input feeds the stage,
+// directly or through other levels, this is a cycle the builder cannot see: the stage holds
+// the batch it is processing while it publishes, so once the input ring is full nothing can
+// drain it. flow neither detects nor breaks such a cycle, but every publish ends: TryPublish
+// returns ErrFull at once, Publish returns ctx.Err() when its context ends, and both return
+// ErrStopped once the graph stops, which releases a blocked Publish. A stage that feeds its
+// own input should use TryPublish and handle ErrFull, or Publish with a deadline
+// (TestStageFeedingItsOwnInput).
 package flow

@@ -14,7 +14,7 @@ func (g *Graph) plan() (map[*level][]int, error) {
 	for _, lv := range g.levels {
 		if lv.kind != kindInput {
 			staged = append(staged, lv)
-			counts = append(counts, lv.n)
+			counts = append(counts, max(lv.n, 1)) // a bad width is validate's to report
 		}
 	}
 	out := make(map[*level][]int, len(staged))
@@ -38,7 +38,7 @@ func (g *Graph) plan() (map[*level][]int, error) {
 		planned = p.CPUs
 	}
 	for i, lv := range staged {
-		cpus := make([]int, lv.n)
+		cpus := make([]int, max(lv.n, 0))
 		for s := range cpus {
 			switch {
 			case len(lv.opts.cpus) > 0:

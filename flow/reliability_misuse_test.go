@@ -77,9 +77,9 @@ func TestStageFeedingItsOwnInput(t *testing.T) {
 	}
 }
 
-// TestStopFromInsideAStage shows the way a stage stops its own graph: cancel the context
-// given to Start. (Stop and Wait wait for every stage, the caller's included; see
-// TestReproStopInsideStage.)
+// TestStopFromInsideAStage shows one way a stage stops its own graph: cancel the context
+// given to Start (RequestStop is the other; Stop and Wait from a stage return
+// ErrInsideStage, see TestStopInsideStageReturns).
 func TestStopFromInsideAStage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
