@@ -31,7 +31,7 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 	sel := newSelector(st, p.key, p.part)
 	if p.batch != nil {
 		var b Batch[In]
-		seqs := make([]int64, 0, st.lv.opts.maxBatch)
+		seqs := make([]int64, 0, min(st.lv.opts.maxBatch, src.Cap())) // a reader never gets more than a ring
 		fn := p.batch
 		return func(lo, hi int64) {
 			sel.fill(&b, buf, lo, hi, seqs)

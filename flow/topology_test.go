@@ -499,3 +499,21 @@ func TestPartitionByNamesTheStage(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeMaxBatchIsBoundedByTheRing: a batch never exceeds the ring it comes from, so a
+// MaxBatch far beyond it must cost no more memory than the ring.
+func TestHugeMaxBatchIsBoundedByTheRing(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(64))
+	var n atomic.Int64
+	in.KeyBy(func(v int) uint64 { return uint64(v) }).
+		SinkBatch(2, func(b *flow.Batch[int]) error { n.Add(int64(b.Len())); return nil }, flow.MaxBatch(1<<40))
+	start(t, g)
+	publishAll(t, in, 1000, func(i int) int { return i })
+	if err := stopWithin(t, g, drainLimit); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 1000 {
+		t.Fatalf("delivered %d of 1000", n.Load())
+	}
+}
