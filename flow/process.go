@@ -30,17 +30,10 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 	em := st.emitter.(*Emitter[Out])
 	sel := newSelector(st, p.key, p.part)
 	if p.batch != nil {
-		var b Batch[In]
-		seqs := make([]int64, 0, min(st.lv.opts.maxBatch, src.Cap())) // a reader never gets more than a ring
 		fn := p.batch
+		run := sel.batchPort(st, buf, func(b *Batch[In]) error { return fn(b, em) })
 		return func(lo, hi int64) {
-			sel.fill(&b, buf, lo, hi, seqs)
-			if b.n > 0 {
-				st.cur = lo
-				if err := fn(&b, em); err != nil {
-					st.fail(lo, err, nil, nil)
-				}
-			}
+			run(lo, hi)
 			em.flush()
 		}, true, nil
 	}

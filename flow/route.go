@@ -124,3 +124,20 @@ func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs 
 		b.seqs, b.n = seqs, len(seqs)
 	}
 }
+
+// batchPort returns the port function of a batch level: it gathers the stage's share of
+// each range into one Batch view (without copying entries) and calls fn once with it.
+func (s *selector[T]) batchPort(st *stage, buf *ring.Buffer[T], fn func(*Batch[T]) error) func(lo, hi int64) {
+	var b Batch[T]
+	seqs := make([]int64, 0, min(st.lv.opts.maxBatch, buf.Cap())) // a reader never gets more than a ring
+	return func(lo, hi int64) {
+		s.fill(&b, buf, lo, hi, seqs)
+		if b.n == 0 {
+			return
+		}
+		st.cur = lo
+		if err := fn(&b); err != nil {
+			st.fail(lo, err, nil, nil)
+		}
+	}
+}

@@ -28,18 +28,7 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 	}
 	sel := newSelector(st, c.key, c.part)
 	if c.batch != nil {
-		var b Batch[T]
-		seqs := make([]int64, 0, min(st.lv.opts.maxBatch, src.Cap())) // a reader never gets more than a ring
-		fn := c.batch
-		return func(lo, hi int64) {
-			sel.fill(&b, buf, lo, hi, seqs)
-			if b.n > 0 {
-				st.cur = lo
-				if err := fn(&b); err != nil {
-					st.fail(lo, err, nil, nil)
-				}
-			}
-		}, true, nil
+		return sel.batchPort(st, buf, c.batch), true, nil
 	}
 	fn := c.fn
 	f := func(seq int64, v *T) {
