@@ -2,6 +2,8 @@ package poller
 
 import (
 	"context"
+	"os"
+	"syscall"
 	"time"
 )
 
@@ -144,6 +146,31 @@ func (l *Loop) step(t time.Duration) error {
 	l.dispatchReady()
 	l.runTimers()
 	return nil
+}
+
+// pollWait blocks in the platform's wait (waitOnce) for at most timeout
+// (negative: no limit) and collects the ready descriptors. The wait is retried on
+// EINTR, which Go's preemption signal (SIGURG) causes, with the time that is left.
+func (l *Loop) pollWait(timeout time.Duration) error {
+	var end int64
+	if timeout > 0 {
+		end = l.now() + int64(timeout)
+	}
+	for {
+		n, err := l.waitOnce(timeout)
+		if err == nil {
+			l.collect(n)
+			return nil
+		}
+		if err != syscall.EINTR {
+			return os.NewSyscallError(waitName, err)
+		}
+		if timeout > 0 {
+			if timeout = time.Duration(end - l.now()); timeout <= 0 {
+				return nil
+			}
+		}
+	}
 }
 
 // isDone reports whether a context's Done channel is closed; nil never is.

@@ -94,31 +94,15 @@ func epollEvents(m uint32) Events {
 	return ev
 }
 
-// pollWait blocks in epoll_pwait for at most timeout (negative: no limit) and
-// collects ready descriptors with markReady. x/sys implements EpollWait with
-// the epoll_pwait system call on every Linux architecture (arm64 and riscv64
-// have no epoll_wait), with a nil signal mask. The wait is retried on EINTR,
-// which Go's preemption signal (SIGURG) causes, with the time that is left.
-func (l *Loop) pollWait(timeout time.Duration) error {
-	var end int64
-	if timeout > 0 {
-		end = l.now() + int64(timeout)
-	}
-	for {
-		n, err := unix.EpollWait(l.p.epfd, l.p.events[:], epollMsec(timeout))
-		if err == nil {
-			l.collect(n)
-			return nil
-		}
-		if err != unix.EINTR {
-			return os.NewSyscallError("epoll_pwait", err)
-		}
-		if timeout > 0 {
-			if timeout = time.Duration(end - l.now()); timeout <= 0 {
-				return nil
-			}
-		}
-	}
+// waitName names the system call waitOnce makes, for errors. x/sys implements
+// EpollWait with the epoll_pwait system call on every Linux architecture (some
+// have no epoll_wait), with a nil signal mask.
+const waitName = "epoll_pwait"
+
+// waitOnce blocks in epoll_pwait for at most timeout (negative: no limit) and
+// returns how many events it stored.
+func (l *Loop) waitOnce(timeout time.Duration) (int, error) {
+	return unix.EpollWait(l.p.epfd, l.p.events[:], epollMsec(timeout))
 }
 
 func (l *Loop) collect(n int) {

@@ -91,34 +91,18 @@ func (l *Loop) pollRegister(fd int, old, ev Events) error {
 	return nil
 }
 
-// pollWait blocks in kevent for at most timeout (negative: no limit) and
-// collects ready descriptors with markReady. The wait is retried on EINTR,
-// which Go's preemption signal causes, with the time that is left.
-func (l *Loop) pollWait(timeout time.Duration) error {
-	var end int64
-	if timeout > 0 {
-		end = l.now() + int64(timeout)
+// waitName names the system call waitOnce makes, for errors.
+const waitName = "kevent"
+
+// waitOnce blocks in kevent for at most timeout (negative: no limit) and returns
+// how many events it stored.
+func (l *Loop) waitOnce(timeout time.Duration) (int, error) {
+	var ts *unix.Timespec
+	if timeout >= 0 {
+		l.p.ts = unix.NsecToTimespec(int64(timeout))
+		ts = &l.p.ts
 	}
-	for {
-		var ts *unix.Timespec
-		if timeout >= 0 {
-			l.p.ts = unix.NsecToTimespec(int64(timeout))
-			ts = &l.p.ts
-		}
-		n, err := unix.Kevent(l.p.kq, nil, l.p.events[:], ts)
-		if err == nil {
-			l.collect(n)
-			return nil
-		}
-		if err != unix.EINTR {
-			return os.NewSyscallError("kevent", err)
-		}
-		if timeout > 0 {
-			if timeout = time.Duration(end - l.now()); timeout <= 0 {
-				return nil
-			}
-		}
-	}
+	return unix.Kevent(l.p.kq, nil, l.p.events[:], ts)
 }
 
 // collect translates kevents: the filter gives Readable or Writable, EV_EOF

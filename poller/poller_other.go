@@ -25,7 +25,11 @@ func (l *Loop) closePoller() error { return nil }
 
 func (l *Loop) pollRegister(fd int, old, ev Events) error { return errors.ErrUnsupported }
 
-func (l *Loop) pollWait(timeout time.Duration) error { return errors.ErrUnsupported }
+const waitName = "wait"
+
+func (l *Loop) waitOnce(timeout time.Duration) (int, error) { return 0, errors.ErrUnsupported }
+
+func (l *Loop) collect(n int) {}
 
 func (l *Loop) openWaker() error { return errors.ErrUnsupported }
 
