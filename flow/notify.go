@@ -4,7 +4,12 @@ import (
 	"context"
 
 	"github.com/loopyring/loopyring/poller"
+	"github.com/loopyring/loopyring/ring"
 )
+
+// A stage's event loop is the ring waiter of its readers and of its blocked publisher: the
+// ring sleeps a reader or publisher in the loop, and a Wake ends exactly that stage's sleep.
+var _ ring.Waiter = (*poller.Loop)(nil)
 
 // notifier is the waiter of a reader on a processing stage's own ring when the reader has
 // no upstream phase: the only wakes it receives come from the publishing stage's Commit and
