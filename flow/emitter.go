@@ -41,8 +41,10 @@ func (e *Emitter[T]) Emit(v T) {
 // Stage returns the index, within its level, of the stage that owns the emitter.
 func (e *Emitter[T]) Stage() int { return e.st.idx }
 
-// reserve claims more slots, contiguous with those already held.
+// reserve commits what is filled, so that readers need not wait for the end of a long
+// batch or of a source's loop, then claims more slots, contiguous with those already held.
 func (e *Emitter[T]) reserve() {
+	e.flush()
 	seq, ok := e.buf.TryClaim(e.run)
 	got := e.run
 	if !ok {

@@ -13,7 +13,9 @@ var _ ring.Waiter = (*poller.Loop)(nil)
 
 // notifier is the waiter of a reader on a processing stage's own ring when the reader has
 // no upstream phase: the only wakes it receives come from the publishing stage's Commit and
-// Close, on that stage's goroutine.
+// Close, on that stage's goroutine. (Readers of a source's ring are woken at once: a source
+// may emit slowly from a long-running function, and a deferred wake would hold its entries
+// back until it went idle.)
 //
 // It lets the publishing stage defer waking a sleeping reader while it still has input to
 // process, and pay the wake when it goes idle, is about to block on a full ring, or has

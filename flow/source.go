@@ -62,9 +62,11 @@ func (s *SourceStage[T]) Index() int { return s.st.idx }
 // loops should end when it does.
 func (s *SourceStage[T]) Stopping() bool { return s.st.stopRequested() }
 
-// Emit buffers v for publication; Flush (or the end of fn and of every loop callback)
-// commits what was emitted with one store. It returns ErrStopped, publishing nothing, once
-// the graph is stopping.
+// Emit writes v in place for publication. What was emitted is committed, with one store, by
+// Flush, at the end of fn and of every round of loop callbacks, and whenever the emitter
+// claims its next run of slots (every few dozen entries), so a long-running fn never holds
+// entries back for long. It returns ErrStopped, publishing nothing, once the graph is
+// stopping.
 func (s *SourceStage[T]) Emit(v T) error {
 	if s.st.stopRequested() {
 		return ErrStopped
