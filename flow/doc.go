@@ -47,6 +47,13 @@
 // publisher wakes it with one write to its wake fd only if it is asleep. A stage whose output
 // ring is full sleeps too, until a reader releases space.
 //
+// A stage's locked thread runs Go code only while it holds one of the runtime's GOMAXPROCS
+// Ps, so a graph with more stages than GOMAXPROCS would have woken stages wait for a P while
+// cores sit idle. Start raises GOMAXPROCS by the graph's stage count while the graph runs,
+// and the last running graph to stop restores the value it found; the kernel then shares the
+// cores among the stage threads. FixedGOMAXPROCS leaves GOMAXPROCS alone. A GOMAXPROCS set
+// by the program while graphs run is overwritten when they stop.
+//
 // # Lifecycle and errors
 //
 // Start validates the graph and reports every problem in one error (a level with fewer than

@@ -31,6 +31,7 @@ type Graph struct {
 	wg       sync.WaitGroup
 	done     chan struct{} // closed when every stage has ended and every loop is closed
 	ctxStop  func() bool   // releases the context.AfterFunc registration
+	procs    int           // the GOMAXPROCS raise this graph holds while it runs
 
 	errMu sync.Mutex
 	err   error // the first error: a failing stage under StopGraph, or a start failure
@@ -98,6 +99,10 @@ func (g *Graph) Start(ctx context.Context) error {
 		}
 		g.requestStop()
 	})
+	if !g.opts.fixedProcs {
+		g.procs = g.stageCount()
+		reserveProcs(g.procs)
+	}
 	ready := make(chan error, g.stageCount())
 	for _, lv := range g.levels {
 		for _, st := range lv.stages {
@@ -155,6 +160,9 @@ func (g *Graph) requestStop() {
 // has ended because a stage's loop is also the waiter that its neighbours wake.
 func (g *Graph) finish() {
 	g.wg.Wait()
+	if g.procs > 0 {
+		releaseProcs(g.procs)
+	}
 	for _, lv := range g.levels {
 		for _, st := range lv.stages {
 			st.loop.Close()

@@ -355,3 +355,39 @@ func TestRequestStopFromASource(t *testing.T) {
 		t.Fatalf("delivered %d of 10", n.Load())
 	}
 }
+
+func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	build := func(opts ...flow.GraphOption) (*flow.Graph, *flow.Publisher[int]) {
+		g := flow.New(opts...)
+		in := flow.Input[int](g)
+		in.Then(2, func(v int) int { return v }).Sink(3, func(int) {}) // 5 stages
+		return g, in
+	}
+	a, _ := build()
+	b, _ := build()
+	fixed, _ := build(flow.FixedGOMAXPROCS())
+	start(t, a)
+	if got := runtime.GOMAXPROCS(0); got != base+5 {
+		t.Fatalf("GOMAXPROCS with one 5-stage graph running: %d, want %d", got, base+5)
+	}
+	start(t, b)
+	start(t, fixed)
+	if got := runtime.GOMAXPROCS(0); got != base+10 {
+		t.Fatalf("GOMAXPROCS with two raising graphs and a fixed one: %d, want %d", got, base+10)
+	}
+	for _, g := range []*flow.Graph{a, fixed} {
+		if err := g.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := runtime.GOMAXPROCS(0); got != base+5 {
+		t.Fatalf("GOMAXPROCS after the first graph stopped: %d, want %d", got, base+5)
+	}
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Fatalf("GOMAXPROCS after every graph stopped: %d, want the original %d", got, base)
+	}
+}

@@ -105,9 +105,10 @@ func CPUs(cpus ...int) Option {
 type GraphOption func(*graphOptions)
 
 type graphOptions struct {
-	placement affinity.Policy
-	explicit  []int
-	topology  *affinity.Topology
+	fixedProcs bool
+	placement  affinity.Policy
+	explicit   []int
+	topology   *affinity.Topology
 }
 
 // Placement pins every stage under policy: affinity.Compact, affinity.Spread, or
@@ -119,3 +120,8 @@ func Placement(policy affinity.Policy, cpus ...int) GraphOption {
 		o.explicit = append([]int(nil), cpus...)
 	}
 }
+
+// FixedGOMAXPROCS leaves GOMAXPROCS as it is. By default Start raises it by the graph's stage
+// count while the graph runs, so that every stage's locked thread can hold a P and run when
+// it is woken (see the package doc); with this option, stages beyond GOMAXPROCS take turns.
+func FixedGOMAXPROCS() GraphOption { return func(o *graphOptions) { o.fixedProcs = true } }

@@ -44,23 +44,22 @@ func (c *core) minGate(def int64) int64 {
 }
 
 // length backs Len: the committed entries the slowest gating reader has not
-// released.
+// released. The publisher's side is read before the readers': gates only grow,
+// so a cursor read first is at most one capacity ahead of any gate read after
+// it, and the snapshot never exceeds the ring (reading the gate first let a
+// reader release and the publisher refill in between, and Len then reported
+// more entries than the ring holds).
 func (c *core) length() int {
-	if !c.started.Load() {
+	if !c.started.Load() || len(c.gates) == 0 {
 		return 0
 	}
 	end, _ := c.final()
-	if len(c.gates) == 0 {
-		return 0
+	if !c.multi {
+		end = c.cursor.v.Load()
 	}
 	low := c.minGate(end)
 	if c.multi {
 		end = c.scanAvail(low, end)
-	} else {
-		end = c.cursor.v.Load()
 	}
-	if end < low {
-		return 0
-	}
-	return int(end - low)
+	return int(min(max(end-low, 0), c.size))
 }
