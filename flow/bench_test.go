@@ -197,7 +197,7 @@ func runChan(b *testing.B, n, capacity int, widths []int, keyed bool) {
 // benchCaps are the ring capacities each topology runs at; the channel baseline gets the
 // same number of buffered slots. Capacity matters most on hosts with fewer cores than
 // stages, where larger rings mean fewer thread switches per entry.
-var benchCaps = []int{1024, 16384}
+var benchCaps = []int{1024, 8192, 16384}
 
 func benchTopology(b *testing.B, widths []int, keyed bool) {
 	for _, capacity := range benchCaps {
