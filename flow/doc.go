@@ -45,7 +45,10 @@
 //
 // An idle stage spins briefly (Spin), then sleeps in its event loop and costs no CPU; a
 // publisher wakes it with one write to its wake fd only if it is asleep. A stage whose output
-// ring is full sleeps too, until a reader releases space.
+// ring is full sleeps too, until a reader releases space. A busy stage commits its outputs as
+// it goes but may defer waking a sleeping reader until it goes idle, blocks, has published a
+// quarter ring, or ends a batch 100 µs after the first deferred wake; so a stage's function
+// must not wait for a later level to process the stage's own earlier outputs.
 //
 // A stage's locked thread runs Go code only while it holds one of the runtime's GOMAXPROCS
 // Ps, so a graph with more stages than GOMAXPROCS would have woken stages wait for a P while

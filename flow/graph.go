@@ -28,6 +28,7 @@ type Graph struct {
 
 	state    atomic.Int32
 	stopping atomic.Bool // set once by requestStop; read by sources and publishers
+	built    atomic.Bool // the rings and stages exist; set once by Start
 	wg       sync.WaitGroup
 	done     chan struct{} // closed when every stage has ended and every loop is closed
 	ctxStop  func() bool   // releases the context.AfterFunc registration
@@ -81,8 +82,8 @@ func (g *Graph) misuse(format string, args ...any) {
 // stops the graph as Stop does. A second Start returns ErrStarted.
 func (g *Graph) Start(ctx context.Context) error {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if !g.state.CompareAndSwap(stateBuilding, stateRunning) {
+		g.mu.Unlock()
 		return ErrStarted
 	}
 	if err := g.compile(); err != nil {
@@ -90,7 +91,15 @@ func (g *Graph) Start(ctx context.Context) error {
 		g.stopping.Store(true)
 		g.state.Store(stateDone)
 		close(g.done)
+		g.mu.Unlock()
 		return err
+	}
+	// Publishers see the input rings only now that every reader is attached: a claim
+	// before that would freeze a ring that gates nothing and lose its entry.
+	for _, lv := range g.levels {
+		if in, ok := lv.impl.(interface{ expose() }); ok {
+			in.expose()
+		}
 	}
 	// Registered before finish can run, which releases it.
 	g.ctxStop = context.AfterFunc(ctx, func() {
@@ -110,6 +119,14 @@ func (g *Graph) Start(ctx context.Context) error {
 			go st.run(ready)
 		}
 	}
+	// A Stop that came while the graph was being built found nothing to close; now that
+	// the rings exist, close them. Either this or requestStop does it (both are idempotent):
+	// requestStop stores stopping before it loads built, and this stores built before it
+	// loads stopping.
+	g.built.Store(true)
+	if g.stopping.Load() {
+		g.shutdownInputs()
+	}
 	var errs []error
 	for range g.stageCount() {
 		if err := <-ready; err != nil {
@@ -117,6 +134,7 @@ func (g *Graph) Start(ctx context.Context) error {
 		}
 	}
 	go g.finish()
+	g.mu.Unlock() // stages may call Stats, String or DOT while Start waits below
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		g.setErr(err)
@@ -142,6 +160,14 @@ func (g *Graph) requestStop() {
 	if !g.stopping.CompareAndSwap(false, true) {
 		return
 	}
+	if g.built.Load() {
+		g.shutdownInputs()
+	}
+}
+
+// shutdownInputs closes the external inputs and wakes the sources so they see the stop.
+// Both are idempotent; Start calls it for a stop that came while it was building.
+func (g *Graph) shutdownInputs() {
 	for _, lv := range g.levels {
 		switch lv.kind {
 		case kindInput:
@@ -168,8 +194,8 @@ func (g *Graph) finish() {
 			st.loop.Close()
 		}
 	}
-	g.ctxStop()
 	g.stopping.Store(true)
+	g.ctxStop()
 	g.state.Store(stateDone)
 	close(g.done)
 }
@@ -218,6 +244,9 @@ func (g *Graph) Wait() error {
 // insideStage reports whether the caller is one of the graph's stage goroutines. It runs
 // only on the rare paths of Stop and Wait, and only while the graph runs.
 func (g *Graph) insideStage() bool {
+	if !g.built.Load() {
+		return false
+	}
 	select {
 	case <-g.done:
 		return false

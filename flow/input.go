@@ -26,16 +26,20 @@ func Input[T any](g *Graph, opts ...Option) *Publisher[T] {
 }
 
 type inputImpl[T any] struct {
-	buf *atomic.Pointer[ring.Buffer[T]]
+	buf  *atomic.Pointer[ring.Buffer[T]] // what publishers see, once expose has run
+	ring *ring.Buffer[T]                 // built by Start, not yet visible
 }
 
 func (in *inputImpl[T]) newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
 	r, err := newRing[T](capacity, multi, pw)
 	if err == nil {
-		in.buf.Store(r.(*ring.Buffer[T]))
+		in.ring = r.(*ring.Buffer[T])
 	}
 	return r, err
 }
+
+// expose lets publishers use the ring; Start calls it once every reader is attached.
+func (in *inputImpl[T]) expose()  { in.buf.Store(in.ring) }
 func (*inputImpl[T]) bind(*stage) {}
 func (*inputImpl[T]) port(*stage, ringHandle) (func(lo, hi int64), bool, error) {
 	return nil, false, errors.New("flow: an input level reads nothing") // never called: no edges
@@ -45,7 +49,7 @@ func (*inputImpl[T]) port(*stage, ringHandle) (func(lo, hi int64), bool, error) 
 // failed one.
 func (p *Publisher[T]) buffer() (*ring.Buffer[T], error) {
 	if b := p.buf.Load(); b != nil {
-		return b, nil // closed by Stop or a failed Start: claims then fail with ErrStopped
+		return b, nil // closed by Stop: claims then fail with ErrStopped
 	}
 	if p.lv.g.state.Load() == stateDone {
 		return nil, ErrStopped // Start failed before building this ring

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"time"
 
 	"github.com/loopyring/loopyring/poller"
 	"github.com/loopyring/loopyring/ring"
@@ -18,8 +19,9 @@ var _ ring.Waiter = (*poller.Loop)(nil)
 // back until it went idle.)
 //
 // It lets the publishing stage defer waking a sleeping reader while it still has input to
-// process, and pay the wake when it goes idle, is about to block on a full ring, or has
-// committed half a ring since it last paid. A reader then wakes to a large batch instead of
+// process, and pay the wake when it goes idle, is about to block on a full ring, has
+// committed a quarter ring since it last paid, or ends a batch more than maxDeferredWake
+// after the first wake it deferred (which bounds the latency a deferral adds). A reader then wakes to a large batch instead of
 // to every commit. Waking on every commit was rejected: with more stages than cores each
 // wake is a thread switch, and on the development machine those switches, not the entries,
 // dominated the seed topology.
@@ -38,9 +40,15 @@ func (n *notifier) Wake() {
 	}
 	if !n.owed {
 		n.owed = true
+		if len(n.up.owed) == 0 {
+			n.up.owedAt = time.Now()
+		}
 		n.up.owed = append(n.up.owed, n)
 	}
 }
+
+// maxDeferredWake bounds how long a busy stage may keep a reader's wake owed.
+const maxDeferredWake = 100 * time.Microsecond
 
 // payWakes wakes every reader whose wake the stage deferred.
 func (st *stage) payWakes() {

@@ -40,5 +40,14 @@ func releaseProcs(n int) {
 	procs.mu.Lock()
 	defer procs.mu.Unlock()
 	procs.extra -= n
-	runtime.GOMAXPROCS(procs.base + procs.extra)
+	if procs.extra > 0 {
+		runtime.GOMAXPROCS(procs.base + procs.extra)
+		return
+	}
+	// Setting GOMAXPROCS turns off the runtime's own updates (from the CPU quota and
+	// affinity). Give it back the default if that is what was in force, else the value found.
+	runtime.SetDefaultGOMAXPROCS()
+	if runtime.GOMAXPROCS(0) != procs.base {
+		runtime.GOMAXPROCS(procs.base)
+	}
 }

@@ -12,6 +12,7 @@ import (
 // a shared work queue with a claim counter was rejected because every batch would then
 // contend on one cache line.
 type selector[T any] struct {
+	cur   *int64 // the stage's current sequence: set before a key function runs, for failure reports
 	route route
 	idx   int64
 	width int64
@@ -20,7 +21,7 @@ type selector[T any] struct {
 }
 
 func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selector[T] {
-	s := selector[T]{route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
+	s := selector[T]{cur: &st.cur, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
 	if s.width == 1 || st.lv.kind == kindPhase {
 		s.route = routeBroadcast // one reader takes everything
 	}
@@ -41,6 +42,7 @@ func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, 
 	case routeKey, routePartition:
 		for seq := lo; seq < hi; seq++ {
 			v := buf.At(seq)
+			*s.cur = seq // a panicking key function fails this entry, not the last one taken
 			if s.owns(*v) {
 				f(seq, v)
 			}
@@ -117,6 +119,7 @@ func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs 
 	case routeKey, routePartition:
 		seqs = seqs[:0]
 		for seq := lo; seq < hi; seq++ {
+			*s.cur = seq
 			if s.owns(*buf.At(seq)) {
 				seqs = append(seqs, seq)
 			}

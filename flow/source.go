@@ -41,10 +41,11 @@ func (s *sourceImpl[T]) bind(st *stage) {
 	bindEmitter[T](st)
 	ss := &SourceStage[T]{st: st, em: st.emitter.(*Emitter[T])}
 	st.source = func() error { return s.fn(ss) }
-	st.sourceStop = func() {
+	st.sourceStop = func() error {
 		for _, f := range ss.onStop {
 			f()
 		}
+		return nil
 	}
 }
 

@@ -38,7 +38,7 @@ type stage struct {
 	flushOut   func() // commits what the emitter holds; nil without an output ring
 	endOut     func() // flushOut, then gives back unfilled claimed slots
 	source     func() error
-	sourceStop func()
+	sourceStop func() error
 	finished   atomic.Bool  // a source called Finish
 	gid        atomic.Int64 // the stage goroutine's id, for insideStage
 	cur        int64        // the sequence being processed, for failure reports
@@ -46,7 +46,8 @@ type stage struct {
 	// Deferred wakes of the readers of the stage's own ring (see notifier).
 	deferring bool
 	owed      []*notifier
-	sincePaid int // entries committed since the stage last paid its wakes
+	owedAt    time.Time // when the first of the owed wakes was deferred
+	sincePaid int       // entries committed since the stage last paid its wakes
 	payEvery  int
 
 	// Stats: written by the stage goroutine, read by Graph.Stats from any goroutine.
@@ -100,7 +101,10 @@ func (st *stage) runInputs() {
 		for i := range st.ports {
 			p := &st.ports[i]
 			if lo, hi, ok := p.r.TryRead(); ok {
-				st.batch(p, lo, hi)
+				end := st.batch(p, lo, hi)
+				if len(st.owed) > 0 && end.Sub(st.owedAt) > maxDeferredWake {
+					st.payWakes()
+				}
 				worked = true
 			}
 		}
@@ -121,16 +125,19 @@ func (st *stage) runInputs() {
 	}
 }
 
-// batch processes [lo, hi) of one input and releases it, whatever user code does.
-func (st *stage) batch(p *port, lo, hi int64) {
+// batch processes [lo, hi) of one input and releases it, whatever user code does, and
+// returns the time it finished.
+func (st *stage) batch(p *port, lo, hi int64) time.Time {
 	start := time.Now()
 	for next := lo; next < hi; {
 		next = st.protect(p, next, hi)
 	}
 	p.r.Release(hi)
+	end := time.Now()
 	st.in.Add(uint64(hi - lo))
 	st.batches.Add(1)
-	st.busy.Add(int64(time.Since(start)))
+	st.busy.Add(int64(end.Sub(start)))
+	return end
 }
 
 // protect runs p over [lo, hi). If user code panics it commits the output produced so far,
@@ -184,7 +191,7 @@ func (st *stage) runSource() {
 			st.flushOut()
 			st.fail(-1, err, nil, nil)
 		}
-		st.sourceStop()
+		_ = st.protectCall(st.sourceStop)
 		st.flushOut()
 		return
 	}
@@ -195,7 +202,7 @@ func (st *stage) runSource() {
 	for !ready() {
 		_ = st.protectCall(func() error { return st.loop.Wait(context.Background(), ready) })
 	}
-	st.sourceStop()
+	_ = st.protectCall(st.sourceStop)
 	st.flushOut()
 }
 
@@ -223,11 +230,27 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {
 	case st.lv.opts.sink != nil:
-		st.lv.opts.sink(se)
+		st.toSink(se)
 	case st.lv.opts.policy == Skip:
 	default:
-		g := st.lv.g
-		g.setErr(se)
-		g.requestStop()
+		st.stopGraph(se)
 	}
+}
+
+// toSink hands a failure to the level's error sink. A sink that panics cannot be trusted
+// with the next failure either, so its panic stops the graph.
+func (st *stage) toSink(se *StageError) {
+	defer func() {
+		if v := recover(); v != nil {
+			st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq,
+				Err: fmt.Errorf("error sink panicked: %v (handling %w)", v, se), Stack: debug.Stack()})
+		}
+	}()
+	st.lv.opts.sink(se)
+}
+
+func (st *stage) stopGraph(err error) {
+	g := st.lv.g
+	g.setErr(err)
+	g.requestStop()
 }
