@@ -74,9 +74,6 @@ func diamondChan(cfg Config, m *meter) error {
 			v.see(&r)
 		}
 	})
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
+	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, v)
 }

@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"runtime"
+	"sync"
 	"time"
 )
 
@@ -81,4 +82,13 @@ func (m *meter) stop(entries int) {
 	runtime.ReadMemStats(&ms)
 	m.res.Allocs = ms.Mallocs - m.mallocs
 	m.res.Entries = entries
+}
+
+// timed releases the side's goroutines and times them until wg is done: the tail every
+// channel and ring runner shares.
+func (m *meter) timed(ready chan struct{}, wg *sync.WaitGroup, entries int) {
+	m.start()
+	close(ready)
+	wg.Wait()
+	m.stop(entries)
 }

@@ -58,10 +58,7 @@ func multicastChan(cfg Config, m *meter) error {
 			}
 		})
 	}
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
+	m.timed(ready, &wg, cfg.N)
 	return checkEach(cfg.N, vs)
 }
 

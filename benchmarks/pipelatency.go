@@ -90,16 +90,7 @@ func pipelineLatencyChan(cfg Config, h *hdrhistogram.Histogram, m *meter) error 
 	interval := cfg.interval()
 	v := newVerifier(2, 1, true)
 	var wg sync.WaitGroup
-	for i := range 2 {
-		in, out := chs[i], chs[i+1]
-		wg.Go(func() {
-			for p := range in {
-				p.hop()
-				out <- p
-			}
-			close(out)
-		})
-	}
+	hopChain(&wg, chs)
 	wg.Go(func() {
 		for p := range chs[2] {
 			record(h, since(base)-p.at, interval, int64(cfg.N))

@@ -43,7 +43,20 @@ func pipelineChan(cfg Config, m *meter) error {
 		}
 		close(chs[0])
 	})
-	for i := range 2 {
+	hopChain(&wg, chs)
+	wg.Go(func() {
+		for p := range chs[2] {
+			v.see(&p)
+		}
+	})
+	m.timed(ready, &wg, cfg.N)
+	return check(cfg.N, v)
+}
+
+// hopChain starts one goroutine per link of chs: each takes a payload from chs[i], advances
+// it one stage and passes it to chs[i+1], closing that channel when chs[i] is drained.
+func hopChain(wg *sync.WaitGroup, chs []chan payload) {
+	for i := range len(chs) - 1 {
 		in, out := chs[i], chs[i+1]
 		wg.Go(func() {
 			for p := range in {
@@ -53,14 +66,4 @@ func pipelineChan(cfg Config, m *meter) error {
 			close(out)
 		})
 	}
-	wg.Go(func() {
-		for p := range chs[2] {
-			v.see(&p)
-		}
-	})
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
-	return check(cfg.N, v)
 }

@@ -84,9 +84,6 @@ func seedChan(cfg Config, m *meter) error {
 			close(out)
 		})
 	}
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
+	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, vs...)
 }

@@ -80,9 +80,6 @@ func sequencerChan(cfg Config, m *meter) error {
 			v.see(&p)
 		}
 	})
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
+	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, v)
 }

@@ -74,10 +74,7 @@ func unicastLoopy(cfg Config, m *meter) error {
 		}
 	})
 	up.Wait()
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
+	m.timed(ready, &wg, cfg.N)
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -101,10 +98,7 @@ func unicastChan(cfg Config, m *meter) error {
 			v.see(&p)
 		}
 	})
-	m.start()
-	close(ready)
-	wg.Wait()
-	m.stop(cfg.N)
+	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, v)
 }
 
