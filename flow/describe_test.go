@@ -65,14 +65,8 @@ func TestStatsCountEntriesAndBatches(t *testing.T) {
 	if err := stopWithin(t, g, drainLimit); err != nil {
 		t.Fatal(err)
 	}
-	byLevel := map[string]flow.StageStats{}
+	byLevel := perLevel(g)
 	for _, s := range g.Stats() {
-		agg := byLevel[s.Level]
-		agg.In += s.In
-		agg.Out += s.Out
-		agg.Batches += s.Batches
-		agg.Capacity = s.Capacity
-		byLevel[s.Level] = agg
 		if s.Batches > 0 && (s.MeanBatch() <= 0 || s.MeanBatch() > float64(s.In)) {
 			t.Errorf("%s/%d: mean batch %.1f from %d entries in %d batches", s.Level, s.Stage, s.MeanBatch(), s.In, s.Batches)
 		}

@@ -40,15 +40,8 @@ func TestPanicsAndErrorsUnderSkip(t *testing.T) {
 	if want := int64(n - 2*n/10); got.Load() != want {
 		t.Fatalf("delivered %d, want %d (every entry but the failing ones)", got.Load(), want)
 	}
-	var panics, errs uint64
-	for _, s := range g.Stats() {
-		switch s.Level {
-		case "panicky":
-			panics += s.Errors
-		case "erring":
-			errs += s.Errors
-		}
-	}
+	levels := perLevel(g)
+	panics, errs := levels["panicky"].Errors, levels["erring"].Errors
 	if panics != uint64(n/10) || errs != uint64(n/10) {
 		t.Fatalf("counted %d panics and %d errors, want %d each", panics, errs, n/10)
 	}

@@ -71,3 +71,19 @@ func stopWithin(t *testing.T, g *flow.Graph, d time.Duration) error {
 		return nil
 	}
 }
+
+// perLevel sums the stats of each level's stages: counters add up, Capacity is the stages'.
+func perLevel(g *flow.Graph) map[string]flow.StageStats {
+	out := map[string]flow.StageStats{}
+	for _, s := range g.Stats() {
+		agg := out[s.Level]
+		agg.Level, agg.Capacity = s.Level, s.Capacity
+		agg.In += s.In
+		agg.Out += s.Out
+		agg.Batches += s.Batches
+		agg.Errors += s.Errors
+		agg.Blocked += s.Blocked
+		out[s.Level] = agg
+	}
+	return out
+}
