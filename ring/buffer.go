@@ -160,15 +160,22 @@ func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
 
 // Commit publishes [lo, lo+n), previously claimed, and wakes the readers that
 // wait on the publisher. A single publisher commits in claim order.
-func (b *Buffer[T]) Commit(lo int64, n int) {
-	if b.multi {
-		b.commitMulti(lo, n)
+func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n) }
+
+// commit is Commit for every T. The single-publisher path is written out here
+// rather than called, so that a commit costs one call and the store.
+func (c *core) commit(lo int64, n int) {
+	if hi := lo + int64(n); !c.multi && lo == c.pub.done && n > 0 && hi <= c.pub.next {
+		c.pub.done = hi
+		c.cursor.v.Store(hi)
+	} else if c.multi {
+		c.commitMulti(lo, n)
 	} else {
-		b.commitSingle(lo, n)
+		panicCommit(lo, n, c.pub.done)
 	}
 	// Wake after the store: see PhasedWaiter.park for why this order cannot
 	// lose a wakeup.
-	for _, w := range b.roots {
+	for _, w := range c.roots {
 		w.Wake()
 	}
 }
