@@ -13,7 +13,8 @@ import (
 // Ping-pong: one goroutine sends an entry, the other does a hop of work on it and sends it
 // back, and the first times the round trip before it sends the next. On the loopyring side
 // each direction is one ring used directly (two goroutines in all, as on the channel side),
-// with the rings' default waiters: spin, then yield, then park.
+// with the rings' default waiters: spin, then yield, then park. Both readers turn lingering
+// off: a round trip carries one entry, so a pause to gather more only adds to it.
 
 func pingPongLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error {
 	ping, err := ring.New[payload](cfg.capacity())
@@ -24,11 +25,11 @@ func pingPongLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error {
 	if err != nil {
 		return err
 	}
-	pingR, err := ping.NewReader()
+	pingR, err := ping.NewReader(ring.Linger(0))
 	if err != nil {
 		return err
 	}
-	pongR, err := pong.NewReader()
+	pongR, err := pong.NewReader(ring.Linger(0))
 	if err != nil {
 		return err
 	}

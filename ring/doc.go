@@ -27,6 +27,13 @@
 // other reader depends on gate the publishers: a slot is reused only once all
 // of them released it. A ring without readers never blocks its publishers.
 //
+// Readers take whatever is committed in one range, so a reader that falls
+// behind catches up in large batches. A reader that keeps pace would take one
+// or two entries at a time from a publisher committing them one by one, and
+// pay a cache-line transfer for each; instead, when Wait finds fewer than 16
+// entries ready, it lingers a moment (2µs by default, see [Linger]) and then
+// returns what was committed meanwhile.
+//
 // Close stops new claims; readers still receive every claimed slot (a claimed
 // range must be committed, even after Close) and then see [ErrClosed] from
 // Wait and true from Drained.

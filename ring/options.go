@@ -1,5 +1,7 @@
 package ring
 
+import "time"
+
 // An Option configures a [Buffer] in [New]. Options are values rather than
 // setters so that a ring's shape is fixed at construction: nothing about
 // publishing can change once slots are handed out.
@@ -39,10 +41,12 @@ type ReaderOption struct {
 }
 
 type readerConfig struct {
-	after    []*Reader
-	waiter   Waiter
-	maxBatch int
-	batchSet bool
+	after     []*Reader
+	waiter    Waiter
+	maxBatch  int
+	batchSet  bool
+	linger    time.Duration
+	lingerSet bool
 }
 
 // After makes the reader a downstream phase: it sees a sequence only once every
@@ -65,3 +69,27 @@ func ReaderWaiter(w Waiter) ReaderOption {
 func MaxBatch(n int) ReaderOption {
 	return ReaderOption{func(c *readerConfig) { c.maxBatch, c.batchSet = n, true }}
 }
+
+// Linger sets how long [Reader.Wait] pauses before it returns a short range:
+// fewer than 16 entries (or MaxBatch, if lower), found once the reader has
+// caught up with what was committed. After the pause Wait returns everything
+// committed by then. A publisher committing entries one at a time then hands
+// them over in batches, which on a busy ring is worth far more than the pause
+// costs; an idle ring is unaffected, since Wait sleeps until there is
+// something to read and lingers only after that. d = 0 turns lingering off, for
+// readers that value each entry's latency above throughput; a negative d makes
+// NewReader fail. The default is 2µs, or 0 when the machine has one CPU or
+// GOMAXPROCS is 1 when the reader is made (the pause spins, and a spinning
+// reader that shares the only processor with its publisher delays it). TryRead
+// never lingers.
+func Linger(d time.Duration) ReaderOption {
+	return ReaderOption{func(c *readerConfig) { c.linger, c.lingerSet = d, true }}
+}
+
+// lingerBatch is the range below which Wait lingers: ranges this long already
+// spread the cache-line transfers of a hand-over over enough entries.
+const lingerBatch = 16
+
+// defaultLinger is long enough for a publisher to commit a few dozen entries
+// one at a time and short next to a sleeping reader's wakeup (tens of µs).
+const defaultLinger = 2 * time.Microsecond

@@ -1,0 +1,167 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+func TestLingerNegative(t *testing.T) {
+	buf := mustNew[int](t, 8)
+	_, err := buf.NewReader(ring.Linger(-time.Nanosecond))
+	if err == nil || !strings.Contains(err.Error(), "linger -1ns is negative") {
+		t.Fatalf("NewReader(Linger(-1ns)) = %v, want an error naming -1ns", err)
+	}
+}
+
+// commitN publishes values from, from+1, ... one claim each.
+func commitN(t *testing.T, buf *ring.Buffer[int], from, n int) {
+	t.Helper()
+	for i := range n {
+		lo, err := buf.Claim(context.Background(), 1)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		*buf.At(lo) = from + i
+		buf.Commit(lo, 1)
+	}
+}
+
+// A short range waits for what the publisher commits during the pause.
+func TestLingerGathers(t *testing.T) {
+	buf := mustNew[int](t, 64)
+	r := mustReader(t, buf, ring.Linger(time.Second))
+	commitN(t, buf, 0, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Whether Wait is already lingering on entry 0 or has not started yet,
+		// it must return all 21 entries at once: its pause of a second outlasts
+		// this sleep by far.
+		time.Sleep(20 * time.Millisecond)
+		commitN(t, buf, 1, 20)
+	}()
+	lo, hi, err := r.Wait(context.Background())
+	<-done
+	if err != nil || lo != 0 || hi != 21 {
+		t.Fatalf("Wait = [%d, %d), %v; want [0, 21), nil", lo, hi, err)
+	}
+	for s := lo; s < hi; s++ {
+		if got := *buf.At(s); got != int(s) {
+			t.Fatalf("slot %d = %d", s, got)
+		}
+	}
+	r.Release(hi)
+}
+
+// The pause happens once, then Wait returns what is there, however short.
+func TestLingerPausesOnce(t *testing.T) {
+	const d = 30 * time.Millisecond
+	buf := mustNew[int](t, 64)
+	r := mustReader(t, buf, ring.Linger(d))
+	commitN(t, buf, 0, 1)
+	start := time.Now()
+	lo, hi, err := r.Wait(context.Background())
+	if err != nil || lo != 0 || hi != 1 {
+		t.Fatalf("Wait = [%d, %d), %v; want [0, 1), nil", lo, hi, err)
+	}
+	if el := time.Since(start); el < d {
+		t.Fatalf("Wait returned a short range after %v, before its linger of %v", el, d)
+	}
+	r.Release(hi)
+
+	// Closing ends nothing early: the last short range lingers, then Wait
+	// reports the end.
+	commitN(t, buf, 1, 1)
+	buf.Close()
+	start = time.Now()
+	if lo, hi, err = r.Wait(context.Background()); err != nil || lo != 1 || hi != 2 {
+		t.Fatalf("Wait = [%d, %d), %v; want [1, 2), nil", lo, hi, err)
+	}
+	if el := time.Since(start); el < d {
+		t.Fatalf("Wait returned the last short range after %v, before its linger of %v", el, d)
+	}
+	r.Release(hi)
+	if _, _, err = r.Wait(context.Background()); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("Wait after drain = %v, want ErrClosed", err)
+	}
+}
+
+// No pause where it cannot help: a long enough range, MaxBatch below the
+// threshold, Linger(0), and TryRead.
+func TestLingerSkipped(t *testing.T) {
+	// A pause of d where none belongs fails the bound below, which is
+	// generous enough for any machine.
+	const d = 20 * time.Second
+	quick := func(t *testing.T, start time.Time) {
+		t.Helper()
+		if el := time.Since(start); el >= d/2 {
+			t.Fatalf("took %v: lingered", el)
+		}
+	}
+	cases := []struct {
+		name   string
+		opts   []ring.ReaderOption
+		commit int
+	}{
+		{"full range", []ring.ReaderOption{ring.Linger(d)}, 16},
+		{"max batch 1", []ring.ReaderOption{ring.Linger(d), ring.MaxBatch(1)}, 1},
+		{"linger 0", []ring.ReaderOption{ring.Linger(0)}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			buf := mustNew[int](t, 64)
+			r := mustReader(t, buf, c.opts...)
+			commitN(t, buf, 0, c.commit)
+			start := time.Now()
+			lo, hi, err := r.Wait(context.Background())
+			if err != nil || lo != 0 || hi < 1 {
+				t.Fatalf("Wait = [%d, %d), %v", lo, hi, err)
+			}
+			quick(t, start)
+		})
+	}
+	t.Run("cached range", func(t *testing.T) {
+		// A range left over from the last look at the barrier is returned as
+		// it is, however short: only a fresh look that comes back short pauses.
+		buf := mustNew[int](t, 64)
+		r := mustReader(t, buf, ring.Linger(d))
+		commitN(t, buf, 0, 16)
+		start := time.Now()
+		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 0 || hi != 16 {
+			t.Fatalf("Wait = [%d, %d), %v; want [0, 16)", lo, hi, err)
+		}
+		r.Release(14)
+		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 14 || hi != 16 {
+			t.Fatalf("Wait = [%d, %d), %v; want [14, 16)", lo, hi, err)
+		}
+		quick(t, start)
+	})
+	t.Run("TryRead", func(t *testing.T) {
+		buf := mustNew[int](t, 64)
+		r := mustReader(t, buf, ring.Linger(d))
+		commitN(t, buf, 0, 1)
+		start := time.Now()
+		if lo, hi, ok := r.TryRead(); !ok || lo != 0 || hi != 1 {
+			t.Fatalf("TryRead = [%d, %d), %v", lo, hi, ok)
+		}
+		quick(t, start)
+	})
+	t.Run("tiny ring", func(t *testing.T) {
+		// Capacity 2: the threshold is a half ring, one entry, so a
+		// single committed entry is never short.
+		buf := mustNew[int](t, 2)
+		r := mustReader(t, buf, ring.Linger(d))
+		commitN(t, buf, 0, 1)
+		start := time.Now()
+		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 0 || hi != 1 {
+			t.Fatalf("Wait = [%d, %d), %v", lo, hi, err)
+		}
+		quick(t, start)
+	})
+}
