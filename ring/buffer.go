@@ -163,7 +163,10 @@ func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
 func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n) }
 
 // commit is Commit for every T. The single-publisher path is written out here
-// rather than called, so that a commit costs one call and the store.
+// rather than called, so that a commit costs one call and the store: one
+// store of the cursor publishes [lo, hi), and readers that load a cursor >= hi
+// see every slot write made before it. The checks reject n < 1, a range past
+// the claims and commits out of claim order.
 func (c *core) commit(lo int64, n int) {
 	if hi := lo + int64(n); !c.multi && lo == c.pub.done && n > 0 && hi <= c.pub.next {
 		c.pub.done = hi

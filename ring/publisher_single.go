@@ -93,17 +93,6 @@ func (c *core) claimSingleSlow(ctx context.Context, n int) (int64, error) {
 	}
 }
 
-// commitSingle publishes [lo, lo+n) with one store of the cursor. Readers that
-// load a cursor >= lo+n see every slot write made before this store.
-func (c *core) commitSingle(lo int64, n int) {
-	// One unsigned compare covers n < 1 and a range past the claims.
-	if lo != c.pub.done || uint64(n-1) >= uint64(c.pub.next-lo) {
-		panicCommit(lo, n, c.pub.done)
-	}
-	c.pub.done = lo + int64(n)
-	c.cursor.v.Store(c.pub.done)
-}
-
 func (c *core) checkClaim(n int) {
 	if n < 1 || int64(n) > c.size {
 		panicClaimSize(n, c.size)
