@@ -165,9 +165,12 @@ func (r *Reader) waitSlow(ctx context.Context) error {
 // about 1.8 times the throughput with the 2 µs default). The pause does not
 // poll the barrier, since each poll would pull the cursor's line away from
 // the publisher, which is the cost it avoids; a pause of a few polls spread
-// over the same time measured slower. It does not yield either: lingering
-// is for readers that have a core to themselves, and the default is 0 where
-// they cannot (one CPU, or GOMAXPROCS 1 when the reader is made).
+// over the same time measured slower. It spins rather than yields: yielding
+// between clock reads measured 10% faster on multicast (four goroutines on
+// two processors) but 1.6 times slower on MPSC, where the processor given away
+// went to a second publisher that then contended with the first. The default
+// is 0 where a reader cannot have a core of its own (one CPU, or GOMAXPROCS 1
+// when the reader is made).
 func (r *Reader) linger() int64 {
 	start := time.Now()
 	for time.Since(start) < r.lingerFor {
