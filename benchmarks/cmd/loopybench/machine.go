@@ -21,6 +21,10 @@ type Machine struct {
 	Placement  string `json:"placement"`  // CPU placement of the loopyring side
 	LoadAvg    string `json:"load_avg"`   // 1, 5 and 15 minute load averages at the start, where known
 	Date       string `json:"date"`       // when the run began, UTC
+	// LineRoundTripNs is the median time for one cache line to go from one spinning
+	// thread to another and back, measured at the start (see lineRoundTrip); 0 if it
+	// could not be measured.
+	LineRoundTripNs float64 `json:"line_round_trip_ns"`
 }
 
 func describeMachine(placement affinity.Policy) Machine {
@@ -40,6 +44,7 @@ func describeMachine(placement affinity.Policy) Machine {
 	if m.CPU == "" {
 		m.CPU = "unknown"
 	}
+	m.LineRoundTripNs = float64(lineRoundTrip(20_000, time.Second).Nanoseconds())
 	return m
 }
 

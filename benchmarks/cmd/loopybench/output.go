@@ -69,6 +69,11 @@ func writeMarkdown(w io.Writer, rep Report) error {
 		m.CPU, m.Cores, m.Online, m.GOMAXPROCS, m.GoVersion, m.OS)
 	fmt.Fprintf(&b, "- placement of loopyring threads: %s (channels: Go scheduler); load average at start: %s; %s\n",
 		m.Placement, orDash(m.LoadAvg), m.Date)
+	rt := "not measured"
+	if m.LineRoundTripNs > 0 {
+		rt = ns(m.LineRoundTripNs)
+	}
+	fmt.Fprintf(&b, "- cache line round trip between two spinning threads: %s (it bounds every hand-off between cores)\n", rt)
 	fmt.Fprintf(&b, "- each figure is the median of %d runs per side of %s each, sides alternated; latency input rate %d/s\n\n",
 		s.Runs, s.Duration, s.Rate)
 
