@@ -165,3 +165,25 @@ func TestLingerSkipped(t *testing.T) {
 		quick(t, start)
 	})
 }
+
+// A done context cuts the pause short; the entries found are still returned.
+func TestLingerEndsWithContext(t *testing.T) {
+	buf := mustNew[int](t, 64)
+	r := mustReader(t, buf, ring.Linger(time.Hour))
+	commitN(t, buf, 0, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	lo, hi, err := r.Wait(ctx)
+	if err != nil || lo != 0 || hi != 1 {
+		t.Fatalf("Wait = [%d, %d), %v; want [0, 1), nil", lo, hi, err)
+	}
+	// An hour of lingering would fail this; a done context ends it at once.
+	if el := time.Since(start); el > time.Minute {
+		t.Fatalf("Wait took %v after its context ended", el)
+	}
+	r.Release(hi)
+	if _, _, err := r.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait on a done context = %v, want DeadlineExceeded", err)
+	}
+}

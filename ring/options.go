@@ -72,8 +72,8 @@ func MaxBatch(n int) ReaderOption {
 
 // Linger sets how long [Reader.Wait] pauses before it returns a short range:
 // fewer than 16 entries (or MaxBatch, if lower), found once the reader has
-// caught up with what was committed. After the pause Wait returns everything
-// committed by then. A publisher committing entries one at a time then hands
+// caught up with what was committed. After the pause (cut short if Wait's
+// context ends) Wait returns everything committed by then. A publisher committing entries one at a time then hands
 // them over in batches, which on a busy ring is worth far more than the pause
 // costs; an idle ring is unaffected, since Wait sleeps until there is
 // something to read and lingers only after that. d = 0 turns lingering off, for

@@ -121,8 +121,8 @@ func (r *Reader) TryRead() (lo, hi int64, ok bool) {
 // returns the available range [lo, hi), like TryRead. It returns ErrClosed once
 // the ring is closed and the reader has released everything claimed before
 // Close, and ctx.Err() if ctx is done first. A range found short (see
-// [Linger]) is returned after a pause of the reader's linger time, with what
-// was committed meanwhile.
+// [Linger]) is returned after a pause of the reader's linger time, or once ctx
+// is done if that comes first, with what was committed meanwhile.
 func (r *Reader) Wait(ctx context.Context) (lo, hi int64, err error) {
 	lo, hi = r.next, r.avail
 	if hi <= lo {
@@ -133,7 +133,7 @@ func (r *Reader) Wait(ctx context.Context) (lo, hi int64, err error) {
 			hi = r.avail
 		}
 		if hi-lo < r.gather {
-			hi = r.linger()
+			hi = r.linger(ctx)
 		}
 	}
 	return lo, min(hi, lo+r.maxBatch), nil
@@ -171,9 +171,11 @@ func (r *Reader) waitSlow(ctx context.Context) error {
 // went to a second publisher that then contended with the first. The default
 // is 0 where a reader cannot have a core of its own (one CPU, or GOMAXPROCS 1
 // when the reader is made).
-func (r *Reader) linger() int64 {
+//
+// A done ctx ends the pause early: the range found is returned as it is.
+func (r *Reader) linger(ctx context.Context) int64 {
 	start := time.Now()
-	for time.Since(start) < r.lingerFor {
+	for time.Since(start) < r.lingerFor && ctx.Err() == nil {
 	}
 	return r.refresh()
 }
