@@ -52,15 +52,15 @@ func (c *core) newReader(opts []ReaderOption) (*Reader, error) {
 	if cfg.batchSet {
 		r.maxBatch = min(int64(cfg.maxBatch), c.size)
 	}
-	r.gather = min(lingerBatch, r.maxBatch, c.size/2)
 	r.lingerFor = cfg.linger
-	if !cfg.lingerSet && (runtime.NumCPU() < 2 || runtime.GOMAXPROCS(0) < 2) {
-		r.lingerFor = 0
-	} else if !cfg.lingerSet {
+	if !cfg.lingerSet {
 		r.lingerFor = defaultLinger
+		if runtime.NumCPU() < 2 || runtime.GOMAXPROCS(0) < 2 {
+			r.lingerFor = 0
+		}
 	}
-	if r.lingerFor == 0 {
-		r.gather = 0
+	if r.lingerFor > 0 {
+		r.gather = min(lingerBatch, r.maxBatch, c.size/2)
 	}
 	for i, up := range cfg.after {
 		switch {
