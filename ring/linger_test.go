@@ -3,6 +3,7 @@ package ring_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,32 @@ func TestLingerEndsWithContext(t *testing.T) {
 	r.Release(hi)
 	if _, _, err := r.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Wait on a done context = %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestLingerDefault(t *testing.T) {
+	buf := mustNew[int](t, 8)
+	cases := []struct {
+		name  string
+		procs int
+		opts  []ring.ReaderOption
+		want  time.Duration
+	}{
+		{"default", 2, nil, 2 * time.Microsecond},
+		{"one processor", 1, nil, 0},
+		{"set", 1, []ring.ReaderOption{ring.Linger(5 * time.Millisecond)}, 5 * time.Millisecond},
+		{"off", 2, []ring.ReaderOption{ring.Linger(0)}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if runtime.NumCPU() < 2 && c.procs > 1 {
+				t.Skip("one CPU: the default is 0 whatever GOMAXPROCS says")
+			}
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(c.procs))
+			r := mustReader(t, buf, c.opts...)
+			if got := ring.LingerOf(r); got != c.want {
+				t.Fatalf("linger %v, want %v", got, c.want)
+			}
+		})
 	}
 }
