@@ -27,6 +27,7 @@ func (c *core) freeze() {
 			c.gates = append(c.gates, &r.seq)
 		}
 	}
+	c.phasedRoots = phasedWaiters(c.roots)
 	c.started.Store(true)
 }
 
@@ -62,4 +63,17 @@ func (c *core) length() int {
 		end = c.scanAvail(low, end)
 	}
 	return int(min(max(end-low, 0), c.size))
+}
+
+// phasedWaiters returns ws as *PhasedWaiters if every one is, else nil.
+func phasedWaiters(ws []Waiter) []*PhasedWaiter {
+	pws := make([]*PhasedWaiter, len(ws))
+	for i, w := range ws {
+		pw, ok := w.(*PhasedWaiter)
+		if !ok {
+			return nil
+		}
+		pws[i] = pw
+	}
+	return pws
 }

@@ -153,3 +153,69 @@ func TestBlockedClaimWaitsForAQuarter(t *testing.T) {
 	}
 	buf.Commit(16, 1)
 }
+
+// TestCommitWakesParkedReaders runs readers that park at once, so that nearly
+// every Commit finds them asleep, through both of Commit's wake paths: all
+// roots *PhasedWaiter (checked without an interface call) and a mix (through
+// the Waiter interface). A lost wake leaves a reader asleep: the ring fills and
+// the publisher's claim times out.
+func TestCommitWakesParkedReaders(t *testing.T) {
+	rounds := scale(2000, 10)
+	cases := map[string][]ring.Waiter{
+		"phased": {ring.NewPhasedWaiter(0, 0), ring.NewPhasedWaiter(0, 0)},
+		"mixed":  {ring.NewPhasedWaiter(0, 0), new(wakeCounter)},
+	}
+	for name, waiters := range cases {
+		t.Run(name, func(t *testing.T) {
+			buf := mustNew[int](t, 8)
+			defer buf.Close() // lets the readers end if the test fails early
+			done := make(chan int, len(waiters))
+			for _, w := range waiters {
+				r := mustReader(t, buf, ring.ReaderWaiter(w), ring.Linger(0))
+				go func() {
+					seen := 0
+					for {
+						lo, hi, err := r.Wait(context.Background())
+						if err != nil {
+							done <- seen
+							return
+						}
+						for s := lo; s < hi; s++ {
+							if *buf.At(s) != int(s) {
+								t.Errorf("slot %d = %d", s, *buf.At(s))
+							}
+						}
+						seen += int(hi - lo)
+						r.Release(hi)
+					}
+				}()
+			}
+			// Readers asleep through a commit never release, so the ring fills
+			// and the claim times out.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for i := range rounds {
+				lo, err := buf.Claim(ctx, 1)
+				if err != nil {
+					t.Fatalf("claim %d: %v: a reader slept through a commit", i, err)
+				}
+				*buf.At(lo) = i
+				buf.Commit(lo, 1)
+				if i%64 == 0 {
+					time.Sleep(50 * time.Microsecond) // let the readers catch up and park
+				}
+			}
+			buf.Close()
+			for range waiters {
+				select {
+				case seen := <-done:
+					if seen != rounds {
+						t.Fatalf("a reader saw %d entries, want %d", seen, rounds)
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("a reader is still asleep: a wake was lost")
+				}
+			}
+		})
+	}
+}
