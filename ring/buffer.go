@@ -167,18 +167,27 @@ func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
 // wait on the publisher. A single publisher commits in claim order.
 func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n) }
 
-// commit is Commit for every T. The single-publisher path is written out here
-// rather than called, so that a commit costs one call and the store: one
-// store of the cursor publishes [lo, hi), and readers that load a cursor >= hi
-// see every slot write made before it. The checks reject n < 1, a range past
-// the claims and commits out of claim order.
+// commit is Commit for every T, written out in one function so that a commit
+// costs one call and its stores. A single publisher publishes [lo, hi) with
+// one store of the cursor: readers that load a cursor >= hi see every slot
+// write made before it; the checks reject n < 1, a range past the claims and
+// commits out of claim order. With several publishers, each slot is marked
+// available by storing its sequence into avail: each store synchronizes with
+// the reader's load that observes it, so a reader that finds seq in
+// avail[seq&mask] sees the slot's contents.
 func (c *core) commit(lo int64, n int) {
-	if hi := lo + int64(n); !c.multi && lo == c.pub.done && n > 0 && hi <= c.pub.next {
+	hi := lo + int64(n)
+	switch {
+	case !c.multi && lo == c.pub.done && n > 0 && hi <= c.pub.next:
 		c.pub.done = hi
 		c.cursor.v.Store(hi)
-	} else if c.multi {
-		c.commitMulti(lo, n)
-	} else {
+	case c.multi && uint(n-1) < uint(c.size):
+		for s := lo; s < hi; s++ {
+			c.avail[s&c.mask].Store(s)
+		}
+	case c.multi:
+		panicClaimSize(n, c.size)
+	default:
 		panicCommit(lo, n, c.pub.done)
 	}
 	// Wake after the store: see PhasedWaiter.park for why this order cannot

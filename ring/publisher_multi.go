@@ -91,16 +91,6 @@ var claimWaits = sync.Pool{New: func() any {
 	return w
 }}
 
-// commitMulti marks each slot of [lo, lo+n) available. Each store
-// synchronizes with the reader's load that observes it, so a reader that finds
-// seq in avail[seq&mask] sees the slot's contents.
-func (c *core) commitMulti(lo int64, n int) {
-	c.checkClaim(n)
-	for s := lo; s < lo+int64(n); s++ {
-		c.avail[s&c.mask].Store(s)
-	}
-}
-
 // scanAvail returns the first sequence in [lo, end) that is not yet committed,
 // or end.
 func (c *core) scanAvail(lo, end int64) int64 {
