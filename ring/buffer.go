@@ -143,13 +143,32 @@ func (b *Buffer[T]) At(seq int64) *T { return &b.slots[seq&b.mask] }
 // closed, ctx.Err() if ctx is done while it waits. A claimed range must be
 // committed, even after Close.
 func (b *Buffer[T]) Claim(ctx context.Context, n int) (lo int64, err error) {
-	if b.multi {
-		return b.claimMulti(ctx, n)
+	return b.claim(ctx, n)
+}
+
+// claim is Claim for every T. Both fast paths are written out here, so that a
+// claim that finds room costs one call: a single publisher's compare-and-swap
+// against its cached gate, or the publishers' compare-and-swap loop against
+// the shared one. Anything else (a full ring by the cache, a closed ring, a
+// bad n) takes the slow path, which sorts it out.
+func (c *core) claim(ctx context.Context, n int) (int64, error) {
+	if !c.multi {
+		if lo, ok := c.tryClaimSingle(n); ok {
+			return lo, nil
+		}
+		return c.claimSingleSlow(ctx, n)
 	}
-	if lo, ok := b.tryClaimSingle(n); ok {
-		return lo, nil
+	for uint(n-1) < uint(c.size) {
+		cur := c.claimed.v.Load()
+		hi := cur + int64(n)
+		if cur < 0 || hi-c.size > c.gateCache.v.Load() {
+			break
+		}
+		if c.claimed.v.CompareAndSwap(cur, hi) {
+			return cur, nil
+		}
 	}
-	return b.claimSingleSlow(ctx, n)
+	return c.claimMulti(ctx, n)
 }
 
 // TryClaim is Claim without blocking: ok is false if the ring is full or closed.
