@@ -45,6 +45,9 @@ func (c *core) refreshGate(need int64) bool {
 	return g >= need
 }
 
+// claimMulti is a multi-publisher Claim after core.claim's fast loop gave up:
+// it re-reads the gating readers (tryClaimMulti), then sleeps until there is
+// room, the ring closes or ctx ends.
 func (c *core) claimMulti(ctx context.Context, n int) (int64, error) {
 	if lo, ok := c.tryClaimMulti(n); ok {
 		return lo, nil
