@@ -30,7 +30,7 @@
 // Readers take whatever is committed in one range, so a reader that falls
 // behind catches up in large batches. A reader that keeps pace would take one
 // or two entries at a time from a publisher committing them one by one, and
-// pay a cache-line transfer for each; instead, when Wait finds fewer than 16
+// pay a cache-line transfer for each; instead, when Wait finds fewer than 32
 // entries ready, it lingers a moment (2µs by default, see [Linger]) and then
 // returns what was committed meanwhile.
 //

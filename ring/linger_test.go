@@ -112,7 +112,7 @@ func TestLingerSkipped(t *testing.T) {
 		commit   int
 		want     int64 // hi of the range Wait returns
 	}{
-		{"full range", 64, []ring.ReaderOption{ring.Linger(d)}, 16, 16},
+		{"full range", 64, []ring.ReaderOption{ring.Linger(d)}, 32, 32},
 		{"max batch 1", 64, []ring.ReaderOption{ring.Linger(d), ring.MaxBatch(1)}, 1, 1},
 		{"linger 0", 64, []ring.ReaderOption{ring.Linger(0)}, 1, 1},
 		// Capacity 2: the threshold is a half ring, one entry, so a single
@@ -137,14 +137,14 @@ func TestLingerSkipped(t *testing.T) {
 		// it is, however short: only a fresh look that comes back short pauses.
 		buf := mustNew[int](t, 64)
 		r := mustReader(t, buf, ring.Linger(d))
-		commitN(t, buf, 0, 16)
+		commitN(t, buf, 0, 32)
 		start := time.Now()
-		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 0 || hi != 16 {
-			t.Fatalf("Wait = [%d, %d), %v; want [0, 16)", lo, hi, err)
+		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 0 || hi != 32 {
+			t.Fatalf("Wait = [%d, %d), %v; want [0, 32)", lo, hi, err)
 		}
-		r.Release(14)
-		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 14 || hi != 16 {
-			t.Fatalf("Wait = [%d, %d), %v; want [14, 16)", lo, hi, err)
+		r.Release(30)
+		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 30 || hi != 32 {
+			t.Fatalf("Wait = [%d, %d), %v; want [30, 32)", lo, hi, err)
 		}
 		quick(t, start)
 	})
