@@ -25,7 +25,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 	in.Then(0, func(v int) int { return v }, flow.Name("zero")).Sink(1, func(int) {}, flow.Name("s1"))
 	in.Then(1, func(v int) int { return v }, flow.Name("unread"))
 	in.Then(1, func(v int) int { return v }, flow.Name("dup")).Sink(1, func(int) {}, flow.Name("dup"))
-	in.Then(1, func(v int) int { return v }, flow.MaxBatch(0), flow.Spin(-1), flow.Capacity(1<<31)).Sink(1, func(int) {})
+	in.Then(1, func(v int) int { return v }, flow.MaxBatch(0), flow.Spin(-1), flow.Capacity(1<<30+1)).Sink(1, func(int) {})
 	in.KeyBy(func(v int) uint64 { return uint64(v) }).Phase(1, func(*int) {}, flow.Name("keyed-phase")).Sink(1, func(int) {})
 	flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
 	var nilFn func(int) int
@@ -42,7 +42,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		`"dup": name already used`,
 		`max batch 0 is below 1`,
 		`spin -1 is negative`,
-		`capacity 2147483648`,
+		`capacity 1073741825`,
 		`"keyed-phase": a phase sees every entry`,
 		`Merge of streams from different graphs`,
 		`nil function`,

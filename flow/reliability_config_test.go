@@ -34,9 +34,9 @@ var configCases = []struct {
 		flow.Input[int](g, flow.Capacity(-8), flow.Name("x")).Sink(1, func(int) {})
 	}, `level "x": ring: capacity -8 is below the minimum`},
 	{"capacity too large", func(g *flow.Graph) {
-		flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.Capacity(1<<31), flow.Name("x")).
+		flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.Capacity(1<<30+1), flow.Name("x")).
 			Sink(1, func(int) {})
-	}, `level "x": ring: capacity 2147483648 is above the maximum`},
+	}, `level "x": ring: capacity 1073741825 is above the maximum`},
 	{"zero stages", func(g *flow.Graph) {
 		flow.Input[int](g).Then(0, id, flow.Name("x")).Sink(1, func(int) {})
 	}, `level "x": 0 stages; a level needs at least 1`},

@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -507,7 +508,7 @@ func TestHugeMaxBatchIsBoundedByTheRing(t *testing.T) {
 	in := flow.Input[int](g, flow.Capacity(64))
 	var n atomic.Int64
 	in.KeyBy(func(v int) uint64 { return uint64(v) }).
-		SinkBatch(2, func(b *flow.Batch[int]) error { n.Add(int64(b.Len())); return nil }, flow.MaxBatch(1<<40))
+		SinkBatch(2, func(b *flow.Batch[int]) error { n.Add(int64(b.Len())); return nil }, flow.MaxBatch(math.MaxInt))
 	start(t, g)
 	publishAll(t, in, 1000, func(i int) int { return i })
 	if err := stopWithin(t, g, drainLimit); err != nil {

@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func TestNewCapacity(t *testing.T) {
 		{1, "capacity 1"},
 		{3, "capacity 3 is not a power of two"},
 		{6, "capacity 6 is not a power of two"},
-		{1 << 31, "capacity 2147483648"},
+		{math.MaxInt, "capacity " + fmtInt(math.MaxInt)}, // 1<<31 would not compile for 32-bit int
 		{1<<30 + 1, "capacity 1073741825"},
 		{2, ""},
 		{4, ""},
