@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/loopyring/loopyring/benchmarks"
@@ -178,11 +177,7 @@ func summarize(runs []benchmarks.Latency, latency bool) SideResult {
 		for i, l := range runs {
 			v[i] = f(l)
 		}
-		slices.Sort(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		return benchmarks.Median(v)
 	}
 	s := SideResult{
 		EntriesPerSec:  med(func(l benchmarks.Latency) float64 { return l.Result.PerSecond() }),

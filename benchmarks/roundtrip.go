@@ -1,4 +1,4 @@
-package main
+package benchmarks
 
 import (
 	"runtime"
@@ -16,11 +16,11 @@ import (
 // to 540 ns within one morning, and the ratios of the table moved with it. Reports carry it so
 // that runs on different machines (or on one VM at different times) can be told apart.
 
-// lineRoundTrip bounces one counter between two OS-locked goroutines for the given number
+// LineRoundTrip bounces one counter between two OS-locked goroutines for the given number
 // of round trips, five times, and returns the median time per round trip. It returns 0 when
 // it cannot measure: with GOMAXPROCS 1 the two goroutines would only take turns at each
 // preemption, and a round that outlasts limit (a host too busy to run both) is abandoned.
-func lineRoundTrip(rounds int, limit time.Duration) time.Duration {
+func LineRoundTrip(rounds int, limit time.Duration) time.Duration {
 	if runtime.GOMAXPROCS(0) < 2 || rounds < 1 {
 		return 0
 	}

@@ -1,0 +1,198 @@
+// Command ringpairs measures the ring's benchmarks against their channel baselines on a
+// machine whose core-to-core latency does not hold still, such as a small shared VM.
+//
+// `go test -bench . -count 10 ./ring/` and benchstat are the tool on a quiet machine. On a
+// VM whose vCPUs the host moves about, the time a cache line takes between two cores can
+// change several times a minute (90 ns to 540 ns on the 2-vCPU development VM), and a plain
+// run then mixes ring figures from one state with channel figures from another. ringpairs
+// runs each ring benchmark right next to its channel baseline, measures the line's round
+// trip before and after each pair (benchmarks.LineRoundTrip), and reports the median ratio
+// over the pairs whose round trips stayed within -near times the fastest seen, and over the
+// others. The default of 3 separates the development VM's two states (round trips of about
+// 70–200 ns and 400–560 ns).
+//
+//	GOTOOLCHAIN=go1.27.3 go run ./benchmarks/cmd/ringpairs              # 12 rounds, ~2 min
+//	GOTOOLCHAIN=go1.27.3 go run ./benchmarks/cmd/ringpairs -rounds 24 -v
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loopyring/loopyring/benchmarks"
+)
+
+// pair is one ring benchmark of ring/bench_test.go and the channel baseline it is compared with.
+type pair struct{ ring, chans string }
+
+var pairs = []pair{
+	{"SPSC/batch=1", "SPSC/chan"},
+	{"SPSC/batch=16", "SPSC/chan"},
+	{"SPSC/batch=256", "SPSC/chan"},
+	{"MPSC/batch=1", "MPSC/chan"},
+	{"MPSC/batch=16", "MPSC/chan"},
+	{"Multicast/ring", "Multicast/chan"},
+}
+
+// sample is one pair's outcome: the round trips around it and both sides' ns/op.
+type sample struct {
+	bench          string
+	before, after  time.Duration
+	ringNs, chanNs float64
+}
+
+func (s sample) ratio() float64 { return s.chanNs / s.ringNs }
+
+// slowest is the larger of the two round trips: a pair counts as fast only if the machine
+// was fast on both sides of it.
+func (s sample) slowest() time.Duration { return max(s.before, s.after) }
+
+func main() {
+	rounds := flag.Int("rounds", 12, "rounds; each runs every pair once")
+	benchtime := flag.Duration("benchtime", 300*time.Millisecond, "-benchtime of each benchmark run")
+	near := flag.Float64("near", 3, "a pair is in the fast group if its round trips are within this factor of the fastest seen")
+	verbose := flag.Bool("v", false, "print every pair as it is measured")
+	flag.Parse()
+	if err := run(*rounds, *benchtime, *near, *verbose, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ringpairs:", err)
+		os.Exit(1)
+	}
+}
+
+func run(rounds int, benchtime time.Duration, near float64, verbose bool, out, progress io.Writer) error {
+	if rounds < 1 || benchtime <= 0 || near < 1 {
+		return errors.New("want -rounds >= 1, -benchtime > 0 and -near >= 1")
+	}
+	dir, err := os.MkdirTemp("", "ringpairs")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "ring.test")
+	fmt.Fprintln(progress, "building the ring's test binary")
+	build := exec.Command("go", "test", "-c", "-o", bin, "github.com/loopyring/loopyring/ring")
+	build.Stdout, build.Stderr = progress, progress
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go test -c: %w", err)
+	}
+	var samples []sample
+	for r := range rounds {
+		fmt.Fprintf(progress, "round %d of %d\n", r+1, rounds)
+		for _, p := range pairs {
+			s := sample{bench: p.ring, before: benchmarks.LineRoundTrip(20_000, time.Second)}
+			if s.ringNs, err = nsPerOp(bin, p.ring, benchtime); err != nil {
+				return err
+			}
+			if s.chanNs, err = nsPerOp(bin, p.chans, benchtime); err != nil {
+				return err
+			}
+			s.after = benchmarks.LineRoundTrip(20_000, time.Second)
+			if verbose {
+				fmt.Fprintf(progress, "%-16s round trip %v / %v: ring %.2f ns, channels %.2f ns, %.2f×\n",
+					s.bench, s.before, s.after, s.ringNs, s.chanNs, s.ratio())
+			}
+			samples = append(samples, s)
+		}
+	}
+	report(out, samples, near)
+	return nil
+}
+
+// nsPerOp runs one benchmark of the test binary and returns its ns/op.
+func nsPerOp(bin, bench string, benchtime time.Duration) (float64, error) {
+	cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", "^Benchmark"+anchored(bench)+"$",
+		"-test.benchtime", benchtime.String())
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stdout
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s: %w\n%s", bench, err, stdout.String())
+	}
+	return parseNsPerOp(stdout.String(), bench)
+}
+
+// anchored turns "SPSC/batch=1" into a -test.bench pattern that matches exactly that
+// sub-benchmark: each slash-separated part is anchored on its own.
+func anchored(bench string) string {
+	parts := strings.Split(bench, "/")
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return strings.Join(parts, "$/^")
+}
+
+// parseNsPerOp finds the result line of bench in go test output ("BenchmarkSPSC/batch=1-2
+// 1000 25.3 ns/op ...") and returns its ns/op.
+func parseNsPerOp(output, bench string) (float64, error) {
+	sc := bufio.NewScanner(strings.NewReader(output))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || f[3] != "ns/op" {
+			continue
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the -GOMAXPROCS suffix
+		}
+		if name != bench {
+			continue
+		}
+		ns, err := strconv.ParseFloat(f[2], 64)
+		if err != nil || ns <= 0 {
+			return 0, fmt.Errorf("%s: bad ns/op %q", bench, f[2])
+		}
+		return ns, nil
+	}
+	return 0, fmt.Errorf("%s: no result in the output:\n%s", bench, output)
+}
+
+// report prints, per benchmark, the median ratio over the pairs measured while the machine
+// was in its fast state (round trips within near of the fastest seen) and over the rest,
+// which include pairs whose round trip could not be measured.
+func report(w io.Writer, samples []sample, near float64) {
+	fastest := time.Duration(0)
+	for _, s := range samples {
+		if s.before > 0 && (fastest == 0 || s.before < fastest) {
+			fastest = s.before
+		}
+		if s.after > 0 && (fastest == 0 || s.after < fastest) {
+			fastest = s.after
+		}
+	}
+	limit := time.Duration(float64(fastest) * near)
+	fmt.Fprintf(w, "## ringpairs\n\n- fastest cache line round trip seen: %v; fast pairs: both round trips ≤ %v\n", fastest, limit)
+	fmt.Fprintf(w, "- ratio: channel ns/op over ring ns/op of the same pair, median (n)\n\n")
+	fmt.Fprintln(w, "| benchmark | fast pairs | other pairs |")
+	fmt.Fprintln(w, "| --- | ---: | ---: |")
+	for _, p := range pairs {
+		var fast, other []float64
+		for _, s := range samples {
+			if s.bench != p.ring {
+				continue
+			}
+			if s.before > 0 && s.after > 0 && s.slowest() <= limit {
+				fast = append(fast, s.ratio())
+			} else {
+				other = append(other, s.ratio())
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s |\n", p.ring, cell(fast), cell(other))
+	}
+}
+
+func cell(v []float64) string {
+	if len(v) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f× (%d)", benchmarks.Median(v), len(v))
+}
