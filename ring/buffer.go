@@ -197,7 +197,9 @@ func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n) }
 func (c *core) commit(lo int64, n int) {
 	hi := lo + int64(n)
 	switch {
-	case !c.multi && lo == c.pub.done && n > 0 && hi <= c.pub.next:
+	// One unsigned compare covers n < 1 and a range past the claims, including an n
+	// so large that hi overflows.
+	case !c.multi && lo == c.pub.done && uint64(n-1) < uint64(c.pub.next-lo):
 		c.pub.done = hi
 		c.cursor.v.Store(hi)
 	case c.multi && uint(n-1) < uint(c.size):

@@ -140,6 +140,16 @@ func TestMisusePanics(t *testing.T) {
 			b.TryClaim(1)
 			b.Commit(1, 1)
 		}},
+		{"commit past the claims", func(b *ring.Buffer[int], _ *ring.Reader) {
+			lo, _ := b.TryClaim(2)
+			b.Commit(lo, 3)
+		}},
+		{"commit so long that its end overflows", func(b *ring.Buffer[int], _ *ring.Reader) {
+			lo, _ := b.TryClaim(1)
+			b.Commit(lo, 1)
+			lo, _ = b.TryClaim(1)
+			b.Commit(lo, math.MaxInt) // lo+n wraps negative: must not pass as "below the claims"
+		}},
 		{"release unread", func(b *ring.Buffer[int], r *ring.Reader) {
 			lo, _ := b.TryClaim(2)
 			b.Commit(lo, 2)
@@ -160,5 +170,34 @@ func TestMisusePanics(t *testing.T) {
 			}()
 			tt.f(b, r)
 		})
+	}
+}
+
+// A refused commit changes nothing: what was committed before stays readable, and
+// the publisher can go on committing what it did claim.
+func TestRefusedCommitKeepsTheRing(t *testing.T) {
+	for _, n := range []int{3, math.MaxInt} {
+		b := mustNew[int](t, 8)
+		r := mustReader(t, b)
+		lo, _ := b.TryClaim(1)
+		*b.At(lo) = 7
+		b.Commit(lo, 1)
+		lo, _ = b.TryClaim(1)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatalf("Commit(%d, %d) with one slot claimed did not panic", lo, n)
+				}
+			}()
+			b.Commit(lo, n)
+		}()
+		if rlo, rhi, ok := r.TryRead(); !ok || rlo != 0 || rhi != 1 || *b.At(0) != 7 {
+			t.Fatalf("n=%d: after the refused commit TryRead = [%d, %d), %v", n, rlo, rhi, ok)
+		}
+		b.Commit(lo, 1)
+		r.Release(1)
+		if rlo, rhi, ok := r.TryRead(); !ok || rlo != 1 || rhi != 2 {
+			t.Fatalf("n=%d: the claimed slot's commit gave TryRead = [%d, %d), %v", n, rlo, rhi, ok)
+		}
 	}
 }
