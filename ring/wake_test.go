@@ -2,6 +2,7 @@ package ring_test
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,68 +155,68 @@ func TestBlockedClaimWaitsForAQuarter(t *testing.T) {
 	buf.Commit(16, 1)
 }
 
-// TestCommitWakesParkedReaders runs readers that park at once, so that nearly
-// every Commit finds them asleep, through both of Commit's wake paths: all
-// roots *PhasedWaiter (checked without an interface call) and a mix (through
-// the Waiter interface). A lost wake leaves a reader asleep: the ring fills and
-// the publisher's claim times out.
+// TestCommitWakesParkedReaders drives readers that park at once through both of
+// Commit's wake paths (all roots *PhasedWaiter, checked without an interface call;
+// and a mix, through the Waiter interface), with one publisher and with several.
+// The publisher commits one entry at a time and waits until every reader has
+// acknowledged it, so a wake lost on any commit leaves that reader asleep: no later
+// commit or Close can hide it.
 func TestCommitWakesParkedReaders(t *testing.T) {
-	rounds := scale(2000, 10)
-	cases := map[string][]ring.Waiter{
-		"phased": {ring.NewPhasedWaiter(0, 0), ring.NewPhasedWaiter(0, 0)},
-		"mixed":  {ring.NewPhasedWaiter(0, 0), new(wakeCounter)},
+	rounds := scale(5000, 10)
+	waiters := map[string]func() []ring.Waiter{
+		"phased": func() []ring.Waiter { return []ring.Waiter{ring.NewPhasedWaiter(0, 0), ring.NewPhasedWaiter(0, 0)} },
+		"mixed":  func() []ring.Waiter { return []ring.Waiter{ring.NewPhasedWaiter(0, 0), new(wakeCounter)} },
 	}
-	for name, waiters := range cases {
-		t.Run(name, func(t *testing.T) {
-			buf := mustNew[int](t, 8)
-			defer buf.Close() // lets the readers end if the test fails early
-			done := make(chan int, len(waiters))
-			for _, w := range waiters {
-				r := mustReader(t, buf, ring.ReaderWaiter(w), ring.Linger(0))
-				go func() {
-					seen := 0
-					for {
-						lo, hi, err := r.Wait(context.Background())
-						if err != nil {
-							done <- seen
-							return
-						}
-						for s := lo; s < hi; s++ {
-							if *buf.At(s) != int(s) {
-								t.Errorf("slot %d = %d", s, *buf.At(s))
+	for _, m := range publisherModes() {
+		for name, mk := range waiters {
+			t.Run(m.name+"/"+name, func(t *testing.T) {
+				buf := mustNew[int](t, 8, m.opts...)
+				defer buf.Close() // lets the readers end if the test fails early
+				ws := mk()
+				acks := make(chan int64, len(ws))
+				for _, w := range ws {
+					r := mustReader(t, buf, ring.ReaderWaiter(w), ring.Linger(0))
+					go func() {
+						for {
+							lo, hi, err := r.Wait(context.Background())
+							if err != nil {
+								return
 							}
+							for s := lo; s < hi; s++ {
+								if *buf.At(s) != int(s) {
+									t.Errorf("slot %d = %d", s, *buf.At(s))
+								}
+							}
+							r.Release(hi)
+							acks <- hi
 						}
-						seen += int(hi - lo)
-						r.Release(hi)
+					}()
+				}
+				timer := time.NewTimer(time.Hour)
+				defer timer.Stop()
+				for i := range rounds {
+					lo, err := buf.Claim(context.Background(), 1)
+					if err != nil {
+						t.Fatal(err)
 					}
-				}()
-			}
-			// Readers asleep through a commit never release, so the ring fills
-			// and the claim times out.
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			for i := range rounds {
-				lo, err := buf.Claim(ctx, 1)
-				if err != nil {
-					t.Fatalf("claim %d: %v: a reader slept through a commit", i, err)
-				}
-				*buf.At(lo) = i
-				buf.Commit(lo, 1)
-				if i%64 == 0 {
-					time.Sleep(50 * time.Microsecond) // let the readers catch up and park
-				}
-			}
-			buf.Close()
-			for range waiters {
-				select {
-				case seen := <-done:
-					if seen != rounds {
-						t.Fatalf("a reader saw %d entries, want %d", seen, rounds)
+					*buf.At(lo) = int(lo)
+					for range i % 8 { // vary where the commit finds the readers on their way to sleep
+						runtime.Gosched()
 					}
-				case <-time.After(30 * time.Second):
-					t.Fatal("a reader is still asleep: a wake was lost")
+					buf.Commit(lo, 1)
+					timer.Reset(10 * time.Second)
+					for range ws {
+						select {
+						case hi := <-acks:
+							if hi != lo+1 {
+								t.Fatalf("commit %d acknowledged up to %d", lo, hi)
+							}
+						case <-timer.C:
+							t.Fatalf("a reader slept through commit %d", lo)
+						}
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
