@@ -31,8 +31,9 @@
 // behind catches up in large batches. A reader that keeps pace would take one
 // or two entries at a time from a publisher committing them one by one, and
 // pay a cache-line transfer for each; instead, when Wait finds fewer than 32
-// entries ready, it lingers a moment (2µs by default, see [Linger]) and then
-// returns what was committed meanwhile.
+// entries ready (fewer than MaxBatch or half the ring, if lower), it lingers a
+// moment (2µs by default, see [Linger]) and then returns what was committed
+// meanwhile.
 //
 // Close stops new claims; readers still receive every claimed slot (a claimed
 // range must be committed, even after Close) and then see [ErrClosed] from

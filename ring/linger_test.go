@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,5 +207,141 @@ func TestLingerDefault(t *testing.T) {
 				t.Fatalf("linger %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// The threshold is 32 entries, or MaxBatch or half the ring if lower. A case that
+// must linger gets a short pause and must take at least that long; a case that must
+// not gets a pause of 20 s and must return well before it.
+func TestLingerThreshold(t *testing.T) {
+	cases := []struct {
+		name            string
+		capacity, ready int
+		opts            []ring.ReaderOption
+		lingers         bool
+	}{
+		{"20 of 32", 64, 20, nil, true},
+		{"32 of 32", 64, 32, nil, false},
+		{"5 of MaxBatch 8", 64, 5, []ring.ReaderOption{ring.MaxBatch(8)}, true},
+		{"8 of MaxBatch 8", 64, 8, []ring.ReaderOption{ring.MaxBatch(8)}, false},
+		{"7 of half a 16-slot ring", 16, 7, nil, true},
+		{"8 of half a 16-slot ring", 16, 8, nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := 20 * time.Second
+			if c.lingers {
+				d = 30 * time.Millisecond
+			}
+			buf := mustNew[int](t, c.capacity)
+			r := mustReader(t, buf, append(c.opts, ring.Linger(d))...)
+			commitN(t, buf, 0, c.ready)
+			start := time.Now()
+			lo, hi, err := r.Wait(context.Background())
+			el := time.Since(start)
+			if err != nil || lo != 0 || hi != int64(c.ready) {
+				t.Fatalf("Wait = [%d, %d), %v; want [0, %d)", lo, hi, err, c.ready)
+			}
+			if c.lingers && el < d {
+				t.Fatalf("returned after %v without lingering %v", el, d)
+			}
+			if !c.lingers && el >= d/2 {
+				t.Fatalf("returned after %v: lingered", el)
+			}
+		})
+	}
+}
+
+// What a linger gathers beyond MaxBatch stays for the next Wait.
+func TestLingerRespectsMaxBatch(t *testing.T) {
+	buf := mustNew[int](t, 64)
+	r := mustReader(t, buf, ring.Linger(time.Second), ring.MaxBatch(5))
+	commitN(t, buf, 0, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(20 * time.Millisecond)
+		commitN(t, buf, 1, 20)
+	}()
+	lo, hi, err := r.Wait(context.Background())
+	<-done
+	if err != nil || lo != 0 || hi != 5 {
+		t.Fatalf("Wait = [%d, %d), %v; want [0, 5)", lo, hi, err)
+	}
+	r.Release(hi)
+	if lo, hi, err = r.Wait(context.Background()); err != nil || lo != 5 || hi != 10 {
+		t.Fatalf("Wait = [%d, %d), %v; want [5, 10)", lo, hi, err)
+	}
+}
+
+// Lingering readers, root and downstream phase, under one and several publishers
+// with small rings and small MaxBatch: every entry arrives once, in order, in ranges
+// no longer than MaxBatch.
+func TestLingerStress(t *testing.T) {
+	per := scale(3000, 10)
+	for _, m := range publisherModes() {
+		for _, capacity := range []int{2, 4, 64} {
+			for _, mb := range []int{1, 5, 64} {
+				buf := mustNew[int64](t, capacity, m.opts...)
+				up := mustReader(t, buf, ring.Linger(20*time.Microsecond), ring.MaxBatch(mb))
+				down := mustReader(t, buf, ring.After(up), ring.Linger(20*time.Microsecond), ring.MaxBatch(mb))
+				pubs := 1
+				if m.name == "multi" {
+					pubs = 3
+				}
+				claimSize := func(p, i int) int { return 1 + (i+p)%min(3, capacity) }
+				total := int64(0)
+				for p := range pubs {
+					for i := range per {
+						total += int64(claimSize(p, i))
+					}
+				}
+				var pw, rw sync.WaitGroup
+				for p := range pubs {
+					pw.Go(func() {
+						for i := range per {
+							n := claimSize(p, i)
+							lo, err := buf.Claim(context.Background(), n)
+							if err != nil {
+								t.Error(err)
+								return
+							}
+							for s := lo; s < lo+int64(n); s++ {
+								*buf.At(s) = s
+							}
+							buf.Commit(lo, n)
+						}
+					})
+				}
+				for _, r := range []*ring.Reader{up, down} {
+					rw.Go(func() {
+						want := int64(0)
+						for {
+							lo, hi, err := r.Wait(context.Background())
+							if err != nil {
+								if want != total {
+									t.Errorf("%s cap %d max batch %d: saw %d of %d (%v)", m.name, capacity, mb, want, total, err)
+								}
+								return
+							}
+							if lo != want || hi <= lo || hi-lo > int64(mb) {
+								// Report, and keep draining so the publishers do not block.
+								t.Errorf("%s cap %d max batch %d: range [%d, %d), want it to start at %d", m.name, capacity, mb, lo, hi, want)
+							}
+							for s := lo; s < hi; s++ {
+								if *buf.At(s) != s {
+									t.Errorf("slot %d = %d", s, *buf.At(s))
+								}
+							}
+							want = hi
+							r.Release(hi)
+						}
+					})
+				}
+				pw.Wait()
+				buf.Close() // the readers drain what is left, then see ErrClosed
+				rw.Wait()
+			}
+		}
 	}
 }

@@ -70,18 +70,18 @@ func MaxBatch(n int) ReaderOption {
 	return ReaderOption{func(c *readerConfig) { c.maxBatch, c.batchSet = n, true }}
 }
 
-// Linger sets how long [Reader.Wait] pauses before it returns a short range:
-// fewer than 32 entries (or MaxBatch, if lower), found once the reader has
-// caught up with what was committed. After the pause (cut short if Wait's
-// context ends) Wait returns everything committed by then. A publisher
-// committing entries one at a time then hands them over in batches, which on
-// a busy ring is worth far more than the pause costs; an idle ring is
-// unaffected, since Wait sleeps until there is something to read and lingers
-// only after that. d = 0 turns lingering off, for readers that value each
-// entry's latency above throughput; a negative d makes NewReader fail. The
-// default is 2µs, or 0 when the machine has one CPU or GOMAXPROCS is 1 when
-// the reader is made (the pause spins, and a spinning reader that shares the
-// only processor with its publisher delays it). TryRead never lingers.
+// Linger sets how long [Reader.Wait] pauses before it returns a short range,
+// found once the reader has caught up with what was committed: fewer than 32
+// entries, or than MaxBatch or half the ring if either is lower. After the
+// pause (cut short if Wait's context ends) Wait returns everything committed by
+// then. A publisher committing entries one at a time then hands them over in
+// batches, which on a busy ring is worth far more than the pause costs; an idle
+// ring is unaffected, since Wait sleeps until there is something to read and
+// lingers only after that. d = 0 turns lingering off, for readers that value
+// each entry's latency above throughput; a negative d makes NewReader fail. The
+// default is 2µs, or 0 when the machine has one CPU or GOMAXPROCS is 1 when the
+// reader is made (the pause spins, and a spinning reader that shares the only
+// processor with its publisher delays it). TryRead never lingers.
 func Linger(d time.Duration) ReaderOption {
 	return ReaderOption{func(c *readerConfig) { c.linger, c.lingerSet = d, true }}
 }
