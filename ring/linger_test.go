@@ -34,22 +34,30 @@ func commitN(t *testing.T, buf *ring.Buffer[int], from, n int) {
 	}
 }
 
-// A short range waits for what the publisher commits during the pause.
-func TestLingerGathers(t *testing.T) {
-	buf := mustNew[int](t, 64)
-	r := mustReader(t, buf, ring.Linger(time.Second))
+// waitWhileCommitting commits entry 0, calls r.Wait, and commits entries 1 to 20
+// 20 ms later from another goroutine, which is done when it returns.
+func waitWhileCommitting(t *testing.T, r *ring.Reader, buf *ring.Buffer[int]) (lo, hi int64, err error) {
+	t.Helper()
 	commitN(t, buf, 0, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// Whether Wait is already lingering on entry 0 or has not started yet,
-		// it must return all 21 entries at once: its pause of a second outlasts
-		// this sleep by far.
 		time.Sleep(20 * time.Millisecond)
 		commitN(t, buf, 1, 20)
 	}()
-	lo, hi, err := r.Wait(context.Background())
+	lo, hi, err = r.Wait(context.Background())
 	<-done
+	return lo, hi, err
+}
+
+// A short range waits for what the publisher commits during the pause.
+func TestLingerGathers(t *testing.T) {
+	buf := mustNew[int](t, 64)
+	r := mustReader(t, buf, ring.Linger(time.Second))
+	// Whether Wait is already lingering on entry 0 or has not started yet when the
+	// other 20 arrive, it must return all 21 entries at once: its pause of a second
+	// outlasts the 20 ms by far.
+	lo, hi, err := waitWhileCommitting(t, r, buf)
 	if err != nil || lo != 0 || hi != 21 {
 		t.Fatalf("Wait = [%d, %d), %v; want [0, 21), nil", lo, hi, err)
 	}
@@ -256,15 +264,7 @@ func TestLingerThreshold(t *testing.T) {
 func TestLingerRespectsMaxBatch(t *testing.T) {
 	buf := mustNew[int](t, 64)
 	r := mustReader(t, buf, ring.Linger(time.Second), ring.MaxBatch(5))
-	commitN(t, buf, 0, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		time.Sleep(20 * time.Millisecond)
-		commitN(t, buf, 1, 20)
-	}()
-	lo, hi, err := r.Wait(context.Background())
-	<-done
+	lo, hi, err := waitWhileCommitting(t, r, buf)
 	if err != nil || lo != 0 || hi != 5 {
 		t.Fatalf("Wait = [%d, %d), %v; want [0, 5)", lo, hi, err)
 	}
