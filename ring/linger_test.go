@@ -20,6 +20,16 @@ func TestLingerNegative(t *testing.T) {
 	}
 }
 
+// committed returns a ring of the given capacity with entries 0 to n-1 committed,
+// one claim each, and a reader made with opts before the first of them.
+func committed(t *testing.T, capacity, n int, opts ...ring.ReaderOption) (*ring.Buffer[int], *ring.Reader) {
+	t.Helper()
+	buf := mustNew[int](t, capacity)
+	r := mustReader(t, buf, opts...)
+	commitN(t, buf, 0, n)
+	return buf, r
+}
+
 // commitN publishes values from, from+1, ... one claim each.
 func commitN(t *testing.T, buf *ring.Buffer[int], from, n int) {
 	t.Helper()
@@ -72,9 +82,7 @@ func TestLingerGathers(t *testing.T) {
 // The pause happens once, then Wait returns what is there, however short.
 func TestLingerPausesOnce(t *testing.T) {
 	const d = 30 * time.Millisecond
-	buf := mustNew[int](t, 64)
-	r := mustReader(t, buf, ring.Linger(d))
-	commitN(t, buf, 0, 1)
+	buf, r := committed(t, 64, 1, ring.Linger(d))
 	start := time.Now()
 	lo, hi, err := r.Wait(context.Background())
 	if err != nil || lo != 0 || hi != 1 {
@@ -130,9 +138,7 @@ func TestLingerSkipped(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			buf := mustNew[int](t, c.capacity)
-			r := mustReader(t, buf, c.opts...)
-			commitN(t, buf, 0, c.commit)
+			_, r := committed(t, c.capacity, c.commit, c.opts...)
 			start := time.Now()
 			lo, hi, err := r.Wait(context.Background())
 			if err != nil || lo != 0 || hi != c.want {
@@ -144,9 +150,7 @@ func TestLingerSkipped(t *testing.T) {
 	t.Run("cached range", func(t *testing.T) {
 		// A range left over from the last look at the barrier is returned as
 		// it is, however short: only a fresh look that comes back short pauses.
-		buf := mustNew[int](t, 64)
-		r := mustReader(t, buf, ring.Linger(d))
-		commitN(t, buf, 0, 32)
+		_, r := committed(t, 64, 32, ring.Linger(d))
 		start := time.Now()
 		if lo, hi, err := r.Wait(context.Background()); err != nil || lo != 0 || hi != 32 {
 			t.Fatalf("Wait = [%d, %d), %v; want [0, 32)", lo, hi, err)
@@ -158,9 +162,7 @@ func TestLingerSkipped(t *testing.T) {
 		quick(t, start)
 	})
 	t.Run("TryRead", func(t *testing.T) {
-		buf := mustNew[int](t, 64)
-		r := mustReader(t, buf, ring.Linger(d))
-		commitN(t, buf, 0, 1)
+		_, r := committed(t, 64, 1, ring.Linger(d))
 		start := time.Now()
 		if lo, hi, ok := r.TryRead(); !ok || lo != 0 || hi != 1 {
 			t.Fatalf("TryRead = [%d, %d), %v", lo, hi, ok)
@@ -171,9 +173,7 @@ func TestLingerSkipped(t *testing.T) {
 
 // A done context cuts the pause short; the entries found are still returned.
 func TestLingerEndsWithContext(t *testing.T) {
-	buf := mustNew[int](t, 64)
-	r := mustReader(t, buf, ring.Linger(time.Hour))
-	commitN(t, buf, 0, 1)
+	_, r := committed(t, 64, 1, ring.Linger(time.Hour))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -241,9 +241,7 @@ func TestLingerThreshold(t *testing.T) {
 			if c.lingers {
 				d = 30 * time.Millisecond
 			}
-			buf := mustNew[int](t, c.capacity)
-			r := mustReader(t, buf, append(c.opts, ring.Linger(d))...)
-			commitN(t, buf, 0, c.ready)
+			_, r := committed(t, c.capacity, c.ready, append(c.opts, ring.Linger(d))...)
 			start := time.Now()
 			lo, hi, err := r.Wait(context.Background())
 			el := time.Since(start)
