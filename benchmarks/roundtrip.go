@@ -12,8 +12,8 @@ import (
 
 // Every hand-off between threads on different cores moves cache lines between them, so the
 // time one line takes to go there and back bounds what any queue can do, and it differs far
-// more between hosts than clock speeds do: on the 2-vCPU development VM it ranged from 90 ns
-// to 540 ns within one morning, and the ratios of the table moved with it. Reports carry it so
+// more between hosts than clock speeds do: on the 2-vCPU development VM it ranged from 70 ns
+// to 560 ns within one morning, and the ratios of the table moved with it. Reports carry it so
 // that runs on different machines (or on one VM at different times) can be told apart.
 
 // LineRoundTrip bounces one counter between two OS-locked goroutines for the given number

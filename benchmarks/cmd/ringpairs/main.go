@@ -3,7 +3,7 @@
 //
 // `go test -bench . -count 10 ./ring/` and benchstat are the tool on a quiet machine. On a
 // VM whose vCPUs the host moves about, the time a cache line takes between two cores can
-// change several times a minute (90 ns to 540 ns on the 2-vCPU development VM), and a plain
+// change several times a minute (70 ns to 560 ns on the 2-vCPU development VM), and a plain
 // run then mixes ring figures from one state with channel figures from another. ringpairs
 // runs each ring benchmark right next to its channel baseline, measures the line's round
 // trip before and after each pair (benchmarks.LineRoundTrip), and reports the median ratio
