@@ -14,11 +14,11 @@ const reserveAhead = 64
 // and batch functions and to sources; it is valid only on the stage's goroutine, during the
 // call it was handed to (sources: for the stage's life).
 //
-// It claims slots ahead in runs (one compare-and-swap per run rather than per entry),
+// It claims slots ahead in runs (one claim per run rather than per entry),
 // writes entries in place, and commits what it has written with one store when the batch
 // ends. Slots claimed but never filled are given back with Unclaim before the ring closes,
 // so a function that filters, fails or panics never leaves a claimed slot unfilled; claiming
-// exactly one slot per entry was rejected for costing a locked instruction per entry.
+// exactly one slot per entry was rejected for costing a claim per entry.
 type Emitter[T any] struct {
 	buf *ring.Buffer[T]
 	st  *stage

@@ -8,12 +8,12 @@ import (
 )
 
 // closedBit marks the claim cursor as closed. Sequences are never negative, so
-// the sign bit is free; keeping the flag in the same word as the cursor makes
-// Close and every claim linearize on one location: a claim's compare-and-swap
-// fails if Close got there first, and Close's atomic Or returns exactly the
-// sequences claimed before it. A separate closed flag was rejected because a
-// claim could then pass the flag check, lose the race to Close and still
-// publish, and Drained could not be exact.
+// the sign bit is free. On a multi-publisher ring, keeping the flag in the same
+// word as the cursor makes Close and every claim linearize on one location: a
+// claim's compare-and-swap fails if Close got there first, and Close's atomic
+// Or returns exactly the sequences claimed before it. A single publisher does
+// not pay for a compare-and-swap per claim: its claims publish their end in
+// pub.end and then check the bit, see tryClaimSingle.
 const closedBit = math.MinInt64
 
 // Buffer is a ring of capacity pre-allocated slots of type T, addressed by
@@ -35,13 +35,22 @@ type core struct {
 	multi bool
 	start int64
 
+	// light: a single publisher publishes its claims' ends with light
+	// stores, and Close makes up for it with heavyFence. lightCommit: Commit
+	// uses light stores too, which needs every waiter it wakes to be a
+	// PhasedWaiter (whose park runs heavyFence); set by freeze. See
+	// fence_linux_amd64.go.
+	light       bool
+	lightCommit bool
+
 	pubWaiter Waiter
 
-	// closing is set by Close right after the closed bit. It sits with the
-	// read-mostly fields so that a reader polling Drained (every idle ready
-	// check) does not pull the claim cursor's line away from the publisher on
-	// every claim. It is only a hint: Drained still decides from the claim
-	// cursor, which is exact.
+	// closing is set by Close after the closed bit (and the heavy fence, if
+	// any). Drained looks at the claims' end only once it is set, which is
+	// what makes Drained exact against a single publisher's claims; see
+	// tryClaimSingle. It sits with the read-mostly fields so that a reader
+	// polling Drained (every idle ready check) does not pull the claim
+	// cursor's line away from the publishers on every claim.
 	closing atomic.Bool
 
 	// Frozen by freeze, before the first claim, under mu. After that they are
@@ -68,8 +77,9 @@ type core struct {
 	// publisher in Commit, read by readers without upstreams.
 	cursor sequence
 	// claimed: the next sequence to claim, or'ed with closedBit once closed.
-	// Written by claimers (compare-and-swap) and Close; read by readers
-	// (multi-publisher barrier, Drained) and Len.
+	// Written by claimers (compare-and-swap) and Close; read by Drained and
+	// Len. A single publisher keeps its claims in pub.end instead; here it
+	// only reads the closed bit, which Close alone writes.
 	claimed sequence
 	// gateCache: a lower bound of the slowest gating reader, shared by the
 	// claimers of a multi-publisher ring so that most claims skip reading
@@ -112,6 +122,7 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	}
 	c.multi = cfg.multi
 	c.start = cfg.start
+	c.light = lightAvailable && !cfg.fenced
 	c.pubWaiter = cfg.pubWaiter
 	c.cursor.v.Store(cfg.start)
 	c.claimed.v.Store(cfg.start)
@@ -147,9 +158,9 @@ func (b *Buffer[T]) Claim(ctx context.Context, n int) (lo int64, err error) {
 }
 
 // claim is Claim for every T. Both fast paths are written out here, so that a
-// claim that finds room costs one call: a single publisher's compare-and-swap
-// against its cached gate, or the publishers' compare-and-swap loop against
-// the shared one. Anything else (a full ring by the cache, a closed ring, a
+// claim that finds room costs one call: a single publisher's store of the
+// claim's end after a check against its cached gate, or the publishers'
+// compare-and-swap loop against the shared one. Anything else (a full ring by the cache, a closed ring, a
 // bad n) takes the slow path, which sorts it out.
 func (c *core) claim(ctx context.Context, n int) (int64, error) {
 	if !c.multi {
@@ -199,17 +210,26 @@ func (c *core) commit(lo int64, n int) {
 	switch {
 	// One unsigned compare covers n < 1 and a range past the claims, including an n
 	// so large that hi overflows.
-	case !c.multi && lo == c.pub.done && uint64(n-1) < uint64(c.pub.next-lo):
-		c.pub.done = hi
-		c.cursor.v.Store(hi)
+	case !c.multi && lo == c.cursor.v.Load() && uint64(n-1) < uint64(c.pub.end.Load()-lo):
+		if c.lightCommit {
+			storeLight(&c.cursor.v, hi)
+		} else {
+			c.cursor.v.Store(hi)
+		}
 	case c.multi && uint(n-1) < uint(c.size):
-		for s := lo; s < hi; s++ {
-			c.avail[s&c.mask].Store(s)
+		if c.lightCommit {
+			for s := lo; s < hi; s++ {
+				storeLight(&c.avail[s&c.mask], s)
+			}
+		} else {
+			for s := lo; s < hi; s++ {
+				c.avail[s&c.mask].Store(s)
+			}
 		}
 	case c.multi:
 		panicClaimSize(n, c.size)
 	default:
-		panicCommit(lo, n, c.pub.done)
+		panicCommit(lo, n, c.cursor.v.Load())
 	}
 	// Wake after the store: see PhasedWaiter.park for why this order cannot
 	// lose a wakeup.
@@ -250,23 +270,38 @@ func (b *Buffer[T]) NewReader(opts ...ReaderOption) (*Reader, error) {
 func (c *core) close() {
 	c.freeze()
 	old := c.claimed.v.Or(closedBit)
+	if c.light {
+		// A single publisher's claim stored its end with no fence before it
+		// loaded the closed bit. After this, either that load saw the bit or
+		// the store is visible to everyone: see tryClaimSingle.
+		heavyFence()
+	}
 	c.closing.Store(true) // by every Close, so Drained is exact once any Close returns
 	if old&closedBit != 0 {
 		return // already closed; the first Close does the waking
 	}
 	// Every waiter re-checks after this: readers find they are drained (or
 	// wait for the last commits), blocked claimers find the ring closed.
+	c.wakeReaders()
+	c.pubWaiter.Wake()
+}
+
+func (c *core) wakeReaders() {
 	for _, r := range c.readers {
 		r.waiter.Wake()
 	}
-	c.pubWaiter.Wake()
 }
 
 func (c *core) closed() bool { return c.claimed.v.Load() < 0 }
 
-// final returns the end of the claimed sequences and whether the ring is closed;
-// once closed it never changes.
+// final returns the end of the claimed sequences and whether the ring is
+// closed. Once the ring is closed (and closing is set) the end changes at most
+// once more, downwards: a single publisher's claim that raced with Close and
+// lost takes its end back.
 func (c *core) final() (int64, bool) {
 	v := c.claimed.v.Load()
+	if !c.multi {
+		return c.pub.end.Load(), v < 0
+	}
 	return v &^ closedBit, v < 0
 }

@@ -14,17 +14,27 @@ import (
 // a hang, it does not measure speed.
 const hang = 10 * time.Second
 
-func publisherModes() []struct {
-	name string
-	opts []ring.Option
-} {
-	return []struct {
-		name string
-		opts []ring.Option
-	}{
-		{"single", nil},
-		{"multi", []ring.Option{ring.MultiPublisher()}},
+// publisherMode is one way of publishing that the tests run through.
+type publisherMode struct {
+	name  string
+	multi bool
+	opts  []ring.Option
+}
+
+// publisherModes returns one publisher and several; where rings publish with
+// light stores (see ring's package doc), each also with fenced stores, so that
+// both ways are tested on one machine.
+func publisherModes() []publisherMode {
+	modes := []publisherMode{
+		{"single", false, nil},
+		{"multi", true, []ring.Option{ring.MultiPublisher()}},
 	}
+	if ring.LightAvailable {
+		for _, m := range modes[:2] {
+			modes = append(modes, publisherMode{m.name + "-fenced", m.multi, append(m.opts[:len(m.opts):len(m.opts)], ring.WithFences())})
+		}
+	}
+	return modes
 }
 
 func TestCloseUnblocksClaim(t *testing.T) {
@@ -40,7 +50,7 @@ func TestCloseUnblocksClaim(t *testing.T) {
 					_, err := b.Claim(context.Background(), 1)
 					errc <- err
 				}()
-				if m.name == "single" {
+				if !m.multi {
 					break
 				}
 			}
@@ -48,7 +58,7 @@ func TestCloseUnblocksClaim(t *testing.T) {
 			b.Close()
 			b.Close() // idempotent
 			n := 1
-			if m.name == "multi" {
+			if m.multi {
 				n = cap(errc)
 			}
 			for range n {
@@ -182,7 +192,7 @@ func TestCloseRace(t *testing.T) {
 				b := mustNew[int64](t, 4, m.opts...)
 				r := mustReader(t, b)
 				pubs := 1
-				if m.name == "multi" {
+				if m.multi {
 					pubs = 3
 				}
 				claimed := make(chan int64, pubs)

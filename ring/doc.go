@@ -48,8 +48,21 @@
 // Release(hi) by a gating reader synchronizes before the publisher's reuse of
 // those slots (the Claim whose range wraps onto them). Close synchronizes
 // before every claim that fails with ErrClosed and every Drained that reports
-// true. These edges come from sync/atomic alone, so the race detector sees
-// them.
+// true. Under the race detector, and on every platform but linux/amd64, these
+// edges come from sync/atomic alone, so the race detector sees them.
+//
+// On linux/amd64 (gc, without -race) a single publisher's claims and the
+// commits that wake only [PhasedWaiter]s store with plain release stores
+// instead of sync/atomic's fenced ones, which lets the slot writes of
+// consecutive commits overlap (one entry per claim: 15-25% more throughput).
+// The edges above hold just the same: x86 never makes a store visible before
+// an earlier one and the gc compiler keeps stores in program order, so a
+// reader that observes the cursor observes the slots. What such a store lacks
+// is an ordering against the publisher's next load, which the sleeping side
+// restores: Close, and a PhasedWaiter about to park, run membarrier(2), which
+// makes every running thread of the process execute a full barrier. Build with
+// the tag loopyring_fenced to use fenced stores everywhere; the ring falls
+// back to them by itself if the kernel lacks the membarrier command.
 //
 // Sleeping and waking go through the [Waiter] interface. The ring calls Wake
 // after each store that can make a waiter's condition true; the waiter
@@ -57,9 +70,12 @@
 // sync/atomic operations are sequentially consistent, so this store→load on
 // both sides (Dekker's pattern) guarantees that either the waiter sees the new
 // state or the waker sees the sleeper: no wakeup is lost, and Wake costs a
-// single load while nobody sleeps. Commit wakes the readers without upstreams;
-// Release wakes the readers that list the releasing reader in [After], or the
-// publisher waiter if there are none; Close wakes everyone.
+// single load while nobody sleeps. (After a plain store the publisher's side
+// of the pattern has no fence; the membarrier in PhasedWaiter's park stands in
+// for it, which is why only rings whose readers without upstreams all use
+// PhasedWaiters commit with plain stores.) Commit wakes the readers without
+// upstreams; Release wakes the readers that list the releasing reader in
+// [After], or the publisher waiter if there are none; Close wakes everyone.
 //
 // A single publisher blocked on a full ring waits until a quarter of the ring
 // (or the n slots it asked for, if more) is free, and gating readers wake it

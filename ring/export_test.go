@@ -8,3 +8,21 @@ var WithStart = withStart
 
 // LingerOf reports the pause a reader's Wait takes before a short range.
 func LingerOf(r *Reader) time.Duration { return r.lingerFor }
+
+// LightAvailable reports whether rings may publish with light stores here.
+var LightAvailable = lightAvailable
+
+// WithFences makes a ring publish with fenced stores even where light stores
+// are available.
+var WithFences = withFences
+
+// Light reports whether a ring publishes its claims with light stores, and
+// whether its commits do.
+func Light[T any](b *Buffer[T]) (claims, commits bool) { return b.light, b.lightCommit }
+
+// Fenced reports whether a PhasedWaiter runs the heavy fence before it parks.
+func Fenced(w *PhasedWaiter) bool { return w.fenced.Load() }
+
+// SetClosedBit sets the ring's closed bit and nothing else: the first step of
+// Close, so that tests can stop there.
+func SetClosedBit[T any](b *Buffer[T]) { b.claimed.v.Or(closedBit) }

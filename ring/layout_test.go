@@ -30,14 +30,14 @@ func TestPadding(t *testing.T) {
 		"cursor":    base(unsafe.Offsetof(c.cursor)),
 		"claimed":   base(unsafe.Offsetof(c.claimed)),
 		"gateCache": base(unsafe.Offsetof(c.gateCache)),
-		"pub.next":  unsafe.Offsetof(c.pub) + unsafe.Offsetof(c.pub.next),
+		"pub.end":   unsafe.Offsetof(c.pub) + unsafe.Offsetof(c.pub.end),
 		"pub.ready": unsafe.Offsetof(c.pub) + unsafe.Offsetof(c.pub.ready),
 		"readers":   unsafe.Offsetof(c.readers), // the read-mostly fields
 		"size":      unsafe.Offsetof(c.size),
 	}
 	for n1, o1 := range hot {
 		for n2, o2 := range hot {
-			if n1 >= n2 || (n1 == "readers" && n2 == "size") || (n1 == "pub.next" && n2 == "pub.ready") {
+			if n1 >= n2 || (n1 == "readers" && n2 == "size") || (n1 == "pub.end" && n2 == "pub.ready") {
 				continue // same writer (or nobody writes): sharing a line is fine
 			}
 			if d := max(o1, o2) - min(o1, o2); d < line {

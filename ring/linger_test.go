@@ -284,7 +284,7 @@ func TestLingerStress(t *testing.T) {
 				up := mustReader(t, buf, ring.Linger(20*time.Microsecond), ring.MaxBatch(mb))
 				down := mustReader(t, buf, ring.After(up), ring.Linger(20*time.Microsecond), ring.MaxBatch(mb))
 				pubs := 1
-				if m.name == "multi" {
+				if m.multi {
 					pubs = 3
 				}
 				claimSize := func(p, i int) int { return 1 + (i+p)%min(3, capacity) }

@@ -13,6 +13,7 @@ type bufferConfig struct {
 	multi     bool
 	pubWaiter Waiter
 	start     int64
+	fenced    bool
 }
 
 // MultiPublisher lets any number of goroutines claim and commit concurrently.
@@ -33,6 +34,13 @@ func PublisherWaiter(w Waiter) Option {
 // near the top of the sequence space; exported to them by export_test.go.
 func withStart(start int64) Option {
 	return Option{func(c *bufferConfig) { c.start = start }}
+}
+
+// withFences makes every publishing store a sequentially consistent atomic
+// store, as on platforms without light stores, so that tests run both ways on
+// one machine; exported to them by export_test.go.
+func withFences() Option {
+	return Option{func(c *bufferConfig) { c.fenced = true }}
 }
 
 // A ReaderOption configures a [Reader] in [Buffer.NewReader].

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
 )
@@ -13,9 +14,14 @@ import (
 // are plain integers; they share a padded line with nothing another thread
 // writes.
 type singlePublisher struct {
-	_    cpu.CacheLinePad
-	next int64 // next sequence to claim: claimed without the closed bit
-	done int64 // next sequence to commit
+	_ cpu.CacheLinePad
+	// end is the next sequence to claim. Close and Drained read it to learn
+	// where the claims stopped; each claim stores it before it checks for
+	// Close, see tryClaimSingle. The next sequence to commit is the cursor.
+	// Keeping no private copies of either saves a store per claim and per
+	// commit, which counts: the publisher's stores queue behind its stores to
+	// slots whose lines the readers hold.
+	end atomic.Int64
 	// gate caches the slowest gating reader's released sequence. Claims check
 	// against it and read the readers' sequences only when it says the ring
 	// is full; reading them on every claim would pull every reader's cache
@@ -27,7 +33,7 @@ type singlePublisher struct {
 }
 
 func (p *singlePublisher) init(c *core) {
-	p.next, p.done = c.start, c.start
+	p.end.Store(c.start)
 	p.gate = c.start - c.size - 1 // forces the first claim to the slow path (freeze)
 	p.ready = func() bool {
 		if c.claimed.v.Load() < 0 {
@@ -38,19 +44,41 @@ func (p *singlePublisher) init(c *core) {
 	}
 }
 
-// tryClaimSingle is the inlineable fast path: room according to the cached gate,
-// then a compare-and-swap of the claim cursor. The CAS rather than a plain
-// store is what makes Close exact: it fails once Close has set the closed bit,
-// so no claim can succeed after Close returns. Invalid n, a stale gate and
-// a closed ring all fall to the slow path.
+// tryClaimSingle is the fast path: room according to the cached gate, then
+// the claim's end published, then a check for Close. Invalid n, a stale gate
+// and a closed ring all fall to the slow path.
+//
+// Close and the claim order themselves as in Dekker's pattern: the claim
+// stores end, then loads the closed bit; Close sets the closed bit, then
+// publishes closing, after which readers load end. Either the claim sees the
+// bit and fails, or the reader that sees closing also sees end including the
+// claim, so Drained cannot report true while a successful claim is
+// outstanding. With light stores the claim's store→load has no fence; Close's
+// heavyFence supplies it for both sides.
 func (c *core) tryClaimSingle(n int) (int64, bool) {
-	lo := c.pub.next
+	lo := c.pub.end.Load()
 	hi := lo + int64(n)
-	if uint(n-1) >= uint(c.size) || hi-c.size > c.pub.gate || !c.claimed.v.CompareAndSwap(lo, hi) {
+	if uint(n-1) >= uint(c.size) || hi-c.size > c.pub.gate {
 		return lo, false
 	}
-	c.pub.next = hi
+	if c.light {
+		storeLight(&c.pub.end, hi)
+	} else {
+		c.pub.end.Store(hi)
+	}
+	if c.claimed.v.Load() < 0 {
+		c.retractClaim(lo)
+		return lo, false
+	}
 	return lo, true
+}
+
+// retractClaim takes back a claim that found the ring closed after storing its
+// end. A reader may have seen that end and may be waiting for the slots, so
+// the readers are woken to look again.
+func (c *core) retractClaim(lo int64) {
+	c.pub.end.Store(lo)
+	c.wakeReaders()
 }
 
 // tryClaimSingleSlow re-reads the gating readers once and retries.
@@ -73,12 +101,13 @@ func (c *core) claimSingleSlow(ctx context.Context, n int) (int64, error) {
 			return 0, ErrClosed
 		}
 		p.gate = c.minGate(math.MaxInt64)
-		if p.gate < p.next+int64(n)-c.size {
+		next := p.end.Load()
+		if p.gate < next+int64(n)-c.size {
 			// Full. Wait until a quarter of the ring is free (or n slots, if more),
 			// not just the first free slot: publisher and readers then trade large
 			// batches instead of waking each other for every release, which with
 			// more threads than cores costs a thread switch each time.
-			p.need = p.next + max(int64(n), c.size/4) - c.size
+			p.need = next + max(int64(n), c.size/4) - c.size
 			c.pubNeed.v.Store(p.need)
 			err := c.pubWaiter.Wait(ctx, p.ready)
 			c.pubNeed.v.Store(math.MaxInt64)
@@ -113,17 +142,21 @@ func (b *Buffer[T]) Unclaim(lo int64) bool {
 	if c.multi {
 		panic("ring: Unclaim on a multi-publisher ring")
 	}
-	if lo < p.done || lo > p.next {
-		panic(fmt.Sprintf("ring: Unclaim(%d) outside the uncommitted claims [%d, %d)", lo, p.done, p.next))
+	done, next := c.cursor.v.Load(), p.end.Load()
+	if lo < done || lo > next {
+		panic(fmt.Sprintf("ring: Unclaim(%d) outside the uncommitted claims [%d, %d)", lo, done, next))
 	}
-	if lo == p.next {
+	if lo == next {
 		return true
 	}
-	// The same compare-and-swap as a claim: it fails once Close has set the
-	// closed bit, which keeps Close and Drained exact.
-	if !c.claimed.v.CompareAndSwap(p.next, lo) {
+	if c.closed() {
 		return false
 	}
-	p.next = lo
+	p.end.Store(lo)
+	// A Close between the check and the store may have let readers see the
+	// old end and wait for slots that will never be committed.
+	if c.closed() {
+		c.wakeReaders()
+	}
 	return true
 }

@@ -76,6 +76,12 @@ func (c *core) newReader(opts []ReaderOption) (*Reader, error) {
 	if r.waiter == nil {
 		r.waiter = new(PhasedWaiter)
 	}
+	if pw, ok := r.waiter.(*PhasedWaiter); ok && c.light && len(r.upstream) == 0 {
+		// Commits may wake it after a light store. Marked here, before the
+		// reader exists for anyone to wait on, rather than by freeze, so that
+		// no park can have skipped the fence it needs.
+		pw.fenced.Store(true)
+	}
 	r.seq.v.Store(c.start)
 	r.next, r.avail = c.start, c.start
 	r.ready = r.hasWork
@@ -217,9 +223,11 @@ func (r *Reader) wakeAfterRelease(hi int64) {
 }
 
 // Drained reports whether the ring is closed and this reader has released
-// every sequence claimed before Close. It is exact: Close and claims linearize
-// on the claim cursor, so no successfully claimed slot can be outstanding when
-// Drained reports true.
+// every sequence claimed before Close. It is exact: every claim either fails
+// or is visible to Drained once Close has run (multi-publisher claims and Close
+// linearize on the claim cursor; a single publisher's claims order themselves
+// against Close as tryClaimSingle explains), so no successfully claimed slot
+// can be outstanding when Drained reports true.
 func (r *Reader) Drained() bool {
 	if !r.c.closing.Load() {
 		return false

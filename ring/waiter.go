@@ -60,6 +60,11 @@ type PhasedWaiter struct {
 	spin, yield int
 	configured  bool // set by NewPhasedWaiter; false selects the defaults
 
+	// fenced: park runs heavyFence between announcing itself and re-checking,
+	// because a ring may wake this waiter after a light store. Set by
+	// NewReader, before the reader can wait, for readers without upstreams.
+	fenced atomic.Bool
+
 	// sleepers is len(sleeping), published for Wake's fast path. Written under
 	// mu by sleepers and wakers, loaded without mu by every Wake.
 	sleepers atomic.Int32
@@ -116,6 +121,12 @@ func (w *PhasedWaiter) park(ctx context.Context, ready func() bool) error {
 			return err
 		}
 		ch := w.enlist()
+		// A light store by the waker (see fence.go) may still sit in its
+		// core's store buffer while its load of sleepers misses our store;
+		// the fence closes that window.
+		if w.fenced.Load() {
+			heavyFence()
+		}
 		if ready() {
 			w.delist(ch)
 			return nil

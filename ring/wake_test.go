@@ -78,7 +78,7 @@ func TestWakeRules(t *testing.T) {
 			check("release c", map[string]int{"d": 1}, 0)
 			// Nobody is blocked: a single publisher is not woken at all.
 			gatingWakes := 1
-			if m.name == "single" {
+			if !m.multi {
 				gatingWakes = 0
 			}
 			release(d)

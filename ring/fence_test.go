@@ -1,0 +1,161 @@
+package ring_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/loopyring/loopyring/ring"
+)
+
+// TestLightStoresWhereAvailable checks which rings publish with light stores:
+// a single publisher's claims wherever the platform allows them, commits only
+// when every waiter a commit wakes is a PhasedWaiter, which then fences before
+// it parks; nothing with WithFences.
+func TestLightStoresWhereAvailable(t *testing.T) {
+	t.Logf("light stores available: %v", ring.LightAvailable)
+	light := ring.LightAvailable
+	cases := []struct {
+		name        string
+		multi       bool
+		fenced      bool
+		ownWaiter   bool // the first root reader sleeps on a Waiter of its own
+		wantClaims  bool
+		wantCommits bool
+	}{
+		{"single", false, false, false, light, light},
+		{"multi", true, false, false, light, light},
+		{"own waiter", false, false, true, light, false},
+		{"fenced", false, true, false, false, false},
+		{"multi fenced", true, true, false, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []ring.Option
+			if tc.multi {
+				opts = append(opts, ring.MultiPublisher())
+			}
+			if tc.fenced {
+				opts = append(opts, ring.WithFences())
+			}
+			b := mustNew[int](t, 8, opts...)
+			if tc.ownWaiter {
+				mustReader(t, b, ring.ReaderWaiter(new(wakeCounter)))
+			}
+			root := mustReader(t, b) // the default waiter
+			down := mustReader(t, b, ring.After(root))
+			b.Close() // freezes the reader set, as the first claim would
+			// Multi-publisher claims are compare-and-swaps either way; the
+			// flag only matters for a single publisher.
+			claims, commits := ring.Light(b)
+			if claims != tc.wantClaims || commits != tc.wantCommits {
+				t.Errorf("light claims, commits = %v, %v; want %v, %v", claims, commits, tc.wantClaims, tc.wantCommits)
+			}
+			if got := ring.Fenced(root.Waiter().(*ring.PhasedWaiter)); got != tc.wantClaims {
+				t.Errorf("root reader's waiter fences: %v, want %v", got, tc.wantClaims)
+			}
+			if ring.Fenced(down.Waiter().(*ring.PhasedWaiter)) {
+				t.Error("a downstream reader's waiter fences; commits do not wake it")
+			}
+		})
+	}
+}
+
+// TestClaimRacingCloseGivesItsEndBack stops Close after its first step, the
+// closed bit, the way a claim racing with Close can find it: after the claim
+// has published its end. The claim must fail and take the end back, or the
+// reader, finding the ring closed, waits for a slot nobody will commit.
+func TestClaimRacingCloseGivesItsEndBack(t *testing.T) {
+	for _, m := range publisherModes() {
+		if m.multi {
+			continue // multi-publisher claims and Close meet in one compare-and-swap
+		}
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 8, m.opts...)
+			r := mustReader(t, b, ring.Linger(0))
+			ctx, cancel := context.WithTimeout(context.Background(), hang)
+			defer cancel()
+			for i := range 3 {
+				lo, err := b.Claim(ctx, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				*b.At(lo) = i
+				b.Commit(lo, 1)
+			}
+			ring.SetClosedBit(b)
+			if _, ok := b.TryClaim(1); ok {
+				t.Fatal("TryClaim succeeded on a closed ring")
+			}
+			if _, err := b.Claim(ctx, 2); !errors.Is(err, ring.ErrClosed) {
+				t.Fatalf("Claim on a closed ring: %v, want ErrClosed", err)
+			}
+			b.Close()
+			got := 0
+			for {
+				lo, hi, err := r.Wait(ctx)
+				if errors.Is(err, ring.ErrClosed) {
+					break
+				}
+				if err != nil {
+					t.Fatalf("after %d entries: %v (waiting for a claim that was given back?)", got, err)
+				}
+				got += int(hi - lo)
+				r.Release(hi)
+			}
+			if got != 3 || !r.Drained() {
+				t.Fatalf("read %d entries, drained %v; want 3, true", got, r.Drained())
+			}
+		})
+	}
+}
+
+// TestUnclaimRacingClose gives slots back while Close runs: whichever comes
+// first, the reader must end with exactly the committed entries.
+func TestUnclaimRacingClose(t *testing.T) {
+	for _, m := range publisherModes() {
+		if m.multi {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			for round := range scale(2000, 20) {
+				b := mustNew[int](t, 8, m.opts...)
+				r := mustReader(t, b, ring.Linger(0))
+				ctx, cancel := context.WithTimeout(context.Background(), hang)
+				lo, err := b.Claim(ctx, 4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				*b.At(lo) = 7
+				b.Commit(lo, 1)
+				done := make(chan bool)
+				go func() { done <- b.Unclaim(lo + 1) }()
+				if round%2 == 0 {
+					time.Sleep(time.Duration(round%5) * time.Microsecond)
+				}
+				b.Close()
+				gaveBack := <-done
+				if !gaveBack {
+					b.Commit(lo+1, 3) // a claimed range must be committed, even after Close
+				}
+				got := 0
+				for {
+					lo, hi, err := r.Wait(ctx)
+					if errors.Is(err, ring.ErrClosed) {
+						break
+					}
+					if err != nil {
+						t.Fatalf("round %d, after %d entries (gave back: %v): %v", round, got, gaveBack, err)
+					}
+					got += int(hi - lo)
+					r.Release(hi)
+				}
+				cancel()
+				if want := map[bool]int{true: 1, false: 4}[gaveBack]; got != want {
+					t.Fatalf("round %d: read %d entries, want %d (gave back: %v)", round, got, want, gaveBack)
+				}
+			}
+		})
+	}
+}
