@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -76,17 +77,27 @@ func startGraph(cfg config) (server, error) {
 func (s *graphServer) Addr() string { return s.addr.String() }
 
 // Stop drains the graph (every chunk already read is parsed, executed and answered), then
-// closes the listening socket and the connections that are still open.
+// closes the listening socket and the connections that are still open, letting each
+// client read every reply first (closeGracefully).
 func (s *graphServer) Stop() error {
 	s.stopOnce.Do(func() {
 		s.stopErr = s.g.Stop()
 		unix.Close(s.lfd)
+		var fds []int
 		for _, c := range s.conns.drain() {
-			unix.Close(c.fd)
+			fds = append(fds, c.fd)
 		}
+		closeGracefully(fds, stopQuiet, stopLinger)
 	})
 	return s.stopErr
 }
+
+// How long Stop keeps reading (and dropping) what clients still send once their replies are
+// written: until they are quiet for stopQuiet, at most stopLinger in all.
+const (
+	stopQuiet  = 50 * time.Millisecond
+	stopLinger = time.Second
+)
 
 // parse is the parse level: it turns a connection's bytes into requests, one per shard part.
 func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {

@@ -131,3 +131,61 @@ func waitWritable(fd int, timeout time.Duration) error {
 		}
 	}
 }
+
+// closeGracefully closes connections whose replies have all been written but whose
+// clients may still be sending. Closing a socket that holds unread input makes the kernel
+// answer with a reset, and a reset throws away the replies still on their way to the
+// client. So it shuts the write side first (the client reads every reply, then end of
+// file), then reads and drops what the clients still send until each one closes its side
+// or all stay quiet for quiet, at most until max has passed, and only then closes.
+func closeGracefully(fds []int, quiet, max time.Duration) {
+	pfds := make([]unix.PollFd, 0, len(fds))
+	for _, fd := range fds {
+		_ = unix.Shutdown(fd, unix.SHUT_WR)
+		pfds = append(pfds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+	}
+	buf := make([]byte, readSize)
+	deadline := time.Now().Add(max)
+	for len(pfds) > 0 {
+		wait := min(quiet, time.Until(deadline))
+		if wait <= 0 {
+			break
+		}
+		n, err := unix.Poll(pfds, int(wait.Milliseconds())+1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			break // quiet: nothing more is coming soon
+		}
+		open := pfds[:0]
+		for _, p := range pfds {
+			if p.Revents != 0 && !discardInput(int(p.Fd), buf) {
+				unix.Close(int(p.Fd)) // the client has closed its side
+				continue
+			}
+			p.Revents = 0
+			open = append(open, p)
+		}
+		pfds = open
+	}
+	for _, p := range pfds {
+		discardInput(int(p.Fd), buf)
+		unix.Close(int(p.Fd))
+	}
+}
+
+// discardInput reads a non-blocking socket until it would block, and reports whether the
+// connection can still send more (false at end of file or on an error).
+func discardInput(fd int, buf []byte) bool {
+	for {
+		n, err := unix.Read(fd, buf)
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
+			return true
+		case err != nil || n == 0:
+			return false
+		}
+	}
+}
