@@ -122,7 +122,7 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	}
 	c.multi = cfg.multi
 	c.start = cfg.start
-	c.light = lightAvailable && !cfg.fenced
+	c.light = !cfg.fenced && lightAvailable()
 	c.pubWaiter = cfg.pubWaiter
 	c.cursor.v.Store(cfg.start)
 	c.claimed.v.Store(cfg.start)
@@ -158,14 +158,24 @@ func (b *Buffer[T]) Claim(ctx context.Context, n int) (lo int64, err error) {
 }
 
 // claim is Claim for every T. Both fast paths are written out here, so that a
-// claim that finds room costs one call: a single publisher's store of the
-// claim's end after a check against its cached gate, or the publishers'
-// compare-and-swap loop against the shared one. Anything else (a full ring by the cache, a closed ring, a
-// bad n) takes the slow path, which sorts it out.
+// claim that finds room costs one call: a single publisher's tryClaimSingle
+// and publishClaim, or the publishers' compare-and-swap loop against the
+// shared gate. Anything else (a full ring by the cache, a closed ring, a bad
+// n) takes the slow path, which sorts it out.
 func (c *core) claim(ctx context.Context, n int) (int64, error) {
 	if !c.multi {
-		if lo, ok := c.tryClaimSingle(n); ok {
-			return lo, nil
+		lo := c.pub.end.Load()
+		hi := lo + int64(n)
+		if uint(n-1) < uint(c.size) && hi-c.size <= c.pub.gate && c.claimed.v.Load() >= 0 {
+			if c.light {
+				storeLight(&c.pub.end, hi)
+			} else {
+				c.pub.end.Store(hi)
+			}
+			if c.claimed.v.Load() >= 0 {
+				return lo, nil
+			}
+			c.retractClaim(lo)
 		}
 		return c.claimSingleSlow(ctx, n)
 	}
@@ -295,9 +305,9 @@ func (c *core) wakeReaders() {
 func (c *core) closed() bool { return c.claimed.v.Load() < 0 }
 
 // final returns the end of the claimed sequences and whether the ring is
-// closed. Once the ring is closed (and closing is set) the end changes at most
-// once more, downwards: a single publisher's claim that raced with Close and
-// lost takes its end back.
+// closed. Once the ring is closed, a single publisher's end may still rise
+// once, for a claim that took its first look at the closed bit before Close,
+// and then falls back when that claim fails.
 func (c *core) final() (int64, bool) {
 	v := c.claimed.v.Load()
 	if !c.multi {

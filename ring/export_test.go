@@ -10,7 +10,7 @@ var WithStart = withStart
 func LingerOf(r *Reader) time.Duration { return r.lingerFor }
 
 // LightAvailable reports whether rings may publish with light stores here.
-var LightAvailable = lightAvailable
+var LightAvailable = lightAvailable()
 
 // WithFences makes a ring publish with fenced stores even where light stores
 // are available.
@@ -26,3 +26,7 @@ func Fenced(w *PhasedWaiter) bool { return w.fenced.Load() }
 // SetClosedBit sets the ring's closed bit and nothing else: the first step of
 // Close, so that tests can stop there.
 func SetClosedBit[T any](b *Buffer[T]) { b.claimed.v.Or(closedBit) }
+
+// PublishClaim is a single publisher's claim of [lo, hi) from the point where
+// it has found room and no Close: it reports whether the claim stands.
+func PublishClaim[T any](b *Buffer[T], lo, hi int64) bool { return b.publishClaim(lo, hi) }

@@ -3,6 +3,7 @@
 package ring
 
 import (
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -38,8 +39,18 @@ const (
 
 // lightAvailable reports whether rings may use light stores: the kernel offers
 // the private expedited membarrier and the registration it needs succeeded.
-// Decided once, at start-up, before any ring exists.
-var lightAvailable = registerMembarrier()
+// Decided by the first call, from New: registering takes milliseconds once the
+// process has several threads (the kernel waits for an RCU grace period), which
+// programs that import ring without making one should not pay at start-up.
+func lightAvailable() bool {
+	membarrier.once.Do(func() { membarrier.ok = registerMembarrier() })
+	return membarrier.ok
+}
+
+var membarrier struct {
+	once sync.Once
+	ok   bool
+}
 
 func registerMembarrier() bool {
 	mask, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierQuery, 0, 0)
@@ -53,15 +64,14 @@ func registerMembarrier() bool {
 // heavyFence returns once every running thread of the process has executed a
 // full memory barrier: a light store made before a thread's barrier is then
 // visible to every load, and a load after that barrier sees every store made
-// before heavyFence was called.
+// before heavyFence was called. Only rings that use light stores call it, so
+// lightAvailable has returned true before.
 func heavyFence() {
-	if !lightAvailable {
-		return
-	}
 	if _, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierPrivateExpedited, 0, 0); errno != 0 {
-		// Registered at start-up, so this cannot fail short of a kernel
-		// bug, and going on without the barrier could lose entries.
-		panic("ring: membarrier: " + errno.Error())
+		// The registration succeeded, so only a seccomp filter installed
+		// since, or the kernel, can make it fail; going on without the
+		// barrier could lose entries or wakeups.
+		panic("ring: membarrier failed after it was registered: " + errno.Error())
 	}
 }
 

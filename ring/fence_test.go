@@ -63,9 +63,9 @@ func TestLightStoresWhereAvailable(t *testing.T) {
 }
 
 // TestClaimRacingCloseGivesItsEndBack stops Close after its first step, the
-// closed bit, the way a claim racing with Close can find it: after the claim
-// has published its end. The claim must fail and take the end back, or the
-// reader, finding the ring closed, waits for a slot nobody will commit.
+// closed bit, and lets a claim find it there after publishing its end, as a
+// claim racing with Close can. The claim must fail and take the end back, or
+// the reader, finding the ring closed, waits for a slot nobody will commit.
 func TestClaimRacingCloseGivesItsEndBack(t *testing.T) {
 	for _, m := range publisherModes() {
 		if m.multi {
@@ -85,6 +85,9 @@ func TestClaimRacingCloseGivesItsEndBack(t *testing.T) {
 				b.Commit(lo, 1)
 			}
 			ring.SetClosedBit(b)
+			if ring.PublishClaim(b, 3, 5) {
+				t.Fatal("a claim that found the closed bit after publishing its end stands")
+			}
 			if _, ok := b.TryClaim(1); ok {
 				t.Fatal("TryClaim succeeded on a closed ring")
 			}
@@ -156,6 +159,54 @@ func TestUnclaimRacingClose(t *testing.T) {
 					t.Fatalf("round %d: read %d entries, want %d (gave back: %v)", round, got, want, gaveBack)
 				}
 			}
+		})
+	}
+}
+
+// TestDrainedStaysTrue keeps claiming on a closed, drained ring: no failed
+// claim may make Drained report false, even for a moment.
+func TestDrainedStaysTrue(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 8, m.opts...)
+			r := mustReader(t, b)
+			lo, err := b.Claim(context.Background(), 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Commit(lo, 2)
+			b.Close()
+			if _, hi, err := r.Wait(context.Background()); err != nil || hi != lo+2 {
+				t.Fatalf("Wait = %d, %v; want %d, nil", hi, err, lo+2)
+			}
+			r.Release(lo + 2)
+			if !r.Drained() {
+				t.Fatal("not drained after releasing everything")
+			}
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, ok := b.TryClaim(1); ok {
+						t.Error("TryClaim succeeded on a closed ring")
+						return
+					}
+				}
+			}()
+			for i := range scale(200000, 20) {
+				if !r.Drained() {
+					t.Errorf("Drained reported false at check %d, after Close and a full drain", i)
+					break
+				}
+			}
+			close(stop)
+			<-done
 		})
 	}
 }

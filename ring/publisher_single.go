@@ -44,9 +44,23 @@ func (p *singlePublisher) init(c *core) {
 	}
 }
 
-// tryClaimSingle is the fast path: room according to the cached gate, then
-// the claim's end published, then a check for Close. Invalid n, a stale gate
-// and a closed ring all fall to the slow path.
+// tryClaimSingle is the fast path: room according to the cached gate and a
+// ring not closed yet, then the claim published. Invalid n, a stale gate and a
+// closed ring all fall to the slow path. The first look at the closed bit
+// keeps claims made after Close from touching end at all (each would make
+// Drained report false for a moment); publishClaim's second look is the one
+// that decides.
+func (c *core) tryClaimSingle(n int) (int64, bool) {
+	lo := c.pub.end.Load()
+	hi := lo + int64(n)
+	if uint(n-1) >= uint(c.size) || hi-c.size > c.pub.gate || c.claimed.v.Load() < 0 {
+		return lo, false
+	}
+	return lo, c.publishClaim(lo, hi)
+}
+
+// publishClaim stores the end of the claim [lo, hi), then checks for Close;
+// if the ring closed meanwhile, it takes the claim back and reports false.
 //
 // Close and the claim order themselves as in Dekker's pattern: the claim
 // stores end, then loads the closed bit; Close sets the closed bit, then
@@ -55,12 +69,7 @@ func (p *singlePublisher) init(c *core) {
 // claim, so Drained cannot report true while a successful claim is
 // outstanding. With light stores the claim's store→load has no fence; Close's
 // heavyFence supplies it for both sides.
-func (c *core) tryClaimSingle(n int) (int64, bool) {
-	lo := c.pub.end.Load()
-	hi := lo + int64(n)
-	if uint(n-1) >= uint(c.size) || hi-c.size > c.pub.gate {
-		return lo, false
-	}
+func (c *core) publishClaim(lo, hi int64) bool {
 	if c.light {
 		storeLight(&c.pub.end, hi)
 	} else {
@@ -68,9 +77,9 @@ func (c *core) tryClaimSingle(n int) (int64, bool) {
 	}
 	if c.claimed.v.Load() < 0 {
 		c.retractClaim(lo)
-		return lo, false
+		return false
 	}
-	return lo, true
+	return true
 }
 
 // retractClaim takes back a claim that found the ring closed after storing its
