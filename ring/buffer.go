@@ -38,8 +38,8 @@ type core struct {
 	// light: a single publisher publishes its claims' ends with light
 	// stores, and Close makes up for it with heavyFence. lightCommit: Commit
 	// uses light stores too, which needs every waiter it wakes to be a
-	// PhasedWaiter (whose park runs heavyFence); set by freeze. See
-	// fence_linux_amd64.go.
+	// PhasedWaiter (which then fences before it sleeps for good); set by
+	// freeze. See fence_linux_amd64.go.
 	light       bool
 	lightCommit bool
 

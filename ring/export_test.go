@@ -30,3 +30,7 @@ func SetClosedBit[T any](b *Buffer[T]) { b.claimed.v.Or(closedBit) }
 // PublishClaim is a single publisher's claim of [lo, hi) from the point where
 // it has found room and no Close: it reports whether the claim stands.
 func PublishClaim[T any](b *Buffer[T], lo, hi int64) bool { return b.publishClaim(lo, hi) }
+
+// SetFenced marks a PhasedWaiter as NewReader does for a ring with light
+// commits.
+func SetFenced(w *PhasedWaiter) { w.fenced.Store(true) }

@@ -22,9 +22,12 @@ import (
 // is the store→load order that Dekker's handshakes need (a claim against
 // Close, a commit against a parking reader). The side that sleeps or closes
 // supplies it instead with heavyFence, a membarrier(2) that makes every running
-// thread of the process execute a full barrier. Measured on 2 vCPUs (AMD EPYC),
-// against the fenced stores in the same run: SPSC with one entry per claim
-// 15% faster, multicast to 3 readers 24%.
+// thread of the process execute a full barrier: Close always, a parking
+// PhasedWaiter only once it has slept a while unwoken (PhasedWaiter.settle).
+// Measured on 2 vCPUs (AMD EPYC), 12 alternated runs against the fenced
+// code (a compare-and-swap per claim, an XCHG per commit): one entry per claim, SPSC 26.7 → 19.5 ns per entry, multicast to 3
+// readers 36.9 → 26.2 ns; 16 per claim, SPSC 5.1 → 4.3 ns, 4 publishers
+// 11.1 → 6.9 ns.
 //
 // The race detector does not see these stores as synchronization, so race
 // builds use the fenced ones (fence_other.go), as do other platforms, other

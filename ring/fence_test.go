@@ -210,3 +210,43 @@ func TestDrainedStaysTrue(t *testing.T) {
 		})
 	}
 }
+
+// TestSettleCatchesAMissedCommit plays the race that light commits allow: the
+// condition turns true without a Wake, after the parking waiter's last look.
+// A waiter that rings may wake after light stores (as NewReader marks it) must
+// find it by itself, once its bounded first sleep ends; an ordinary waiter
+// sleeps until woken, which is all its wakers need.
+func TestSettleCatchesAMissedCommit(t *testing.T) {
+	missed := func() func() bool {
+		looks := 0
+		// False for the look before enlisting and the one right after: the
+		// change lands between the second look and the sleep.
+		return func() bool { looks++; return looks > 2 }
+	}
+	// Its context would end the sleep too (and the look after it would find
+	// the change), so what counts is that it returns long before that.
+	w := ring.NewPhasedWaiter(0, 0)
+	ring.SetFenced(w)
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	defer cancel()
+	start := time.Now()
+	if err := w.Wait(ctx, missed()); err != nil {
+		t.Fatalf("fenced waiter: %v, want it to find the change by itself", err)
+	}
+	if took := time.Since(start); took > hang/2 {
+		t.Fatalf("fenced waiter found the change after %v, only once its context was ending", took)
+	} else {
+		t.Logf("found after %v", took)
+	}
+
+	// The plain waiter looks again only when its context ends.
+	plain := ring.NewPhasedWaiter(0, 0)
+	const nap = 50 * time.Millisecond
+	short, cancel2 := context.WithTimeout(context.Background(), nap)
+	defer cancel2()
+	start = time.Now()
+	_ = plain.Wait(short, missed())
+	if took := time.Since(start); took < nap {
+		t.Fatalf("plain waiter returned after %v, before its context ended: it looked again unwoken", took)
+	}
+}

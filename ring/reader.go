@@ -79,7 +79,7 @@ func (c *core) newReader(opts []ReaderOption) (*Reader, error) {
 	if pw, ok := r.waiter.(*PhasedWaiter); ok && c.light && len(r.upstream) == 0 {
 		// Commits may wake it after a light store. Marked here, before the
 		// reader exists for anyone to wait on, rather than by freeze, so that
-		// no park can have skipped the fence it needs.
+		// no park can have skipped the settling it needs.
 		pw.fenced.Store(true)
 	}
 	r.seq.v.Store(c.start)

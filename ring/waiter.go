@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Waiter blocks a goroutine until a condition holds. The ring calls Wake after
@@ -56,21 +57,21 @@ func pick(cond bool, a, b int) int {
 // as many concurrent sleepers as it will see.
 //
 // Where rings publish with light stores (linux/amd64, see the package doc), the
-// waiter of a reader without upstreams runs membarrier(2) each time it parks:
-// about a microsecond on 2 vCPUs, plus an interrupt on each other CPU then
-// running one of the process's threads. Parking comes only after the spin and
-// yield phases, so this is paid by readers that go idle, once per sleep; a
-// program whose readers sleep and wake tens of thousands of times a second on a
-// large machine can build with the loopyring_fenced tag instead.
+// waiter of a reader without upstreams sleeps at most 50µs at first (or the Go
+// runtime's timer resolution, if coarser); if nothing woke it by then, it runs
+// membarrier(2) (about a microsecond on 2
+// vCPUs, plus an interrupt on each other CPU then running one of the
+// process's threads), checks once more and sleeps until woken. A sleep shorter
+// than 50µs costs nothing more; a longer one costs a timer and one membarrier.
 type PhasedWaiter struct {
 	_ noCopy
 
 	spin, yield int
 	configured  bool // set by NewPhasedWaiter; false selects the defaults
 
-	// fenced: park runs heavyFence between announcing itself and re-checking,
-	// because a ring may wake this waiter after a light store. Set by
-	// NewReader, before the reader can wait, for readers without upstreams.
+	// fenced: a ring may wake this waiter right after a light store, so park
+	// settles before it sleeps for good (see settle). Set by NewReader, before
+	// the reader can wait, for readers without upstreams.
 	fenced atomic.Bool
 
 	// sleepers is len(sleeping), published for Wake's fast path. Written under
@@ -80,6 +81,7 @@ type PhasedWaiter struct {
 	mu       sync.Mutex
 	sleeping []chan struct{} // one per parked Wait; Wake signals and clears
 	free     []chan struct{} // recycled channels, so parking does not allocate
+	timers   []*time.Timer   // recycled timers of settle
 }
 
 // NewPhasedWaiter returns a waiter that polls spin times, then yields the
@@ -129,15 +131,13 @@ func (w *PhasedWaiter) park(ctx context.Context, ready func() bool) error {
 			return err
 		}
 		ch := w.enlist()
-		// A light store by the waker (see fence.go) may still sit in its
-		// core's store buffer while its load of sleepers misses our store;
-		// the fence closes that window.
-		if w.fenced.Load() {
-			heavyFence()
-		}
 		if ready() {
 			w.delist(ch)
 			return nil
+		}
+		if w.fenced.Load() && !w.settle(ctx, ch, ready) {
+			w.delist(ch)
+			continue // woken, ready, or ctx done: the top of the loop sorts it out
 		}
 		select {
 		case <-ch:
@@ -145,6 +145,62 @@ func (w *PhasedWaiter) park(ctx context.Context, ready func() bool) error {
 		}
 		w.delist(ch)
 	}
+}
+
+// settleTime bounds a fenced waiter's first sleep; see settle.
+const settleTime = 50 * time.Microsecond
+
+// settle is the first part of a fenced waiter's sleep, and reports whether the
+// goroutine may now sleep until woken. A commit made with a light store (see
+// fence_linux_amd64.go) loads sleepers with its store possibly still in its
+// core's store buffer, so the commit can miss this sleeper while the re-check
+// before settle missed the commit: Dekker's pattern without its fence on the
+// waker's side. A heavyFence before the re-check would close that window, but
+// a membarrier costs microseconds on every park (measured: a park-at-once
+// ping-pong went from 0.7 to 3.9 µs per round trip). Instead the first sleep
+// is bounded by settleTime, after which the fence runs and the condition is
+// checked once more: a waiter woken sooner pays nothing, one that sleeps
+// longer pays one timer and one membarrier, and a commit lost in that window
+// is late by at most settleTime, never lost.
+func (w *PhasedWaiter) settle(ctx context.Context, ch chan struct{}, ready func() bool) bool {
+	t := w.takeTimer()
+	defer w.putTimer(t)
+	t.Reset(settleTime)
+	select {
+	case <-ch:
+		t.Stop()
+		return false
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	case <-t.C:
+	}
+	heavyFence()
+	return !ready()
+}
+
+// takeTimer returns a stopped timer, recycled if one is free.
+func (w *PhasedWaiter) takeTimer() *time.Timer {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.timers); n > 0 {
+		t := w.timers[n-1]
+		w.timers[n-1] = nil
+		w.timers = w.timers[:n-1]
+		return t
+	}
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+// putTimer keeps a stopped or fired timer for the next settle. Since Go 1.23
+// a timer's channel holds no stale tick after Stop or Reset, so it can be
+// reused as it is.
+func (w *PhasedWaiter) putTimer(t *time.Timer) {
+	w.mu.Lock()
+	w.timers = append(w.timers, t)
+	w.mu.Unlock()
 }
 
 // Wake implements [Waiter]. With nobody parked it is one atomic load, which is
