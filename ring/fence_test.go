@@ -95,17 +95,9 @@ func TestClaimRacingCloseGivesItsEndBack(t *testing.T) {
 				t.Fatalf("Claim on a closed ring: %v, want ErrClosed", err)
 			}
 			b.Close()
-			got := 0
-			for {
-				lo, hi, err := r.Wait(ctx)
-				if errors.Is(err, ring.ErrClosed) {
-					break
-				}
-				if err != nil {
-					t.Fatalf("after %d entries: %v (waiting for a claim that was given back?)", got, err)
-				}
-				got += int(hi - lo)
-				r.Release(hi)
+			got, err := readToEnd(ctx, r)
+			if err != nil {
+				t.Fatalf("after %d entries: %v (waiting for a claim that was given back?)", got, err)
 			}
 			if got != 3 || !r.Drained() {
 				t.Fatalf("read %d entries, drained %v; want 3, true", got, r.Drained())
@@ -142,17 +134,9 @@ func TestUnclaimRacingClose(t *testing.T) {
 				if !gaveBack {
 					b.Commit(lo+1, 3) // a claimed range must be committed, even after Close
 				}
-				got := 0
-				for {
-					lo, hi, err := r.Wait(ctx)
-					if errors.Is(err, ring.ErrClosed) {
-						break
-					}
-					if err != nil {
-						t.Fatalf("round %d, after %d entries (gave back: %v): %v", round, got, gaveBack, err)
-					}
-					got += int(hi - lo)
-					r.Release(hi)
+				got, err := readToEnd(ctx, r)
+				if err != nil {
+					t.Fatalf("round %d, after %d entries (gave back: %v): %v", round, got, gaveBack, err)
 				}
 				cancel()
 				if want := map[bool]int{true: 1, false: 4}[gaveBack]; got != want {
@@ -248,5 +232,23 @@ func TestSettleCatchesAMissedCommit(t *testing.T) {
 	_ = plain.Wait(short, missed())
 	if took := time.Since(start); took < nap {
 		t.Fatalf("plain waiter returned after %v, before its context ended: it looked again unwoken", took)
+	}
+}
+
+// readToEnd releases everything r is given until the ring is drained, and
+// returns how many entries that was; an error other than ErrClosed ends it
+// early.
+func readToEnd(ctx context.Context, r *ring.Reader) (int, error) {
+	got := 0
+	for {
+		lo, hi, err := r.Wait(ctx)
+		if errors.Is(err, ring.ErrClosed) {
+			return got, nil
+		}
+		if err != nil {
+			return got, err
+		}
+		got += int(hi - lo)
+		r.Release(hi)
 	}
 }
