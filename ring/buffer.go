@@ -13,7 +13,7 @@ import (
 // claim's compare-and-swap fails if Close got there first, and Close's atomic
 // Or returns exactly the sequences claimed before it. A single publisher does
 // not pay for a compare-and-swap per claim: its claims publish their end in
-// pub.end and then check the bit, see tryClaimSingle.
+// pub.end and then check the bit, see publishClaim.
 const closedBit = math.MinInt64
 
 // Buffer is a ring of capacity pre-allocated slots of type T, addressed by
@@ -48,7 +48,7 @@ type core struct {
 	// closing is set by Close after the closed bit (and the heavy fence, if
 	// any). Drained looks at the claims' end only once it is set, which is
 	// what makes Drained exact against a single publisher's claims; see
-	// tryClaimSingle. It sits with the read-mostly fields so that a reader
+	// publishClaim. It sits with the read-mostly fields so that a reader
 	// polling Drained (every idle ready check) does not pull the claim
 	// cursor's line away from the publishers on every claim.
 	closing atomic.Bool
@@ -167,11 +167,7 @@ func (c *core) claim(ctx context.Context, n int) (int64, error) {
 		lo := c.pub.end.Load()
 		hi := lo + int64(n)
 		if uint(n-1) < uint(c.size) && hi-c.size <= c.pub.gate && c.claimed.v.Load() >= 0 {
-			if c.light {
-				storeLight(&c.pub.end, hi)
-			} else {
-				c.pub.end.Store(hi)
-			}
+			storeSeq(&c.pub.end, hi, c.light)
 			if c.claimed.v.Load() >= 0 {
 				return lo, nil
 			}
@@ -221,20 +217,10 @@ func (c *core) commit(lo int64, n int) {
 	// One unsigned compare covers n < 1 and a range past the claims, including an n
 	// so large that hi overflows.
 	case !c.multi && lo == c.cursor.v.Load() && uint64(n-1) < uint64(c.pub.end.Load()-lo):
-		if c.lightCommit {
-			storeLight(&c.cursor.v, hi)
-		} else {
-			c.cursor.v.Store(hi)
-		}
+		storeSeq(&c.cursor.v, hi, c.lightCommit)
 	case c.multi && uint(n-1) < uint(c.size):
-		if c.lightCommit {
-			for s := lo; s < hi; s++ {
-				storeLight(&c.avail[s&c.mask], s)
-			}
-		} else {
-			for s := lo; s < hi; s++ {
-				c.avail[s&c.mask].Store(s)
-			}
+		for s := lo; s < hi; s++ {
+			storeSeq(&c.avail[s&c.mask], s, c.lightCommit)
 		}
 	case c.multi:
 		panicClaimSize(n, c.size)
@@ -283,7 +269,7 @@ func (c *core) close() {
 	if c.light {
 		// A single publisher's claim stored its end with no fence before it
 		// loaded the closed bit. After this, either that load saw the bit or
-		// the store is visible to everyone: see tryClaimSingle.
+		// the store is visible to everyone: see publishClaim.
 		heavyFence()
 	}
 	c.closing.Store(true) // by every Close, so Drained is exact once any Close returns
@@ -294,6 +280,15 @@ func (c *core) close() {
 	// wait for the last commits), blocked claimers find the ring closed.
 	c.wakeReaders()
 	c.pubWaiter.Wake()
+}
+
+// storeSeq stores v in p: with a light store if light, else with a fenced one.
+func storeSeq(p *atomic.Int64, v int64, light bool) {
+	if light {
+		storeLight(p, v)
+	} else {
+		p.Store(v)
+	}
 }
 
 func (c *core) wakeReaders() {

@@ -24,10 +24,10 @@ import (
 // supplies it instead with heavyFence, a membarrier(2) that makes every running
 // thread of the process execute a full barrier: Close always, a parking
 // PhasedWaiter only once it has slept a while unwoken (PhasedWaiter.settle).
-// Measured on 2 vCPUs (AMD EPYC), 12 alternated runs against the fenced
-// code (a compare-and-swap per claim, an XCHG per commit): one entry per claim, SPSC 26.7 → 19.5 ns per entry, multicast to 3
-// readers 36.9 → 26.2 ns; 16 per claim, SPSC 5.1 → 4.3 ns, 4 publishers
-// 11.1 → 6.9 ns.
+// Measured on 2 vCPUs (AMD EPYC), 12 alternated runs against the fenced code
+// (a compare-and-swap per claim, an XCHG per commit): one entry per claim,
+// SPSC 26.7 → 19.5 ns per entry, multicast to 3 readers 36.9 → 26.2 ns; 16
+// per claim, SPSC 5.1 → 4.3 ns, 4 publishers 11.1 → 6.9 ns.
 //
 // The race detector does not see these stores as synchronization, so race
 // builds use the fenced ones (fence_other.go), as do other platforms, other

@@ -17,7 +17,7 @@ type singlePublisher struct {
 	_ cpu.CacheLinePad
 	// end is the next sequence to claim. Close and Drained read it to learn
 	// where the claims stopped; each claim stores it before it checks for
-	// Close, see tryClaimSingle. The next sequence to commit is the cursor.
+	// Close, see publishClaim. The next sequence to commit is the cursor.
 	// Keeping no private copies of either saves a store per claim and per
 	// commit, which counts: the publisher's stores queue behind its stores to
 	// slots whose lines the readers hold.
@@ -70,11 +70,7 @@ func (c *core) tryClaimSingle(n int) (int64, bool) {
 // outstanding. With light stores the claim's store→load has no fence; Close's
 // heavyFence supplies it for both sides.
 func (c *core) publishClaim(lo, hi int64) bool {
-	if c.light {
-		storeLight(&c.pub.end, hi)
-	} else {
-		c.pub.end.Store(hi)
-	}
+	storeSeq(&c.pub.end, hi, c.light)
 	if c.claimed.v.Load() < 0 {
 		c.retractClaim(lo)
 		return false

@@ -226,7 +226,7 @@ func (r *Reader) wakeAfterRelease(hi int64) {
 // every sequence claimed before Close. It is exact: every claim either fails
 // or is visible to Drained once Close has run (multi-publisher claims and Close
 // linearize on the claim cursor; a single publisher's claims order themselves
-// against Close as tryClaimSingle explains), so no successfully claimed slot
+// against Close as publishClaim explains), so no successfully claimed slot
 // can be outstanding when Drained reports true.
 func (r *Reader) Drained() bool {
 	if !r.c.closing.Load() {
