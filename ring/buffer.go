@@ -201,7 +201,24 @@ func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
 
 // Commit publishes [lo, lo+n), previously claimed, and wakes the readers that
 // wait on the publisher. A single publisher commits in claim order.
-func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n) }
+func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n, true) }
+
+// CommitQuiet publishes [lo, lo+n) like Commit but wakes nobody: a reader
+// already awake sees the entries, a sleeping one sleeps on until the next
+// [Buffer.WakeReaders] (or Commit, or Close). A publisher with more work at
+// hand uses it to defer the wake, so that the reader wakes once, to a large
+// batch, rather than to every commit; it must call WakeReaders before it
+// waits or blocks, or entries can sit unread behind a sleeping reader.
+func (b *Buffer[T]) CommitQuiet(lo int64, n int) { b.commit(lo, n, false) }
+
+// WakeReaders wakes the readers that wait on the publisher (those without
+// [After]), as Commit does after its store. It reports whether one of them
+// was parked in the Go runtime on a [PhasedWaiter]'s own channel; a reader
+// asleep on another Waiter is not counted. Safe from any goroutine.
+func (b *Buffer[T]) WakeReaders() (parked bool) {
+	b.freeze()
+	return b.wakeRoots()
+}
 
 // commit is Commit for every T, written out in one function so that a commit
 // costs one call and its stores. A single publisher publishes [lo, hi) with
@@ -211,7 +228,7 @@ func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n) }
 // available by storing its sequence into avail: each store synchronizes with
 // the reader's load that observes it, so a reader that finds seq in
 // avail[seq&mask] sees the slot's contents.
-func (c *core) commit(lo int64, n int) {
+func (c *core) commit(lo int64, n int, wake bool) {
 	hi := lo + int64(n)
 	switch {
 	// One unsigned compare covers n < 1 and a range past the claims, including an n
@@ -229,6 +246,9 @@ func (c *core) commit(lo int64, n int) {
 	}
 	// Wake after the store: see PhasedWaiter.park for why this order cannot
 	// lose a wakeup.
+	if !wake {
+		return
+	}
 	if c.phasedRoots != nil {
 		for _, w := range c.phasedRoots {
 			w.Wake()
@@ -238,6 +258,25 @@ func (c *core) commit(lo int64, n int) {
 	for _, w := range c.roots {
 		w.Wake()
 	}
+}
+
+// wakeRoots wakes the waiters of the readers without upstreams and reports
+// whether one of them had a goroutine parked on its own channel.
+func (c *core) wakeRoots() (parked bool) {
+	if c.phasedRoots != nil {
+		for _, w := range c.phasedRoots {
+			parked = parked || w.parked()
+			w.Wake()
+		}
+		return parked
+	}
+	for _, w := range c.roots {
+		if pw, ok := w.(*PhasedWaiter); ok && pw.parked() {
+			parked = true
+		}
+		w.Wake()
+	}
+	return parked
 }
 
 // Close stops new claims. Blocked Claims return ErrClosed and blocked Waits

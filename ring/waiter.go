@@ -67,8 +67,9 @@ func pick(cond bool, a, b int) int {
 type PhasedWaiter struct {
 	_ noCopy
 
-	spin, yield int
-	configured  bool // set by NewPhasedWaiter; false selects the defaults
+	spin       int        // polls before the phases
+	phases     WaitPhases // set by NewWaiter
+	configured bool       // set by a constructor; false selects the defaults
 
 	// fenced: a ring may wake this waiter right after a light store, so park
 	// settles before it sleeps for good (see settle). Set by NewReader, before
@@ -93,27 +94,45 @@ func NewPhasedWaiter(spin, yield int) *PhasedWaiter {
 	if spin < 0 || yield < 0 {
 		panic("ring: NewPhasedWaiter with negative spin or yield")
 	}
-	return &PhasedWaiter{spin: spin, yield: yield, configured: true}
+	return &PhasedWaiter{spin: spin, phases: WaitPhases{Yield: yield}, configured: true}
+}
+
+// NewWaiter returns a PhasedWaiter that runs phases p before it parks. It
+// panics if p.Spin or p.Yield is negative.
+func NewWaiter(p WaitPhases) *PhasedWaiter {
+	p.check()
+	return &PhasedWaiter{phases: p, configured: true}
 }
 
 // Wait implements [Waiter].
 func (w *PhasedWaiter) Wait(ctx context.Context, ready func() bool) error {
-	spin, yield := w.spin, w.yield
 	if !w.configured {
-		spin, yield = defaultSpin, defaultYield
-	}
-	for range spin {
-		if ready() {
+		if pollReady(defaultSpin, ready) || (WaitPhases{Yield: defaultYield}).run(ready) {
 			return nil
 		}
+		return w.park(ctx, ready)
 	}
-	for range yield {
-		if ready() {
-			return nil
-		}
-		runtime.Gosched()
+	if pollReady(w.spin, ready) || w.phases.run(ready) {
+		return nil
 	}
 	return w.park(ctx, ready)
+}
+
+// Park is Wait without the spinning and yielding phases: it sleeps at once
+// until ready reports true or ctx is done. A goroutine that has just woken the
+// goroutine it will wait for parks rather than spins: on a shared processor,
+// the woken one runs only once this one parks.
+func (w *PhasedWaiter) Park(ctx context.Context, ready func() bool) error {
+	return w.park(ctx, ready)
+}
+
+func pollReady(n int, ready func() bool) bool {
+	for range n {
+		if ready() {
+			return true
+		}
+	}
+	return false
 }
 
 // park is the blocking phase. The order is the whole point: the sleeper first
@@ -213,6 +232,9 @@ func (w *PhasedWaiter) Wake() {
 	}
 	w.wakeSlow()
 }
+
+// parked reports whether a goroutine is parked on the waiter's own channel.
+func (w *PhasedWaiter) parked() bool { return w.sleepers.Load() > 0 }
 
 func (w *PhasedWaiter) wakeSlow() {
 	w.mu.Lock()
