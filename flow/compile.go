@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/loopyring/loopyring/poller"
 	"github.com/loopyring/loopyring/ring"
 )
 
@@ -14,26 +13,37 @@ func (g *Graph) compile() error {
 	// Placement is checked alongside the structure, so that one Start reports both.
 	verr := g.validate()
 	cpus, perr := g.plan()
-	if err := errors.Join(verr, perr); err != nil {
+	var merr error
+	if perr == nil {
+		merr = g.resolveModes(cpus)
+	}
+	if err := errors.Join(verr, perr, merr); err != nil {
 		return err
 	}
 	if err := g.build(cpus); err != nil {
-		for _, lv := range g.levels {
-			for _, r := range lv.rings {
-				if r != nil {
-					r.Close() // an input ring may already be visible to publishers
-				}
-			}
-			for _, st := range lv.stages {
-				if st.loop != nil {
-					st.loop.Close()
-				}
-			}
-			lv.stages = nil
-		}
+		g.release()
 		return err
 	}
 	return nil
+}
+
+// release undoes a build that failed part-way: it closes whatever rings and loops exist.
+// Stages that were never made are nil; no stage has started.
+func (g *Graph) release() {
+	for _, lv := range g.levels {
+		for _, r := range lv.rings {
+			if r != nil {
+				r.Close()
+			}
+		}
+		for _, st := range lv.stages {
+			if st != nil && st.loop != nil {
+				st.loop.Close()
+			}
+		}
+		lv.stages = nil
+		lv.rings = nil
+	}
 }
 
 // validate checks the graph's structure and options without allocating rings.
@@ -127,11 +137,12 @@ func (g *Graph) build(cpus map[*level][]int) error {
 		}
 		lv.stages = make([]*stage, lv.n)
 		for i := range lv.stages {
-			loop, err := poller.New()
-			if err != nil {
+			st := &stage{lv: lv, idx: i, mode: lv.mode, cpu: cpus[lv][i], payEvery: max(lv.opts.capacity/4, 1)}
+			st.ready = st.inputReady
+			if err := st.newWaiter(); err != nil {
 				return fmt.Errorf("flow: level %q stage %d: %w", lv.name, i, err)
 			}
-			lv.stages[i] = &stage{lv: lv, idx: i, loop: loop, cpu: cpus[lv][i], payEvery: max(lv.opts.capacity/4, 1)}
+			lv.stages[i] = st
 		}
 	}
 	for _, lv := range g.levels {
@@ -147,15 +158,15 @@ func (g *Graph) build(cpus map[*level][]int) error {
 			var pw ring.Waiter // nil: the ring's default phased waiter, for external publishers
 			switch lv.kind {
 			case kindProcess:
-				// A processing stage blocked on a full output ring sleeps in its own loop.
-				pw = lv.stages[j].loop
+				// A processing stage blocked on a full output ring sleeps as it does idle.
+				pw = lv.stages[j].waiter
 			case kindSource:
 				// A source may publish from a callback its loop is dispatching, and a
 				// publish must not re-enter that loop; it parks at once instead (yielding
 				// a locked goroutine costs a thread hand-off per yield).
 				pw = ring.NewPhasedWaiter(0, 0)
 			}
-			r, err := lv.impl.newRing(lv.opts.capacity, lv.kind == kindInput, pw)
+			r, err := lv.newRing(lv.opts.capacity, lv.kind == kindInput, pw)
 			if err != nil {
 				return fmt.Errorf("flow: level %q: %w", lv.name, err)
 			}
@@ -163,7 +174,7 @@ func (g *Graph) build(cpus map[*level][]int) error {
 		}
 		for _, st := range lv.stages {
 			st.ring = lv.rings[st.idx]
-			lv.impl.bind(st)
+			st.out = lv.bind(st)
 		}
 	}
 	for _, lv := range g.levels {
@@ -194,15 +205,11 @@ func (g *Graph) attach(lv *level) error {
 				readers = lv.stages[j%lv.n : j%lv.n+1]
 			}
 			for _, st := range readers {
-				var w ring.Waiter = st.loop
-				if e.from.kind == kindProcess && len(after) == 0 {
-					w = &notifier{loop: st.loop, up: e.from.stages[j]}
-				}
-				rd, err := src.NewReader(ring.After(after...), ring.ReaderWaiter(w), ring.MaxBatch(lv.opts.maxBatch))
+				rd, err := src.NewReader(ring.After(after...), ring.ReaderWaiter(st.waiter), ring.MaxBatch(lv.opts.maxBatch))
 				if err != nil {
 					return fmt.Errorf("flow: level %q reading %q: %w", lv.name, e.from.name, err)
 				}
-				fn, whole, err := lv.impl.port(st, src)
+				fn, whole, err := lv.port(st, src)
 				if err != nil {
 					return fmt.Errorf("flow: level %q reading %q: %w", lv.name, e.from.name, err)
 				}

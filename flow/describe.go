@@ -48,7 +48,11 @@ func (g *Graph) DOT() string {
 		case kindSink:
 			shape = "house"
 		}
-		fmt.Fprintf(&b, "\tn%d [label=%q shape=%s];\n", lv.id, fmt.Sprintf("%s ×%d", lv.name, lv.n), shape)
+		label := fmt.Sprintf("%s ×%d", lv.name, lv.n)
+		if m := lv.shownMode(); m != "" {
+			label += " " + m
+		}
+		fmt.Fprintf(&b, "\tn%d [label=%q shape=%s];\n", lv.id, label, shape)
 	}
 	for _, lv := range g.levels {
 		for _, e := range lv.in {

@@ -73,21 +73,24 @@ func (e *Emitter[T]) claimSlow() int64 {
 	return seq
 }
 
-// flush commits every filled slot with one commit, which wakes the readers that wait on it
-// (or owes them a wake; see notifier). Claimed, unfilled slots stay reserved.
+// flush commits every filled slot with one commit. A stage busy with its inputs commits
+// quietly and owes its readers the wake (see wait.go); any other commit wakes them at once.
+// Claimed, unfilled slots stay reserved.
 func (e *Emitter[T]) flush() {
 	if e.n == 0 {
 		return
 	}
-	e.buf.Commit(e.lo, e.n)
-	e.st.out.Add(uint64(e.n))
-	e.st.sincePaid += e.n
+	st := e.st
+	if st.deferring {
+		e.buf.CommitQuiet(e.lo, e.n)
+		st.owe(e.n)
+	} else {
+		e.buf.Commit(e.lo, e.n)
+	}
+	st.emitted.Add(uint64(e.n))
 	e.lo += int64(e.n)
 	e.k -= e.n
 	e.n = 0
-	if e.st.sincePaid >= e.st.payEvery {
-		e.st.payWakes()
-	}
 }
 
 // end commits what is filled and gives the rest of the reservation back, before the stage

@@ -17,6 +17,10 @@ var (
 	// ErrInsideStage is returned by Stop and Wait called from a stage's own function,
 	// which would otherwise wait for themselves; Stop has begun the drain.
 	ErrInsideStage = errors.New("flow: Stop or Wait called from a stage's function; use RequestStop")
+	// ErrGoexit is the Err of a StageError for a stage function that called runtime.Goexit
+	// (as t.FailNow does) instead of returning or panicking. It is handled like a panic: the
+	// stage carries on, on a new goroutine, under the level's error policy.
+	ErrGoexit = errors.New("flow: the stage's function called runtime.Goexit")
 )
 
 // StageError reports a failure in user code: an error returned by a level's function or a

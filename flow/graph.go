@@ -32,7 +32,7 @@ type Graph struct {
 	wg       sync.WaitGroup
 	done     chan struct{} // closed when every stage has ended and every loop is closed
 	ctxStop  func() bool   // releases the context.AfterFunc registration
-	procs    int           // the GOMAXPROCS raise this graph holds while it runs
+	held     held          // the GOMAXPROCS raise and the cores this graph holds while it runs
 
 	errMu sync.Mutex
 	err   error // the first error: a failing stage under StopGraph, or a start failure
@@ -41,6 +41,7 @@ type Graph struct {
 // New returns an empty graph.
 func New(opts ...GraphOption) *Graph {
 	g := &Graph{done: make(chan struct{})}
+	g.opts.mode = defaultGraphMode
 	for _, o := range opts {
 		o(&g.opts)
 	}
@@ -49,13 +50,13 @@ func New(opts ...GraphOption) *Graph {
 
 // addLevel appends a level; it panics if the graph has already started, because a running
 // graph's topology is fixed.
-func (g *Graph) addLevel(kind levelKind, n int, opts []Option, in []edge, r route, impl levelImpl) *level {
+func (g *Graph) addLevel(kind levelKind, n int, opts []Option, in []edge, r route, rl roles) *level {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.state.Load() != stateBuilding {
 		panic("flow: levels must be added before Start")
 	}
-	lv := &level{g: g, id: len(g.levels), kind: kind, n: n, in: in, route: r, impl: impl,
+	lv := &level{g: g, id: len(g.levels), kind: kind, n: n, in: in, route: r, roles: rl,
 		opts: defaultLevelOptions()}
 	for _, o := range opts {
 		o(&lv.opts)
@@ -97,8 +98,8 @@ func (g *Graph) Start(ctx context.Context) error {
 	// Publishers see the input rings only now that every reader is attached: a claim
 	// before that would freeze a ring that gates nothing and lose its entry.
 	for _, lv := range g.levels {
-		if in, ok := lv.impl.(interface{ expose() }); ok {
-			in.expose()
+		if lv.expose != nil {
+			lv.expose()
 		}
 	}
 	// Registered before finish can run, which releases it.
@@ -108,10 +109,7 @@ func (g *Graph) Start(ctx context.Context) error {
 		}
 		g.requestStop()
 	})
-	if !g.opts.fixedProcs {
-		g.procs = g.stageCount()
-		reserveProcs(g.procs)
-	}
+	g.held = g.reserve()
 	ready := make(chan error, g.stageCount())
 	for _, lv := range g.levels {
 		for _, st := range lv.stages {
@@ -176,7 +174,7 @@ func (g *Graph) shutdownInputs() {
 			}
 		case kindSource:
 			for _, st := range lv.stages {
-				st.loop.Wake()
+				st.waiter.Wake()
 			}
 		}
 	}
@@ -186,12 +184,12 @@ func (g *Graph) shutdownInputs() {
 // has ended because a stage's loop is also the waiter that its neighbours wake.
 func (g *Graph) finish() {
 	g.wg.Wait()
-	if g.procs > 0 {
-		releaseProcs(g.procs)
-	}
+	unreserve(g.held)
 	for _, lv := range g.levels {
 		for _, st := range lv.stages {
-			st.loop.Close()
+			if st.loop != nil {
+				st.loop.Close()
+			}
 		}
 	}
 	g.stopping.Store(true)

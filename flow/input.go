@@ -20,29 +20,20 @@ type Publisher[T any] struct {
 // Input adds an input level: one multi-publisher ring that external goroutines write into
 // through the returned Publisher. Capacity and Name apply.
 func Input[T any](g *Graph, opts ...Option) *Publisher[T] {
-	impl := &inputImpl[T]{buf: new(atomic.Pointer[ring.Buffer[T]])}
-	lv := g.addLevel(kindInput, 1, opts, nil, routeShared, impl)
-	return &Publisher[T]{Stream: newStream[T](lv), lv: lv, buf: impl.buf}
-}
-
-type inputImpl[T any] struct {
-	buf  *atomic.Pointer[ring.Buffer[T]] // what publishers see, once expose has run
-	ring *ring.Buffer[T]                 // built by Start, not yet visible
-}
-
-func (in *inputImpl[T]) newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
-	r, err := newRing[T](capacity, multi, pw)
-	if err == nil {
-		in.ring = r.(*ring.Buffer[T])
-	}
-	return r, err
-}
-
-// expose lets publishers use the ring; Start calls it once every reader is attached.
-func (in *inputImpl[T]) expose()  { in.buf.Store(in.ring) }
-func (*inputImpl[T]) bind(*stage) {}
-func (*inputImpl[T]) port(*stage, ringHandle) (func(lo, hi int64), bool, error) {
-	return nil, false, errors.New("flow: an input level reads nothing") // never called: no edges
+	buf := new(atomic.Pointer[ring.Buffer[T]])
+	var built *ring.Buffer[T] // made by Start, not yet visible to publishers
+	lv := g.addLevel(kindInput, 1, opts, nil, routeShared, roles{
+		newRing: func(capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
+			r, err := ring.New[T](capacity, ringOptions(multi, pw)...)
+			if err != nil {
+				return nil, err
+			}
+			built = r
+			return r, nil
+		},
+		expose: func() { buf.Store(built) },
+	})
+	return &Publisher[T]{Stream: newStream[T](lv), lv: lv, buf: buf}
 }
 
 // buffer returns the input ring, or the error a publish gets before Start or after a

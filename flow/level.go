@@ -42,8 +42,8 @@ type edge struct {
 	after []*level
 }
 
-// level is the untyped description of one level; typed behaviour lives in impl. The graph's
-// core (compilation, the stage loop, lifecycle) is written once against this.
+// level is the untyped description of one level; its typed behaviour lives in roles. The
+// graph's core (compilation, the stage loop, lifecycle) is written once against this.
 type level struct {
 	g     *Graph
 	id    int
@@ -53,11 +53,12 @@ type level struct {
 	opts  levelOptions
 	in    []edge
 	route route
-	impl  levelImpl
+	roles
 
 	readBy int // edges, from any level, that read this level's rings
 
 	// Built by Start.
+	mode    Mode // Dedicated or Shared, resolved from the options and the host
 	rings   []ringHandle
 	phaseRd [][]*ring.Reader // for phases: per upstream edge, per ring: this phase's reader
 	stages  []*stage
@@ -66,20 +67,34 @@ type level struct {
 // ringHandle is the untyped view of a *ring.Buffer[T] that the core needs.
 type ringHandle interface {
 	NewReader(opts ...ring.ReaderOption) (*ring.Reader, error)
+	WakeReaders() bool
 	Close()
 	Len() int
 	Cap() int
 }
 
-// levelImpl is a level's typed behaviour, built by the generic constructors.
-type levelImpl interface {
+// roles are a level's typed parts, built by the generic constructors. A level has the roles
+// its kind plays and no others: the producer side (newRing, and bind for levels whose stages
+// publish), the consumer side (port), and expose for an input's external publishers.
+type roles struct {
 	// newRing allocates one output ring; pw is what its publisher sleeps on when full.
-	newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error)
-	// bind prepares stage st to publish into its output ring (ownsRings levels only).
-	bind(st *stage)
+	// Inputs, sources and processing levels.
+	newRing func(capacity int, multi bool, pw ring.Waiter) (ringHandle, error)
+	// bind makes the outbox through which stage st publishes into st.ring. Sources and
+	// processing levels.
+	bind func(st *stage) outbox
 	// port builds the function that processes [lo, hi) of ring src for stage st; whole
-	// reports that it takes each range as one unit (batch functions).
-	port(st *stage, src ringHandle) (run func(lo, hi int64), whole bool, err error)
+	// reports that it takes each range as one unit (batch functions). Processing levels,
+	// phases and sinks.
+	port func(st *stage, src ringHandle) (run func(lo, hi int64), whole bool, err error)
+	// expose lets external publishers use the ring, once every reader is attached. Inputs.
+	expose func()
+}
+
+// outbox is the untyped side of a stage's Emitter that the stage loop drives.
+type outbox interface {
+	flush() // commits every filled slot
+	end()   // flush, then gives unfilled claimed slots back, before the ring closes
 }
 
 func (lv *level) String() string { return lv.name }
@@ -89,5 +104,22 @@ func (lv *level) describe() string {
 	if lv.kind.ownsRings() {
 		s += fmt.Sprintf(" cap=%d", lv.opts.capacity)
 	}
+	if m := lv.shownMode(); m != "" {
+		s += " " + m
+	}
 	return s
+}
+
+// shownMode is the level's mode for String and DOT: the one it runs in once Start has
+// resolved it, else the one asked for; "" for inputs, which have no stages.
+func (lv *level) shownMode() string {
+	switch {
+	case lv.kind == kindInput:
+		return ""
+	case lv.mode != Auto:
+		return lv.mode.String()
+	case lv.opts.mode != Auto:
+		return lv.opts.mode.String()
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/loopyring/loopyring/affinity"
 )
@@ -9,7 +10,7 @@ import (
 const (
 	defaultCapacity = 8192
 	defaultMaxBatch = 256
-	defaultSpin     = 64
+	defaultSpin     = 20 * time.Microsecond
 )
 
 // An Option configures one level.
@@ -19,7 +20,8 @@ type levelOptions struct {
 	name     string
 	capacity int
 	maxBatch int
-	spin     int
+	spin     time.Duration
+	mode     Mode
 	policy   ErrorPolicy
 	sink     func(*StageError)
 	cpus     []int
@@ -51,15 +53,18 @@ func MaxBatch(n int) Option {
 	}
 }
 
-// Spin sets how many times an idle stage re-checks its inputs before it sleeps in its event
-// loop (default 64). Zero sleeps at once. Spinning is a short first phase only: on a host
-// with fewer cores than stages a long spin steals the time the producers need.
-func Spin(n int) Option {
+// Spin sets how long an idle stage keeps polling its inputs before it sleeps (default
+// 20µs). It spins only while the process has a spare core: every spinning stage takes one
+// from a budget of the allowed CPUs less the stages of all running graphs, so on a host with
+// fewer cores than stages nobody spins and an idle stage sleeps at once. A shared stage that
+// has just woken a sleeping reader does not spin either: on a shared processor the reader
+// runs only once it sleeps. Zero never spins.
+func Spin(d time.Duration) Option {
 	return func(o *levelOptions) {
-		if n < 0 {
-			o.errs = append(o.errs, fmt.Errorf("spin %d is negative", n))
+		if d < 0 {
+			o.errs = append(o.errs, fmt.Errorf("spin %v is negative", d))
 		}
-		o.spin = n
+		o.spin = d
 	}
 }
 
@@ -106,9 +111,10 @@ type GraphOption func(*graphOptions)
 
 type graphOptions struct {
 	fixedProcs bool
+	mode       Mode
 	placement  affinity.Policy
 	explicit   []int
-	topology   *affinity.Topology
+	topology   *affinity.Topology // the host's CPUs, for tests; nil reads the real ones
 }
 
 // Placement pins every stage under policy: affinity.Compact, affinity.Spread, or
@@ -121,7 +127,8 @@ func Placement(policy affinity.Policy, cpus ...int) GraphOption {
 	}
 }
 
-// FixedGOMAXPROCS leaves GOMAXPROCS as it is. By default Start raises it by the graph's stage
-// count while the graph runs, so that every stage's locked thread can hold a P and run when
-// it is woken (see the package doc); with this option, stages beyond GOMAXPROCS take turns.
+// FixedGOMAXPROCS leaves GOMAXPROCS as it is. By default Start raises it by the graph's
+// dedicated stages while the graph runs, so that every dedicated stage's locked thread can
+// hold a P and run when it is woken (see the package doc); with this option, dedicated
+// stages beyond GOMAXPROCS take turns.
 func FixedGOMAXPROCS() GraphOption { return func(o *graphOptions) { o.fixedProcs = true } }

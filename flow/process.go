@@ -14,20 +14,28 @@ type processImpl[In, Out any] struct {
 	part  func(In) int
 	each  func(v *In, e *Emitter[Out]) error
 	batch func(b *Batch[In], e *Emitter[Out]) error
+	ems   []*Emitter[Out] // per stage, made by bind
 }
 
-func (p *processImpl[In, Out]) newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
-	return newRing[Out](capacity, multi, pw)
+func (p *processImpl[In, Out]) roles() roles {
+	return roles{newRing: newRing[Out], bind: p.bind, port: p.port}
 }
 
-func (p *processImpl[In, Out]) bind(st *stage) { bindEmitter[Out](st) }
+func (p *processImpl[In, Out]) bind(st *stage) outbox {
+	if p.ems == nil {
+		p.ems = make([]*Emitter[Out], st.lv.n)
+	}
+	em := newEmitter[Out](st)
+	p.ems[st.idx] = em
+	return em
+}
 
 func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int64), bool, error) {
 	buf, err := typedRing[In](src)
 	if err != nil {
 		return nil, false, err
 	}
-	em := st.emitter.(*Emitter[Out])
+	em := p.ems[st.idx]
 	sel := newSelector(st, p.key, p.part)
 	if p.batch != nil {
 		fn := p.batch
@@ -51,6 +59,14 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 }
 
 func newRing[T any](capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
+	r, err := ring.New[T](capacity, ringOptions(multi, pw)...)
+	if err != nil {
+		return nil, err // not a nil *Buffer in a non-nil interface
+	}
+	return r, nil
+}
+
+func ringOptions(multi bool, pw ring.Waiter) []ring.Option {
 	var opts []ring.Option
 	if multi {
 		opts = append(opts, ring.MultiPublisher())
@@ -58,7 +74,7 @@ func newRing[T any](capacity int, multi bool, pw ring.Waiter) (ringHandle, error
 	if pw != nil {
 		opts = append(opts, ring.PublisherWaiter(pw))
 	}
-	return ring.New[T](capacity, opts...)
+	return opts
 }
 
 func typedRing[T any](h ringHandle) (*ring.Buffer[T], error) {
@@ -70,19 +86,16 @@ func typedRing[T any](h ringHandle) (*ring.Buffer[T], error) {
 	return buf, nil
 }
 
-func bindEmitter[T any](st *stage) {
+func newEmitter[T any](st *stage) *Emitter[T] {
 	buf := st.ring.(*ring.Buffer[T])
-	em := &Emitter[T]{buf: buf, st: st, run: max(min(reserveAhead, buf.Cap()/4), 1)}
-	st.emitter = em
-	st.flushOut = em.flush
-	st.endOut = em.end
+	return &Emitter[T]{buf: buf, st: st, run: max(min(reserveAhead, buf.Cap()/4), 1)}
 }
 
-func (s *Stream[T]) process(n int, opts []Option, p levelImpl, nilFn bool) *level {
+func (s *Stream[T]) process(n int, opts []Option, r roles, nilFn bool) *level {
 	if nilFn {
 		s.g.misuse("flow: nil function for a level reading %T", *new(T))
 	}
-	return s.attach(kindProcess, n, opts, p)
+	return s.attach(kindProcess, n, opts, r)
 }
 
 // Then adds a level of n stages that maps every entry it receives to one output.
@@ -91,7 +104,7 @@ func (s *Stream[T]) Then[Out any](n int, fn func(T) Out, opts ...Option) *Stream
 		e.Emit(fn(*v))
 		return nil
 	}}
-	return newStream[Out](s.process(n, opts, p, fn == nil))
+	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 
 // ThenErr is Then for a function that can fail; a failed entry produces no output and is
@@ -105,7 +118,7 @@ func (s *Stream[T]) ThenErr[Out any](n int, fn func(T) (Out, error), opts ...Opt
 		e.Emit(out)
 		return nil
 	}}
-	return newStream[Out](s.process(n, opts, p, fn == nil))
+	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 
 // Filter adds a level that maps each entry to zero or one output: fn's second result says
@@ -117,7 +130,7 @@ func (s *Stream[T]) Filter[Out any](n int, fn func(T) (Out, bool), opts ...Optio
 		}
 		return nil
 	}}
-	return newStream[Out](s.process(n, opts, p, fn == nil))
+	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 
 // Expand adds a level that maps each entry to any number of outputs, published through the
@@ -127,7 +140,7 @@ func (s *Stream[T]) Expand[Out any](n int, fn func(T, *Emitter[Out]), opts ...Op
 		fn(*v, e)
 		return nil
 	}}
-	return newStream[Out](s.process(n, opts, p, fn == nil))
+	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 
 // ExpandErr is Expand for a function that can fail. Outputs emitted before the failure are
@@ -136,7 +149,7 @@ func (s *Stream[T]) ExpandErr[Out any](n int, fn func(T, *Emitter[Out]) error, o
 	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		return fn(*v, e)
 	}}
-	return newStream[Out](s.process(n, opts, p, fn == nil))
+	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 
 // ThenBatch adds a level whose function receives each whole batch at once: every entry the
@@ -144,5 +157,5 @@ func (s *Stream[T]) ExpandErr[Out any](n int, fn func(T, *Emitter[Out]) error, o
 // An error fails the batch as one unit; outputs emitted before it are published.
 func (s *Stream[T]) ThenBatch[Out any](n int, fn func(*Batch[T], *Emitter[Out]) error, opts ...Option) *Stream[Out] {
 	p := &processImpl[T, Out]{key: s.key, part: s.part, batch: fn}
-	return newStream[Out](s.process(n, opts, p, fn == nil))
+	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }

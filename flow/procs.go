@@ -5,41 +5,71 @@ import (
 	"sync"
 )
 
-// Every running stage is a goroutine locked to its own thread, and a thread runs Go code only
-// while it holds one of the runtime's GOMAXPROCS Ps. With more awake stages than Ps, a stage
-// woken by its event loop waits for a P until a running stage sleeps or is preempted (a
-// scheduler time slice, up to 10 ms), so a graph wider than GOMAXPROCS runs on fewer threads
-// than the host has cores: on the 2-core development machine the seed topology kept one core
-// idle and ran at a third of the speed it reaches with a P per stage. Start therefore raises
-// GOMAXPROCS by the graph's stage count while the graph runs and lets the kernel share the
-// cores among the threads, as it would for any threaded program; the last running graph
-// restores the value it found. FixedGOMAXPROCS opts out.
+// What running graphs hold of the process: GOMAXPROCS raises, and the cores their stages
+// occupy, which decide how many stages may spin (see wait.go).
 //
-// Rejected: leaving GOMAXPROCS alone and documenting it (every user with more stages than
-// cores would meet the cliff), and a P per stage only for stages that are awake (changing
-// GOMAXPROCS stops the world, which the hot path cannot afford).
+// A dedicated stage is a goroutine locked to its own thread, and a thread runs Go code only
+// while it holds one of the runtime's GOMAXPROCS Ps. With more awake dedicated stages than
+// Ps, a stage woken by its event loop waits for a P until a running one sleeps or is
+// preempted (a scheduler time slice), so a graph wider than GOMAXPROCS would run on fewer
+// threads than the host has cores. Start therefore raises GOMAXPROCS by the graph's
+// dedicated stages while the graph runs and lets the kernel share the cores among the
+// threads, as it would for any threaded program; the last running graph restores the value
+// it found. Shared stages are goroutines like any other and need no P of their own, so they
+// raise nothing. FixedGOMAXPROCS opts out.
+//
+// Rejected: a raise by every stage (shared ones too), which lets the Go scheduler spread
+// shared stages over more Ps than cores and turns hand-offs on one P into thread wakes;
+// leaving GOMAXPROCS alone, which makes every user with more dedicated stages than cores
+// meet the cliff; and a P per stage only while it is awake (changing GOMAXPROCS stops the
+// world, which the hot path cannot afford).
 var procs struct {
-	mu    sync.Mutex
-	base  int // GOMAXPROCS before the first running graph raised it
-	extra int // stages of the running graphs that raised it
+	mu     sync.Mutex
+	base   int // GOMAXPROCS before the first running graph raised it
+	extra  int // dedicated stages of the running graphs that raised it
+	stages int // stages of every running graph
 }
 
-// reserveProcs raises GOMAXPROCS by n for a graph that starts.
-func reserveProcs(n int) {
-	procs.mu.Lock()
-	defer procs.mu.Unlock()
-	if procs.extra == 0 {
-		procs.base = runtime.GOMAXPROCS(0)
+// held is what one running graph holds.
+type held struct {
+	procs  int
+	stages int
+}
+
+// reserve takes what g holds while it runs and updates the spin budget.
+func (g *Graph) reserve() held {
+	h := held{stages: g.stageCount()}
+	if !g.opts.fixedProcs {
+		for _, lv := range g.levels {
+			if lv.mode == Dedicated {
+				h.procs += len(lv.stages)
+			}
+		}
 	}
-	procs.extra += n
-	runtime.GOMAXPROCS(procs.base + procs.extra)
-}
-
-// releaseProcs undoes reserveProcs(n) for a graph that has stopped.
-func releaseProcs(n int) {
 	procs.mu.Lock()
 	defer procs.mu.Unlock()
-	procs.extra -= n
+	if h.procs > 0 {
+		if procs.extra == 0 {
+			procs.base = runtime.GOMAXPROCS(0)
+		}
+		procs.extra += h.procs
+		runtime.GOMAXPROCS(procs.base + procs.extra)
+	}
+	procs.stages += h.stages
+	spinBudget.SetLimit(hostCPUs() - procs.stages)
+	return h
+}
+
+// unreserve gives back what reserve took, once the graph has stopped.
+func unreserve(h held) {
+	procs.mu.Lock()
+	defer procs.mu.Unlock()
+	procs.stages -= h.stages
+	spinBudget.SetLimit(hostCPUs() - procs.stages)
+	if h.procs == 0 {
+		return
+	}
+	procs.extra -= h.procs
 	if procs.extra > 0 {
 		runtime.GOMAXPROCS(procs.base + procs.extra)
 		return

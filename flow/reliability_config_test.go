@@ -74,7 +74,7 @@ var configCases = []struct {
 	}, `level "x": max batch -5 is below 1`},
 	{"negative spin", func(g *flow.Graph) {
 		flow.Input[int](g).Sink(1, func(int) {}, flow.Spin(-1), flow.Name("x"))
-	}, `level "x": spin -1 is negative`},
+	}, `level "x": spin -1ns is negative`},
 	{"unknown error policy", func(g *flow.Graph) {
 		flow.Input[int](g).Sink(1, func(int) {}, flow.OnError(flow.ErrorPolicy(9)), flow.Name("x"))
 	}, `level "x": unknown error policy 9`},

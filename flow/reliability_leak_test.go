@@ -82,7 +82,7 @@ func pipeSource(s *flow.SourceStage[int]) error {
 
 var leakKinds = []leakKind{
 	{"chain", 5, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g, flow.Capacity(16))
 		in.Then(2, id, flow.Capacity(8)).Filter(1, func(v int) (int, bool) { return v, v%2 == 0 }).Sink(2, func(int) {})
 		mustStart(t, g)
@@ -91,7 +91,7 @@ var leakKinds = []leakKind{
 		mustStop(t, g, nil)
 	}},
 	{"keyed broadcast diamond", 7, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g)
 		w := in.KeyBy(func(v int) uint64 { return uint64(v) }).Then(2, id)
 		a := w.Phase(1, func(*int) {})
@@ -103,7 +103,7 @@ var leakKinds = []leakKind{
 		mustStop(t, g, nil)
 	}},
 	{"sources with fds and timers", 4, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		var got atomic.Int64
 		src := flow.Source(g, 2, pipeSource, flow.Capacity(64))
 		tick := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
@@ -123,7 +123,7 @@ var leakKinds = []leakKind{
 		mustStop(t, g, nil)
 	}},
 	{"source that finishes", 2, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		release := make(chan struct{})
 		flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
 			s.Loop().AfterFunc(0, func() {
@@ -141,7 +141,7 @@ var leakKinds = []leakKind{
 		}
 	}},
 	{"stopped by a failure", 3, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g)
 		hold := make(chan struct{})
 		in.ThenErr(2, func(v int) (int, error) {
@@ -163,7 +163,7 @@ var leakKinds = []leakKind{
 	{"cancelled", 4, func(t *testing.T, during func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g)
 		in.Then(3, id).Sink(1, func(int) {})
 		if err := g.Start(ctx); err != nil {
@@ -175,14 +175,14 @@ var leakKinds = []leakKind{
 		waitWithin(t, g, drainLimit)
 	}},
 	{"invalid", 0, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		flow.Input[int](g).Then(0, id).Sink(1, func(int) {})
 		if err := g.Start(context.Background()); err == nil {
 			t.Fatal("Start accepted a level of 0 stages")
 		}
 	}},
 	{"pin failure after build", 0, func(t *testing.T, during func()) {
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		flow.Input[int](g).Then(2, id, flow.CPUs(1<<20)).Sink(1, func(int) {})
 		if err := g.Start(context.Background()); err == nil {
 			t.Fatal("Start pinned to CPU 1<<20")
@@ -204,7 +204,9 @@ func mustStop(t *testing.T, g *flow.Graph, want error) {
 	}
 }
 
-// TestNoDescriptorOrThreadLeaks builds, runs and ends many graphs of every kind: chains,
+// TestNoDescriptorOrThreadLeaks builds, runs and ends many graphs of every kind, dedicated
+// (the mode that owns descriptors and threads; shared stages are goroutines, which goleak
+// checks): chains,
 // keyed, broadcast and phase diamonds, sources that own pipes and timers, sources that
 // finish, graphs stopped by a failure or by their context, and graphs whose Start fails
 // before or after building. Afterwards the process must hold the same descriptors, and no

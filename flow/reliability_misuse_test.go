@@ -120,8 +120,8 @@ func TestUseAfterStop(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g, flow.Name("in"))
 	in.Then(2, id, flow.Name("work")).Sink(1, func(int) {}, flow.Name("out"))
-	desc := g.String()
 	start(t, g)
+	desc := g.String() // with each level's mode, resolved by Start
 	publishAll(t, in, 1000, id)
 	if err := g.Stop(); err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
-// TestStageThreadsAreRetired records the OS thread of every stage (each stage's goroutine is
-// locked to one for life) and checks that each of those threads is gone once the graph has
+// TestStageThreadsAreRetired records the OS thread of every dedicated stage (each stage's
+// goroutine is locked to one for life) and checks that each of those threads is gone once the graph has
 // stopped: a stage's goroutine exits while locked, so the runtime ends its thread rather
 // than returning it, with whatever CPU mask it was given, to the pool.
 func TestStageThreadsAreRetired(t *testing.T) {
@@ -28,7 +28,7 @@ func TestStageThreadsAreRetired(t *testing.T) {
 			}
 			tids[key] = tid
 		}
-		g := flow.New()
+		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g, flow.Capacity(64))
 		in.Expand(3, func(v int, e *flow.Emitter[int]) {
 			record("expand", e.Stage())

@@ -1,11 +1,5 @@
 package flow
 
-import (
-	"errors"
-
-	"github.com/loopyring/loopyring/ring"
-)
-
 // consumeImpl is the typed behaviour of a level without an output ring: sinks, which take
 // their routed share by value, and phases, which take every entry of their rings in place.
 type consumeImpl[T any] struct {
@@ -15,11 +9,7 @@ type consumeImpl[T any] struct {
 	batch func(b *Batch[T]) error // set instead of fn for SinkBatch
 }
 
-func (c *consumeImpl[T]) newRing(int, bool, ring.Waiter) (ringHandle, error) {
-	return nil, errors.New("flow: a sink or phase has no ring") // never called: not ownsRings
-}
-
-func (c *consumeImpl[T]) bind(*stage) {}
+func (c *consumeImpl[T]) roles() roles { return roles{port: c.port} }
 
 func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bool, error) {
 	buf, err := typedRing[T](src)
@@ -45,10 +35,10 @@ func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error {
+	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error {
 		fn(*v)
 		return nil
-	}})
+	}}).roles())
 }
 
 // SinkErr is Sink for a function that can fail; failures follow the level's error policy.
@@ -56,7 +46,7 @@ func (s *Stream[T]) SinkErr(n int, fn func(T) error, opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error { return fn(*v) }})
+	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error { return fn(*v) }}).roles())
 }
 
 // SinkBatch ends a chain with a level whose function receives each whole batch at once, as
@@ -65,7 +55,7 @@ func (s *Stream[T]) SinkBatch(n int, fn func(*Batch[T]) error, opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, &consumeImpl[T]{key: s.key, part: s.part, batch: fn})
+	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, batch: fn}).roles())
 }
 
 // Phase adds a handler that runs over the same ring entries as the stream, in place, after
@@ -94,7 +84,7 @@ func (s *Stream[T]) PhaseErr(n int, fn func(*T) error, opts ...Option) *Stream[T
 }
 
 func (s *Stream[T]) phase(n int, opts []Option, fn func(*T) error) *Stream[T] {
-	lv := s.attach(kindPhase, n, opts, &consumeImpl[T]{fn: fn})
+	lv := s.attach(kindPhase, n, opts, (&consumeImpl[T]{fn: fn}).roles())
 	out := &Stream[T]{g: s.g}
 	for _, e := range s.edges {
 		// The phase's stream is the same rings, gated after this phase alone: the phases

@@ -1,10 +1,10 @@
 package flow
 
 import (
-	"errors"
+	"context"
+	"sync/atomic"
 
 	"github.com/loopyring/loopyring/poller"
-	"github.com/loopyring/loopyring/ring"
 )
 
 // SourceStage is what a source function gets: one stage of a source level, with its event
@@ -16,42 +16,77 @@ type SourceStage[T any] struct {
 	onStop []func()
 }
 
+// sourceRun is what only a source stage has: its function and its stop hooks.
+type sourceRun struct {
+	fn       func() error
+	stop     func()
+	finished atomic.Bool // the source called Finish
+}
+
 // Source adds a level of n stages that produce entries themselves. fn runs once on each
-// stage's OS-locked goroutine: it may publish directly, and it may register fds and timers
-// on the stage's loop, whose callbacks publish later. When fn returns, the stage serves its
-// loop until the graph stops or the stage calls Finish. An error from fn is handled by the
-// level's error policy and ends the stage.
+// stage's goroutine, which always runs dedicated (an OS-locked thread sleeping in its own
+// event loop, whatever the graph's mode): it may publish directly, and it may register fds
+// and timers on the stage's loop, whose callbacks publish later. When fn returns, the stage
+// serves its loop until the graph stops or the stage calls Finish. An error from fn is
+// handled by the level's error policy and ends the stage.
 func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Option) *Stream[T] {
 	if fn == nil {
 		g.misuse("flow: nil source function for %T", *new(T))
 	}
-	lv := g.addLevel(kindSource, n, opts, nil, routeShared, &sourceImpl[T]{fn: fn})
+	lv := g.addLevel(kindSource, n, opts, nil, routeShared, roles{
+		newRing: newRing[T],
+		bind: func(st *stage) outbox {
+			em := newEmitter[T](st)
+			ss := &SourceStage[T]{st: st, em: em}
+			st.src = &sourceRun{
+				fn: func() error { return fn(ss) },
+				stop: func() {
+					for _, f := range ss.onStop {
+						f()
+					}
+				},
+			}
+			return em
+		},
+	})
 	return newStream[T](lv)
 }
 
-type sourceImpl[T any] struct {
-	fn func(*SourceStage[T]) error
-}
-
-func (s *sourceImpl[T]) newRing(capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
-	return newRing[T](capacity, multi, pw)
-}
-
-func (s *sourceImpl[T]) bind(st *stage) {
-	bindEmitter[T](st)
-	ss := &SourceStage[T]{st: st, em: st.emitter.(*Emitter[T])}
-	st.source = func() error { return s.fn(ss) }
-	st.sourceStop = func() error {
-		for _, f := range ss.onStop {
-			f()
+// runSource runs the source function, then serves the loop's fds and timers until the graph
+// stops or the stage finishes.
+func (st *stage) runSource() {
+	if err := st.protectCall(st.src.fn, st.sourceLoop); err != nil {
+		if err != errPanicked {
+			st.out.flush()
+			st.fail(-1, err, nil, nil)
 		}
-		return nil
+		st.stopSource()
+		return
 	}
+	st.sourceLoop()
 }
 
-func (s *sourceImpl[T]) port(*stage, ringHandle) (func(lo, hi int64), bool, error) {
-	return nil, false, errors.New("flow: a source level reads nothing") // never called: no edges
+// sourceLoop serves the loop until the graph stops or the stage finishes. Output emitted by
+// callbacks is committed after every round of dispatch, because the wait re-checks its
+// condition after each.
+func (st *stage) sourceLoop() {
+	for !st.sourceDone() {
+		_ = st.protectCall(func() error { return st.loop.Wait(context.Background(), st.sourceDone) }, st.sourceLoop)
+	}
+	st.stopSource()
 }
+
+func (st *stage) sourceDone() bool {
+	st.out.flush()
+	return st.stopRequested()
+}
+
+func (st *stage) stopSource() {
+	_ = st.protectCall(func() error { st.src.stop(); return nil }, st.out.flush)
+	st.out.flush()
+}
+
+func (st *stage) stopRequested() bool { return st.src.finished.Load() || st.lv.g.stopping.Load() }
 
 // Loop returns the stage's event loop, for registering fds and timers.
 func (s *SourceStage[T]) Loop() *poller.Loop { return s.st.loop }
@@ -93,4 +128,4 @@ func (s *SourceStage[T]) OnStop(f func()) { s.onStop = append(s.onStop, f) }
 
 // Finish ends the stage once the current callback returns: its ring closes, and readers
 // drain it. A graph whose sources have all finished and that has no Input stops by itself.
-func (s *SourceStage[T]) Finish() { s.st.finished.Store(true) }
+func (s *SourceStage[T]) Finish() { s.st.src.finished.Store(true) }

@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -24,28 +23,33 @@ type port struct {
 	whole bool // run takes a batch as one unit: a panic fails the rest of it
 }
 
-// stage is one worker of a level. Everything but the stats counters, finished and the loop's
+// stage is one worker of a level. Everything but the stats counters, gid and the waiter's
 // Wake is touched only by the stage's own goroutine once it runs.
 type stage struct {
 	lv    *level
 	idx   int
-	cpu   int // -1: not pinned
-	loop  *poller.Loop
+	cpu   int  // -1: not pinned
+	mode  Mode // Dedicated or Shared
 	ports []port
-	ring  ringHandle // own output ring; nil for sinks and phases
+	ready func() bool // st.inputReady, bound once so that waiting does not allocate
 
-	emitter    any    // *Emitter[Out], set by bind
-	flushOut   func() // commits what the emitter holds; nil without an output ring
-	endOut     func() // flushOut, then gives back unfilled claimed slots
-	source     func() error
-	sourceStop func() error
-	finished   atomic.Bool  // a source called Finish
-	gid        atomic.Int64 // the stage goroutine's id, for insideStage
-	cur        int64        // the sequence being processed, for failure reports
+	// What the stage sleeps on (see wait.go): for a dedicated stage, its loop behind the
+	// spin phase; for a shared one, parker.
+	waiter ring.Waiter
+	loop   *poller.Loop       // dedicated stages only
+	parker *ring.PhasedWaiter // shared stages only
 
-	// Deferred wakes of the readers of the stage's own ring (see notifier).
+	ring ringHandle // own output ring; nil for sinks and phases
+	out  outbox     // the emitter into ring
+	src  *sourceRun // source stages only
+
+	gid     atomic.Int64  // the stage goroutine's id, for insideStage
+	cur     int64         // the sequence being processed, for failure reports
+	handoff chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
+
+	// Deferred wakes of the readers of the stage's own ring (see wait.go).
 	deferring bool
-	owed      []*notifier
+	owed      bool
 	owedAt    time.Time // when the first of the owed wakes was deferred
 	sincePaid int       // entries committed since the stage last paid its wakes
 	payEvery  int
@@ -53,114 +57,172 @@ type stage struct {
 	// Stats: written by the stage goroutine, read by Graph.Stats from any goroutine.
 	_       cpu.CacheLinePad
 	in      atomic.Uint64
-	out     atomic.Uint64
+	emitted atomic.Uint64
 	batches atomic.Uint64
 	errs    atomic.Uint64
 	blocked atomic.Uint64 // claims that found the output ring full
+	sleeps  atomic.Uint64 // idle waits of a shared stage
 	busy    atomic.Int64  // nanoseconds spent processing batches
 	_       cpu.CacheLinePad
 }
 
-// run is the stage's goroutine. It locks itself to its OS thread for life and never unlocks:
-// a goroutine that exits while locked takes its thread with it, so a thread whose CPU mask we
-// changed is never handed back to the scheduler's pool.
+// run is the stage's goroutine: it reports to Start whether it could take its place, then
+// serves until its inputs are drained (or, for a source, until it stops).
 func (st *stage) run(ready chan<- error) {
-	defer st.lv.g.wg.Done()
-	runtime.LockOSThread()
-	st.gid.Store(goid())
-	var err error
-	if st.cpu >= 0 {
-		if perr := affinity.Pin(st.cpu); perr != nil {
-			// The stage still runs, unpinned, so that the graph Start is stopping drains.
-			err = fmt.Errorf("flow: level %q stage %d: pin to CPU %d: %w", st.lv.name, st.idx, st.cpu, perr)
-		}
-	}
-	ready <- err
-	if st.source != nil {
-		st.runSource()
+	ready <- st.enter()
+	if st.src != nil {
+		st.serve(st.runSource, st.sourceLoop)
 	} else {
-		st.deferring = true
-		st.runInputs()
-		st.deferring = false
-		st.payWakes()
-	}
-	if st.ring != nil {
-		st.endOut()
-		st.ring.Close()
+		st.serve(st.runInputs, st.runInputs)
 	}
 }
 
+// enter prepares the calling goroutine to run the stage. A dedicated stage locks itself to
+// its OS thread for life and never unlocks: a goroutine that exits while locked takes its
+// thread with it, so a thread whose CPU mask was changed is never handed back to the
+// scheduler's pool. A shared stage is a plain goroutine.
+func (st *stage) enter() error {
+	st.gid.Store(goid())
+	if st.mode != Dedicated {
+		return nil
+	}
+	runtime.LockOSThread()
+	if st.cpu >= 0 {
+		if err := affinity.Pin(st.cpu); err != nil {
+			// The stage still runs, unpinned, so that the graph Start is stopping drains.
+			return fmt.Errorf("flow: level %q stage %d: pin to CPU %d: %w", st.lv.name, st.idx, st.cpu, err)
+		}
+	}
+	return nil
+}
+
+// serve runs body, then ends the stage: its output committed, its ring closed, the graph
+// told.
+//
+// User code that calls runtime.Goexit (what t.FailNow does) ends the goroutine: body neither
+// returns nor panics, and nothing can keep the goroutine alive. protect and protectCall
+// report it like a panic and hand the stage over to a new goroutine that carries on where
+// the failing call left off (see handOver); this goroutine then only lets go. A Goexit
+// anywhere else (an error sink called for a panic) is reported here, and the new goroutine
+// restarts from again: the batch being processed, not yet released, is then read again.
+func (st *stage) serve(body, again func()) {
+	returned := false
+	defer func() {
+		if returned {
+			st.end()
+			return
+		}
+		if st.handoff == nil {
+			st.fail(st.cur, ErrGoexit, nil, nil)
+			st.handOver(again)
+		}
+		h := st.handoff
+		st.handoff = nil
+		close(h) // the new goroutine owns the stage from here on
+	}()
+	body()
+	returned = true
+}
+
+// handOver starts a goroutine that takes over the stage once the current one has let go
+// (serve closes st.handoff), and runs cont there. The channel's close happens before the new
+// goroutine's receive, so everything the old goroutine wrote is visible to the new one.
+func (st *stage) handOver(cont func()) {
+	h := make(chan struct{})
+	st.handoff = h
+	go func() {
+		<-h
+		if err := st.enter(); err != nil {
+			st.fail(-1, err, nil, nil)
+		}
+		st.serve(cont, cont)
+	}()
+}
+
+func (st *stage) end() {
+	if st.ring != nil {
+		st.deferring = false
+		st.payWakes()
+		st.out.end()
+		st.ring.Close()
+	}
+	st.lv.g.wg.Done()
+}
+
 // runInputs takes every available batch from every input in turn until all inputs are
-// closed and drained; when there is nothing to take it spins briefly, then sleeps in its
-// loop until a publisher (or Close) wakes it.
+// closed and drained; when there is nothing to take it waits (see idle).
 func (st *stage) runInputs() {
-	ready := st.inputReady
-	spin := 0
+	st.deferring = st.ring != nil
 	for {
 		worked := false
 		for i := range st.ports {
 			p := &st.ports[i]
 			if lo, hi, ok := p.r.TryRead(); ok {
-				end := st.batch(p, lo, hi)
-				if len(st.owed) > 0 && end.Sub(st.owedAt) > maxDeferredWake {
-					st.payWakes()
-				}
+				st.batch(p, lo, lo, hi)
 				worked = true
 			}
 		}
 		if worked {
-			spin = 0
 			continue
 		}
 		st.payWakes()
 		if st.drained() {
 			return
 		}
-		if spin < st.lv.opts.spin {
-			spin++
-			continue
-		}
-		spin = 0
-		_ = st.loop.Wait(context.Background(), ready) // a background context never ends the wait
+		st.idle()
 	}
 }
 
-// batch processes [lo, hi) of one input and releases it, whatever user code does, and
-// returns the time it finished.
-func (st *stage) batch(p *port, lo, hi int64) time.Time {
+// batch processes [from, hi) of one input, whose batch began at lo, and releases it,
+// whatever user code does.
+func (st *stage) batch(p *port, lo, from, hi int64) {
 	start := time.Now()
-	for next := lo; next < hi; {
-		next = st.protect(p, next, hi)
+	for next := from; next < hi; {
+		next = st.protect(p, lo, next, hi)
 	}
 	p.r.Release(hi)
 	end := time.Now()
 	st.in.Add(uint64(hi - lo))
 	st.batches.Add(1)
 	st.busy.Add(int64(end.Sub(start)))
-	return end
+	st.payLate(end)
 }
 
-// protect runs p over [lo, hi). If user code panics it commits the output produced so far,
-// reports the panic, and returns the sequence after the failing one so the batch goes on.
-func (st *stage) protect(p *port, lo, hi int64) (next int64) {
+// protect runs p over [from, hi) of the batch [lo, hi). If user code panics it commits the
+// output produced so far, reports the panic, and returns the sequence after the failing one
+// so the batch goes on. If user code calls runtime.Goexit, it does the same and hands the
+// rest of the batch, and the stage, to a new goroutine (see serve).
+func (st *stage) protect(p *port, lo, from, hi int64) (next int64) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			if st.flushOut != nil {
-				st.flushOut()
-			}
-			st.fail(st.cur, nil, v, debug.Stack())
-			next = st.cur + 1
-			if p.whole {
-				next = hi
-			}
+		if returned {
+			return
 		}
+		v := recover()
+		if st.out != nil {
+			st.out.flush()
+		}
+		next = st.cur + 1
+		if p.whole {
+			next = hi
+		}
+		if v == nil { // runtime.Goexit: this goroutine ends whatever happens here
+			st.fail(st.cur, ErrGoexit, nil, nil)
+			st.handOver(func() {
+				st.batch(p, lo, next, hi)
+				st.runInputs()
+			})
+			return
+		}
+		st.fail(st.cur, nil, v, debug.Stack())
 	}()
-	st.cur = lo
-	p.run(lo, hi)
+	st.cur = from
+	p.run(from, hi)
+	returned = true
 	return hi
 }
 
-// inputReady is the condition a sleeping stage waits for: work on some input, or every
+// inputReady is the condition a waiting stage waits for: work on some input, or every
 // input drained.
 func (st *stage) inputReady() bool {
 	for i := range st.ports {
@@ -180,52 +242,41 @@ func (st *stage) drained() bool {
 	return true
 }
 
-func (st *stage) stopRequested() bool { return st.finished.Load() || st.lv.g.stopping.Load() }
-
-// runSource runs the source function, then serves the loop's fds and timers until the graph
-// stops or the stage finishes. Output emitted by callbacks is committed after every round
-// of dispatch, because the wait re-checks its condition after each.
-func (st *stage) runSource() {
-	if err := st.protectCall(st.source); err != nil {
-		if err != errPanicked {
-			st.flushOut()
-			st.fail(-1, err, nil, nil)
-		}
-		_ = st.protectCall(st.sourceStop)
-		st.flushOut()
-		return
-	}
-	ready := func() bool {
-		st.flushOut()
-		return st.stopRequested()
-	}
-	for !ready() {
-		_ = st.protectCall(func() error { return st.loop.Wait(context.Background(), ready) })
-	}
-	_ = st.protectCall(st.sourceStop)
-	st.flushOut()
-}
-
-// errPanicked is what protectCall returns for a panic it has already reported.
+// errPanicked is what protectCall returns for a failure it has already reported.
 var errPanicked = errors.New("flow: panicked")
 
-// protectCall runs f, turning a panic into a reported failure.
-func (st *stage) protectCall(f func() error) (err error) {
+// protectCall runs f, turning a panic into a reported failure. A Goexit in f is reported
+// the same way, and the stage carries on with cont on a new goroutine (see serve).
+func (st *stage) protectCall(f func() error, cont func()) (err error) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			st.flushOut()
-			st.fail(-1, nil, v, debug.Stack())
-			err = errPanicked
+		if returned {
+			return
 		}
+		v := recover()
+		st.out.flush()
+		if v == nil {
+			st.fail(-1, ErrGoexit, nil, nil)
+			st.handOver(cont)
+			return
+		}
+		st.fail(-1, nil, v, debug.Stack())
+		err = errPanicked
 	}()
-	return f()
+	err = f()
+	returned = true
+	return err
 }
 
 // fail reports a failure of user code under the level's error policy.
 func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	st.errs.Add(1)
 	if panicked != nil {
-		err = fmt.Errorf("panic: %v", panicked)
+		if perr, ok := panicked.(error); ok {
+			err = fmt.Errorf("panic: %w", perr)
+		} else {
+			err = fmt.Errorf("panic: %v", panicked)
+		}
 	}
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {

@@ -8,13 +8,14 @@ type StageStats struct {
 	Level    string
 	Stage    int
 	CPU      int    // the CPU the stage is pinned to, or -1
+	Mode     Mode   // Dedicated or Shared
 	In       uint64 // entries taken from input rings (including those routed to siblings)
 	Out      uint64 // entries published into the stage's ring
 	Batches  uint64
 	Errors   uint64 // failures of user code, whatever the policy
 	Blocked  uint64 // times the output ring was full
-	Sleeps   uint64 // times the stage slept in its event loop
-	Wakeups  uint64 // wakeups that had to write to the loop's wake fd
+	Sleeps   uint64 // dedicated: blocking waits in its event loop; shared: waits for input
+	Wakeups  uint64 // dedicated: wakeups that had to write to the loop's wake fd; shared: 0
 	Queue    int    // entries in the stage's own ring not yet released by all readers
 	Capacity int    // the size of the stage's own ring (0 for sinks and phases)
 	Busy     time.Duration
@@ -38,13 +39,16 @@ func (g *Graph) Stats() []StageStats {
 	var out []StageStats
 	for _, lv := range g.levels {
 		for _, st := range lv.stages {
-			ls := st.loop.Stats()
 			s := StageStats{
-				Level: lv.name, Stage: st.idx, CPU: st.cpu,
-				In: st.in.Load(), Out: st.out.Load(), Batches: st.batches.Load(),
+				Level: lv.name, Stage: st.idx, CPU: st.cpu, Mode: st.mode,
+				In: st.in.Load(), Out: st.emitted.Load(), Batches: st.batches.Load(),
 				Errors: st.errs.Load(), Blocked: st.blocked.Load(),
-				Sleeps: ls.Sleeps, Wakeups: ls.Wakeups,
-				Busy: time.Duration(st.busy.Load()),
+				Sleeps: st.sleeps.Load(),
+				Busy:   time.Duration(st.busy.Load()),
+			}
+			if st.loop != nil {
+				ls := st.loop.Stats()
+				s.Sleeps, s.Wakeups = ls.Sleeps, ls.Wakeups
 			}
 			if st.ring != nil {
 				s.Queue, s.Capacity = st.ring.Len(), st.ring.Cap()

@@ -93,8 +93,8 @@ func mergeEdge(edges []edge, e edge) []edge {
 }
 
 // attach adds a level that reads s, checking that s belongs to a graph.
-func (s *Stream[T]) attach(kind levelKind, n int, opts []Option, impl levelImpl) *level {
+func (s *Stream[T]) attach(kind levelKind, n int, opts []Option, r roles) *level {
 	edges := make([]edge, len(s.edges))
 	copy(edges, s.edges)
-	return s.g.addLevel(kind, n, opts, edges, s.route, impl)
+	return s.g.addLevel(kind, n, opts, edges, s.route, r)
 }

@@ -1,0 +1,205 @@
+package flow_test
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/fstest"
+
+	"github.com/loopyring/loopyring/affinity"
+	"github.com/loopyring/loopyring/flow"
+)
+
+// fakeHost returns a topology of n CPUs, read from a sysfs-like tree as affinity reads the
+// real one.
+func fakeHost(t *testing.T, n int) affinity.Topology {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	ids := make([]int, n)
+	for id := range n {
+		dir := fmt.Sprintf("cpu%d/topology/", id)
+		fsys[dir+"core_id"] = &fstest.MapFile{Data: fmt.Appendf(nil, "%d\n", id)}
+		fsys[dir+"physical_package_id"] = &fstest.MapFile{Data: []byte("0\n")}
+		ids[id] = id
+	}
+	topo, err := affinity.LoadTopology(fsys, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+// modesOf runs g briefly and returns each level's mode as Stats reports it, checking that
+// every stage of a level agrees and that String names the same mode.
+func modesOf(t *testing.T, g *flow.Graph) map[string]flow.Mode {
+	t.Helper()
+	start(t, g)
+	defer mustStop(t, g, nil)
+	got := map[string]flow.Mode{}
+	for _, s := range g.Stats() {
+		if m, ok := got[s.Level]; ok && m != s.Mode {
+			t.Fatalf("level %s runs stages in both %s and %s", s.Level, m, s.Mode)
+		}
+		got[s.Level] = s.Mode
+	}
+	desc := g.String()
+	for name, m := range got {
+		if !strings.Contains(desc, fmt.Sprintf("%q", name)) || !strings.Contains(desc, m.String()) {
+			t.Fatalf("String does not show level %s as %s:\n%s", name, m, desc)
+		}
+	}
+	if !strings.Contains(g.DOT(), " "+got["work"].String()) {
+		t.Fatalf("DOT does not show the work level's mode:\n%s", g.DOT())
+	}
+	return got
+}
+
+func TestAutoModeFitsStagesToCPUs(t *testing.T) {
+	// A chain of input → work ×w → sink ×1: w+1 stages.
+	chain := func(cpus, w int, opts ...flow.Option) *flow.Graph {
+		g := flow.New(flow.WithTopology(fakeHost(t, cpus)))
+		flow.Input[int](g).Then(w, id, append(opts, flow.Name("work"))...).Sink(1, func(int) {}, flow.Name("sink"))
+		return g
+	}
+	tests := []struct {
+		name string
+		g    *flow.Graph
+		want map[string]flow.Mode
+	}{
+		{"fits exactly", chain(4, 3), map[string]flow.Mode{"work": flow.Dedicated, "sink": flow.Dedicated}},
+		{"fits with room", chain(16, 3), map[string]flow.Mode{"work": flow.Dedicated, "sink": flow.Dedicated}},
+		{"one stage too many", chain(4, 4), map[string]flow.Mode{"work": flow.Shared, "sink": flow.Shared}},
+		{"oversubscribed", chain(2, 8), map[string]flow.Mode{"work": flow.Shared, "sink": flow.Shared}},
+		{"level asks dedicated", chain(2, 8, flow.StageMode(flow.Dedicated)), map[string]flow.Mode{"work": flow.Dedicated, "sink": flow.Shared}},
+		{"level asks shared", chain(16, 3, flow.StageMode(flow.Shared)), map[string]flow.Mode{"work": flow.Shared, "sink": flow.Dedicated}},
+		{"pinned level", chain(2, 8, flow.CPUs(0)), map[string]flow.Mode{"work": flow.Dedicated, "sink": flow.Shared}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := modesOf(t, tt.g)
+			for name, want := range tt.want {
+				if got[name] != want {
+					t.Errorf("level %s runs %s, want %s", name, got[name], want)
+				}
+			}
+		})
+	}
+}
+
+func TestGraphModeAndSources(t *testing.T) {
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		t.Run(mode.String(), func(t *testing.T) {
+			g := flow.New(flow.GraphMode(mode), flow.WithTopology(fakeHost(t, 64)))
+			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+				s.Finish()
+				return nil
+			}, flow.Name("src")).Then(2, id, flow.Name("work")).Sink(1, func(int) {}, flow.Name("sink"))
+			got := modesOf(t, g)
+			want := map[string]flow.Mode{"src": flow.Dedicated, "work": mode, "sink": mode}
+			for name, m := range want {
+				if got[name] != m {
+					t.Errorf("level %s runs %s, want %s", name, got[name], m)
+				}
+			}
+		})
+	}
+}
+
+func TestModeMisuseIsReported(t *testing.T) {
+	g := flow.New(flow.GraphMode(flow.Mode(9)))
+	in := flow.Input[int](g)
+	in.Then(1, id, flow.StageMode(flow.Shared), flow.CPUs(0), flow.Name("pinned")).Sink(1, func(int) {}, flow.StageMode(flow.Mode(7)))
+	flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.StageMode(flow.Shared), flow.Name("src")).
+		Sink(1, func(int) {})
+	err := g.Start(t.Context())
+	if err == nil {
+		t.Fatal("Start accepted bad modes")
+	}
+	for _, want := range []string{"unknown graph mode 9", "unknown mode 7"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	// With a valid graph mode, the combinations that cannot run are named too.
+	g = flow.New()
+	in = flow.Input[int](g)
+	in.Then(1, id, flow.StageMode(flow.Shared), flow.CPUs(0), flow.Name("pinned")).Sink(1, func(int) {})
+	flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.StageMode(flow.Shared), flow.Name("src")).
+		Sink(1, func(int) {})
+	err = g.Start(t.Context())
+	for _, want := range []string{`level "pinned": a shared stage has no thread of its own to pin`, `level "src": a source runs dedicated`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestGoexitInAStageIsReported: runtime.Goexit in a stage's function (what t.FailNow does in
+// a callback) ends that goroutine without a return or a panic. The failure is reported like
+// a panic under the level's policy, and every other committed entry is still processed: a
+// new goroutine carries on the stage.
+func TestGoexitInAStageIsReported(t *testing.T) {
+	const n, bad = 64, 5
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		for _, policy := range []flow.ErrorPolicy{flow.Skip, flow.StopGraph} {
+			t.Run(fmt.Sprint(mode, "/", policy), func(t *testing.T) {
+				g := flow.New(flow.GraphMode(mode))
+				in := flow.Input[int](g)
+				var got atomic.Int64
+				in.Then(1, func(v int) int {
+					if v == bad {
+						runtime.Goexit()
+					}
+					return v
+				}, flow.OnError(policy), flow.Name("exits")).
+					Sink(1, func(int) { got.Add(1) })
+				start(t, g)
+				publishAll(t, in, n, id)
+				err := stopWithin(t, g, drainLimit)
+				var se *flow.StageError
+				switch policy {
+				case flow.Skip:
+					if err != nil {
+						t.Fatalf("Stop: %v", err)
+					}
+				case flow.StopGraph:
+					if !errors.As(err, &se) || !errors.Is(err, flow.ErrGoexit) || se.Level != "exits" || se.Seq != bad {
+						t.Fatalf("Stop: %v, want a StageError of level exits at sequence %d wrapping ErrGoexit", err, bad)
+					}
+				}
+				if got.Load() != n-1 {
+					t.Fatalf("%d of the %d other entries delivered", got.Load(), n-1)
+				}
+				if errs := perLevel(g)["exits"].Errors; errs != 1 {
+					t.Fatalf("level exits counts %d errors, want 1", errs)
+				}
+			})
+		}
+	}
+}
+
+func TestGoexitInASourceIsReported(t *testing.T) {
+	g := flow.New()
+	var got atomic.Int64
+	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+		for i := range 10 {
+			if err := s.Emit(i); err != nil {
+				return err
+			}
+		}
+		s.Finish()
+		runtime.Goexit()
+		return nil
+	}, flow.OnError(flow.Skip), flow.Name("src")).Sink(1, func(int) { got.Add(1) })
+	start(t, g)
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if got.Load() != 10 || perLevel(g)["src"].Errors != 1 {
+		t.Fatalf("delivered %d of 10, %d errors; want 10 and 1", got.Load(), perLevel(g)["src"].Errors)
+	}
+}
