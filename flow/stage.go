@@ -195,31 +195,37 @@ func (st *stage) batch(p *port, lo, from, hi int64) {
 func (st *stage) protect(p *port, lo, from, hi int64) (next int64) {
 	returned := false
 	defer func() {
-		if returned {
-			return
+		if !returned {
+			next = st.failed(p, lo, hi, recover())
 		}
-		v := recover()
-		if st.out != nil {
-			st.out.flush()
-		}
-		next = st.cur + 1
-		if p.whole {
-			next = hi
-		}
-		if v == nil { // runtime.Goexit: this goroutine ends whatever happens here
-			st.fail(st.cur, ErrGoexit, nil, nil)
-			st.handOver(func() {
-				st.batch(p, lo, next, hi)
-				st.runInputs()
-			})
-			return
-		}
-		st.fail(st.cur, nil, v, debug.Stack())
 	}()
 	st.cur = from
 	p.run(from, hi)
 	returned = true
 	return hi
+}
+
+// failed handles user code that panicked with v, or called runtime.Goexit (v is nil), at
+// st.cur of the batch [lo, hi), and returns where the batch goes on. It is apart from
+// protect so that the hot path's deferred closure captures nothing that escapes.
+func (st *stage) failed(p *port, lo, hi int64, v any) (next int64) {
+	if st.out != nil {
+		st.out.flush()
+	}
+	next = st.cur + 1
+	if p.whole {
+		next = hi
+	}
+	if v == nil { // runtime.Goexit: this goroutine ends whatever happens here
+		st.fail(st.cur, ErrGoexit, nil, nil)
+		st.handOver(func() {
+			st.batch(p, lo, next, hi)
+			st.runInputs()
+		})
+		return next
+	}
+	st.fail(st.cur, nil, v, debug.Stack())
+	return next
 }
 
 // inputReady is the condition a waiting stage waits for: work on some input, or every
@@ -250,22 +256,25 @@ var errPanicked = errors.New("flow: panicked")
 func (st *stage) protectCall(f func() error, cont func()) (err error) {
 	returned := false
 	defer func() {
-		if returned {
-			return
+		if !returned {
+			err = st.callFailed(cont, recover())
 		}
-		v := recover()
-		st.out.flush()
-		if v == nil {
-			st.fail(-1, ErrGoexit, nil, nil)
-			st.handOver(cont)
-			return
-		}
-		st.fail(-1, nil, v, debug.Stack())
-		err = errPanicked
 	}()
 	err = f()
 	returned = true
 	return err
+}
+
+// callFailed is failed for protectCall.
+func (st *stage) callFailed(cont func(), v any) error {
+	st.out.flush()
+	if v == nil {
+		st.fail(-1, ErrGoexit, nil, nil)
+		st.handOver(cont)
+		return nil
+	}
+	st.fail(-1, nil, v, debug.Stack())
+	return errPanicked
 }
 
 // fail reports a failure of user code under the level's error policy.
