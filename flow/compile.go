@@ -49,6 +49,9 @@ func (g *Graph) release() {
 // validate checks the graph's structure and options without allocating rings.
 func (g *Graph) validate() error {
 	errs := append([]error(nil), g.buildErrs...)
+	if g.opts.spin < 0 {
+		errs = append(errs, fmt.Errorf("flow: graph spin %v is negative", g.opts.spin))
+	}
 	if len(g.levels) == 0 {
 		errs = append(errs, errors.New("flow: the graph has no levels"))
 	}

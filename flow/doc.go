@@ -1,9 +1,12 @@
 // Package flow builds typed dataflow graphs and runs them on rings and event loops.
 //
 // A graph is made of levels. Each level has a typed input, a typed output and n stages; each
-// stage runs on its own OS-locked goroutine with its own event loop ([poller.Loop]) and
-// publishes into its own ring ([ring.Buffer]). The builder is fluent and typed with Go 1.27
-// generic methods, so every edge is checked by the compiler.
+// stage publishes into its own ring ([ring.Buffer]) and runs in one of two modes (Mode):
+// dedicated, on its own OS-locked goroutine sleeping in its own event loop ([poller.Loop]),
+// for hosts where every stage can own a core; or shared, as a goroutine parked in the Go
+// runtime, for hosts with fewer cores than stages. The default, Auto, picks dedicated when
+// every stage of the graph can have an allowed CPU of its own. The builder is fluent and
+// typed with Go 1.27 generic methods, so every edge is checked by the compiler.
 //
 // # Usage
 //
@@ -43,19 +46,24 @@
 // goroutine. Start, Stop, Wait, Stats, String and DOT are safe from any goroutine;
 // the building methods are not and must finish before Start.
 //
-// An idle stage spins briefly (Spin), then sleeps in its event loop and costs no CPU; a
-// publisher wakes it with one write to its wake fd only if it is asleep. A stage whose output
-// ring is full sleeps too, until a reader releases space. A busy stage commits its outputs as
-// it goes but may defer waking a sleeping reader until it goes idle, blocks, has published a
-// quarter ring, or ends a batch 100 µs after the first deferred wake; so a stage's function
-// must not wait for a later level to process the stage's own earlier outputs.
+// An idle stage may spin for a moment (Spin), but only while the process has a spare core
+// (SetSpinCores): on a host with fewer cores than running stages nobody spins. Then it
+// sleeps and costs no CPU: a dedicated stage in its event loop, woken by one write to its
+// wake fd only if it is asleep; a shared stage parked in the Go runtime, woken without a
+// system call. A stage whose output ring is full sleeps the same way until a reader releases
+// space. A busy stage commits its outputs as it goes but may defer waking a sleeping reader
+// until it goes idle, blocks, has published a quarter ring, or ends a batch 100 µs after the
+// first deferred wake; so a stage's function must not wait for a later level to process the
+// stage's own earlier outputs. The mode changes what a hop costs, never the contract: order,
+// delivery, drain and errors are the same in both.
 //
-// A stage's locked thread runs Go code only while it holds one of the runtime's GOMAXPROCS
-// Ps, so a graph with more stages than GOMAXPROCS would have woken stages wait for a P while
-// cores sit idle. Start raises GOMAXPROCS by the graph's stage count while the graph runs,
-// and the last running graph to stop restores the value it found; the kernel then shares the
-// cores among the stage threads. FixedGOMAXPROCS leaves GOMAXPROCS alone. A GOMAXPROCS set
-// by the program while graphs run is overwritten when they stop.
+// A dedicated stage's locked thread runs Go code only while it holds one of the runtime's
+// GOMAXPROCS Ps, so a graph with more dedicated stages than GOMAXPROCS would have woken
+// stages wait for a P while cores sit idle. Start raises GOMAXPROCS by the graph's
+// dedicated stages while the graph runs, and the last running graph to stop restores the
+// value it found; the kernel then shares the cores among the stage threads. Shared stages
+// raise nothing. FixedGOMAXPROCS leaves GOMAXPROCS alone. A GOMAXPROCS set by the program
+// while graphs run is overwritten when they stop.
 //
 // # Lifecycle and errors
 //
@@ -98,6 +106,9 @@
 //
 //   - After the graph stops, every fd it opened is closed and every stage thread retired.
 //
+//   - A stage function that calls runtime.Goexit (t.FailNow in a callback) fails like one
+//     that panics, and the stage carries on: nothing committed is lost.
+//
 // Not promised: order between entries of different upstream stages, or any delivery of an
 // entry whose function failed at a level (it goes no further).
 //
@@ -105,7 +116,9 @@
 // Stop and cancellation), TestStopRacesManyPublishers and TestCancelMidRunRacesManyPublishers
 // (every publish either delivered or refused), TestStopReleasesEveryBlockedPublisher,
 // TestRandomFaultsUnderEachPolicy, TestSlowStageBoundsMemory, TestNoLeaksAcrossManyStartStopCycles
-// and the reliability_leak tests, FuzzRouting.
+// and the reliability_leak tests, TestGoexitInAStageIsReported, FuzzRouting. The suite runs
+// in each mode (LOOPYRING_FLOW_MODE=dedicated, then =shared), as the README's test command
+// does; TestIdleGraphSleeps checks that an idle graph costs no CPU in either.
 //
 // # Publishing into a graph from its own stages
 //

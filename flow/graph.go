@@ -58,6 +58,9 @@ func (g *Graph) addLevel(kind levelKind, n int, opts []Option, in []edge, r rout
 	}
 	lv := &level{g: g, id: len(g.levels), kind: kind, n: n, in: in, route: r, roles: rl,
 		opts: defaultLevelOptions()}
+	if g.opts.spinSet {
+		lv.opts.spin = g.opts.spin
+	}
 	for _, o := range opts {
 		o(&lv.opts)
 	}

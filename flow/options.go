@@ -68,6 +68,12 @@ func Spin(d time.Duration) Option {
 	}
 }
 
+// GraphSpin sets the spin of every level without a Spin of its own (default 20µs); see
+// Spin and SetSpinCores.
+func GraphSpin(d time.Duration) GraphOption {
+	return func(o *graphOptions) { o.spin, o.spinSet = d, true }
+}
+
 // OnError sets the level's error policy (default StopGraph).
 func OnError(p ErrorPolicy) Option {
 	return func(o *levelOptions) {
@@ -112,6 +118,8 @@ type GraphOption func(*graphOptions)
 type graphOptions struct {
 	fixedProcs bool
 	mode       Mode
+	spin       time.Duration
+	spinSet    bool
 	placement  affinity.Policy
 	explicit   []int
 	topology   *affinity.Topology // the host's CPUs, for tests; nil reads the real ones

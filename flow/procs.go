@@ -28,6 +28,29 @@ var procs struct {
 	base   int // GOMAXPROCS before the first running graph raised it
 	extra  int // dedicated stages of the running graphs that raised it
 	stages int // stages of every running graph
+	cores  int // SetSpinCores: a fixed spin budget, or -1 for the spare cores
+}
+
+func init() { procs.cores = -1 }
+
+// SetSpinCores fixes how many stages of the process may spin at once, across all graphs;
+// n < 0 returns to the default, the allowed CPUs less the stages of every running graph
+// (so that no spinner takes a core a stage needs). A fixed budget is for measuring spin on
+// a host where the default is 0, or for leaving cores to the rest of the program.
+func SetSpinCores(n int) {
+	procs.mu.Lock()
+	defer procs.mu.Unlock()
+	procs.cores = max(n, -1)
+	setSpinBudget()
+}
+
+// setSpinBudget applies the spin budget; procs.mu is held.
+func setSpinBudget() {
+	if procs.cores >= 0 {
+		spinBudget.SetLimit(procs.cores)
+		return
+	}
+	spinBudget.SetLimit(hostCPUs() - procs.stages)
 }
 
 // held is what one running graph holds.
@@ -56,7 +79,7 @@ func (g *Graph) reserve() held {
 		runtime.GOMAXPROCS(procs.base + procs.extra)
 	}
 	procs.stages += h.stages
-	spinBudget.SetLimit(hostCPUs() - procs.stages)
+	setSpinBudget()
 	return h
 }
 
@@ -65,7 +88,7 @@ func unreserve(h held) {
 	procs.mu.Lock()
 	defer procs.mu.Unlock()
 	procs.stages -= h.stages
-	spinBudget.SetLimit(hostCPUs() - procs.stages)
+	setSpinBudget()
 	if h.procs == 0 {
 		return
 	}
