@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/loopyring/loopyring/flow"
 )
 
 // The benchmarks run the same functions as the loopybench runner. One op is one entry (one
@@ -71,7 +73,13 @@ func benchLatency(b *testing.B, test LatencyTest, cfg Config) {
 func BenchmarkPingPong(b *testing.B) { benchLatency(b, latencyTests[0], Config{}) }
 
 // BenchmarkPipelineLatency offers DefaultRate entries a second: ns/op is the pacing
-// interval, and the latency is in the percentile metrics.
+// interval, and the latency is in the percentile metrics. It runs flow in each mode, each
+// with its channel baseline beside it: a hop to a sleeping dedicated stage is a kernel
+// thread wake, one to a shared stage a goroutine wake.
 func BenchmarkPipelineLatency(b *testing.B) {
-	benchLatency(b, latencyTests[1], Config{Rate: DefaultRate})
+	for _, mode := range []flow.Mode{flow.Auto, flow.Dedicated, flow.Shared} {
+		b.Run("mode="+mode.String(), func(b *testing.B) {
+			benchLatency(b, latencyTests[1], Config{Rate: DefaultRate, Mode: mode})
+		})
+	}
 }

@@ -14,12 +14,16 @@ import (
 // between threads are what channels are designed for, and pinning them would be a
 // different baseline.
 
-// graphOptions returns the flow graph options for cfg's placement.
+// graphOptions returns the flow graph options for cfg's placement, mode and spin.
 func graphOptions(cfg Config) []flow.GraphOption {
-	if cfg.Placement == affinity.None {
-		return nil
+	opts := []flow.GraphOption{flow.GraphMode(cfg.Mode)}
+	if cfg.Spin > 0 {
+		opts = append(opts, flow.GraphSpin(cfg.Spin))
 	}
-	return []flow.GraphOption{flow.Placement(cfg.Placement)}
+	if cfg.Placement != affinity.None {
+		opts = append(opts, flow.Placement(cfg.Placement))
+	}
+	return opts
 }
 
 // plan returns the CPU for each of n goroutines under cfg's placement, -1 for "do not pin".

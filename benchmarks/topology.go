@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/loopyring/loopyring/affinity"
+	"github.com/loopyring/loopyring/flow"
 )
 
 // Side says which implementation of a topology runs.
@@ -48,6 +50,8 @@ type Config struct {
 	Widths    []int           // stages per level after the seed's source; nil means DefaultWidths
 	Placement affinity.Policy // CPU placement of the loopyring side's stages and goroutines
 	Rate      int             // latency runs: entries per second offered (0: as fast as replies come)
+	Mode      flow.Mode       // how flow runs the stages (flow.Auto by default)
+	Spin      time.Duration   // flow stages' spin before sleeping; 0 keeps flow's default
 
 	corrupt int64 // test hook: 1 + the seq the publisher writes wrong; 0 for none
 }

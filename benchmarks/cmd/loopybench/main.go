@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/loopyring/loopyring/flow"
 	"io"
 	"os"
 )
@@ -35,6 +36,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o, err := parseOptions(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.spinCores >= 0 {
+		flow.SetSpinCores(o.spinCores)
+		defer flow.SetSpinCores(-1)
 	}
 	r := &runner{o: o, progress: stderr}
 	rep, err := r.run()

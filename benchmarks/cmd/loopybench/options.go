@@ -12,6 +12,7 @@ import (
 
 	"github.com/loopyring/loopyring/affinity"
 	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/flow"
 )
 
 // options are the runner's settings, from its flags.
@@ -22,6 +23,9 @@ type options struct {
 	capacities []int           // ring capacities (and channel buffers) to sweep
 	shapes     [][]int         // seed topology shapes (stages per level after the source) to sweep
 	placement  affinity.Policy // CPU placement of the loopyring side
+	mode       flow.Mode       // how flow runs its stages
+	spin       time.Duration   // flow stages' spin; 0 keeps flow's default
+	spinCores  int             // flow.SetSpinCores; -1 keeps the default budget
 	rate       int             // latency: offered entries per second
 	format     string          // markdown, csv or json
 }
@@ -47,6 +51,9 @@ usage: go run ./benchmarks/cmd/loopybench [flags]
 	caps := fs.String("capacity", strconv.Itoa(benchmarks.DefaultCapacity), "ring capacity and channel buffer; a comma-separated list sweeps them (1024,8192,16384)")
 	stages := fs.String("stages", "2/4/2", "seed topology shapes to sweep, comma-separated: W means W/2, W and W/2 stages after the\nsource (4 is the seed's 1→2→4→2); a slash-separated list gives each level's stages (2/4/2)")
 	placement := fs.String("placement", "none", "CPU placement of the loopyring side's threads: none, compact or spread")
+	mode := fs.String("mode", "auto", "how flow runs the loopyring side's stages: auto (dedicated when every stage has a CPU,\nshared otherwise), dedicated (locked threads in event loops) or shared (goroutines)")
+	fs.DurationVar(&o.spin, "spin", 0, "how long an idle flow stage spins before it sleeps, when the spin budget allows (0: flow's default)")
+	fs.IntVar(&o.spinCores, "spincores", -1, "stages that may spin at once (flow.SetSpinCores); -1: the spare cores (allowed CPUs less running stages)")
 	fs.IntVar(&o.rate, "rate", benchmarks.DefaultRate, "pipeline-latency: entries per second offered")
 	fs.StringVar(&o.format, "format", "markdown", "output: markdown, csv or json")
 	if err := fs.Parse(args); err != nil {
@@ -79,6 +86,19 @@ usage: go run ./benchmarks/cmd/loopybench [flags]
 		errs = append(errs, fmt.Errorf("-placement: %w", err))
 	} else if o.placement == affinity.Explicit {
 		errs = append(errs, errors.New("-placement explicit: not offered here; use none, compact or spread"))
+	}
+	switch *mode {
+	case "auto":
+		o.mode = flow.Auto
+	case "dedicated":
+		o.mode = flow.Dedicated
+	case "shared":
+		o.mode = flow.Shared
+	default:
+		errs = append(errs, fmt.Errorf("-mode %q: want auto, dedicated or shared", *mode))
+	}
+	if o.spin < 0 {
+		errs = append(errs, fmt.Errorf("-spin %v: want a duration of 0 or more", o.spin))
 	}
 	if !contains(formats, o.format) {
 		errs = append(errs, fmt.Errorf("-format %q: want one of %s", o.format, strings.Join(formats, ", ")))

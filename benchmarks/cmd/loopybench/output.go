@@ -69,6 +69,11 @@ func writeMarkdown(w io.Writer, rep Report) error {
 		m.CPU, m.Cores, m.Online, m.GOMAXPROCS, m.GoVersion, m.OS)
 	fmt.Fprintf(&b, "- placement of loopyring threads: %s (channels: Go scheduler); load average at start: %s; %s\n",
 		m.Placement, orDash(m.LoadAvg), m.Date)
+	cores := "the spare cores"
+	if s.SpinCores >= 0 {
+		cores = fmt.Sprint(s.SpinCores)
+	}
+	fmt.Fprintf(&b, "- flow stages: mode %s, spin %s, spin budget %s\n", s.Mode, s.Spin, cores)
 	rt := "not measured"
 	if m.LineRoundTripNs > 0 {
 		rt = ns(m.LineRoundTripNs)

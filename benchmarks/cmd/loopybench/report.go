@@ -20,6 +20,9 @@ type Settings struct {
 	Shapes     [][]int `json:"seed_shapes"`
 	Rate       int     `json:"latency_rate"`
 	Filter     string  `json:"topology_filter"`
+	Mode       string  `json:"mode"`       // how flow ran the loopyring side's stages
+	Spin       string  `json:"spin"`       // flow stages' spin ("default": flow's)
+	SpinCores  int     `json:"spin_cores"` // stages that could spin at once; -1: the spare cores
 }
 
 func settingsOf(o options) Settings {
@@ -30,7 +33,17 @@ func settingsOf(o options) Settings {
 		Shapes:     o.shapes,
 		Rate:       o.rate,
 		Filter:     o.filter.String(),
+		Mode:       o.mode.String(),
+		Spin:       spinString(o.spin),
+		SpinCores:  o.spinCores,
 	}
+}
+
+func spinString(d time.Duration) string {
+	if d == 0 {
+		return "default"
+	}
+	return d.String()
 }
 
 // Row is one topology (or latency test) at one capacity and shape, both sides.

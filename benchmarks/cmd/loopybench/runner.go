@@ -49,7 +49,7 @@ func (j job) about() string {
 func (r *runner) plan() []job {
 	var jobs []job
 	for _, capacity := range r.o.capacities {
-		base := benchmarks.Config{Capacity: capacity, Placement: r.o.placement, Rate: r.o.rate}
+		base := benchmarks.Config{Capacity: capacity, Placement: r.o.placement, Rate: r.o.rate, Mode: r.o.mode, Spin: r.o.spin}
 		for _, tp := range benchmarks.Topologies() {
 			if !r.o.filter.MatchString(tp.Name) {
 				continue
