@@ -272,8 +272,8 @@ func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {
 // one core, and that no stage wakes while it idles: every stage sleeps (in its loop, or
 // parked in the Go runtime) rather than spins or polls. The CPU time is the whole process's,
 // from getrusage, so the bound also covers the runtime's own background work (about a
-// third of it on the development machine); the race detector's runtime does several times
-// more, so under -race the bound is 0.5%.
+// third of it on the development machine); the race detector's runtime does many times
+// more, so under -race the bound is 2%.
 func TestIdleGraphSleeps(t *testing.T) {
 	window := 3 * time.Second
 	if testing.Short() {
@@ -308,7 +308,7 @@ func TestIdleGraphSleeps(t *testing.T) {
 			t.Logf("idle 9-stage graph, %s: %v of CPU in %v (%.4f%% of a core)", mode, used, window, 100*float64(used)/float64(window))
 			bound, permille := window/1000, 1.0
 			if raceEnabled {
-				bound, permille = window/200, 5
+				bound, permille = window/50, 20
 			}
 			if used > bound {
 				t.Fatalf("an idle 9-stage %s graph used %v of CPU in %v (bound: %.1f‰ of one core)", mode, used, window, permille)
