@@ -64,8 +64,11 @@ func (g *Graph) validate() error {
 			bad("name already used by level #%d", prev.id)
 		}
 		names[lv.name] = lv
-		if lv.n < 1 {
+		switch {
+		case lv.n < 1:
 			bad("%d stages; a level needs at least 1", lv.n)
+		case lv.n > MaxStages:
+			bad("%d stages; a level may have at most MaxStages (%d)", lv.n, MaxStages)
 		}
 		for _, err := range lv.opts.errs {
 			bad("%v", err)

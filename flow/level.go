@@ -6,6 +6,12 @@ import (
 	"github.com/loopyring/loopyring/ring"
 )
 
+// MaxStages bounds the stages of one level. A stage costs a goroutine and, for a processing
+// level, a ring; a dedicated one also an OS thread and an event loop's descriptors. Start
+// checks every width against it before it allocates anything, so that a mistaken width
+// (1<<40) is a build error rather than an out-of-memory crash.
+const MaxStages = 1 << 12
+
 type levelKind uint8
 
 const (

@@ -73,7 +73,7 @@ func (g *Graph) resolveModes(cpus map[*level][]int) error {
 	stages := 0
 	for _, lv := range g.levels {
 		if lv.kind != kindInput {
-			stages += max(lv.n, 0)
+			stages += width(lv)
 		}
 	}
 	fits := stages <= g.allowedCPUs()

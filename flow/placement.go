@@ -14,7 +14,7 @@ func (g *Graph) plan() (map[*level][]int, error) {
 	for _, lv := range g.levels {
 		if lv.kind != kindInput {
 			staged = append(staged, lv)
-			counts = append(counts, max(lv.n, 1)) // a bad width is validate's to report
+			counts = append(counts, width(lv)) // a bad width is validate's to report
 		}
 	}
 	out := make(map[*level][]int, len(staged))
@@ -38,7 +38,7 @@ func (g *Graph) plan() (map[*level][]int, error) {
 		planned = p.CPUs
 	}
 	for i, lv := range staged {
-		cpus := make([]int, max(lv.n, 0))
+		cpus := make([]int, width(lv))
 		for s := range cpus {
 			switch {
 			case len(lv.opts.cpus) > 0:
@@ -53,3 +53,7 @@ func (g *Graph) plan() (map[*level][]int, error) {
 	}
 	return out, nil
 }
+
+// width is lv's width within the bounds validate enforces, so that planning a graph whose
+// width validate will refuse allocates nothing absurd.
+func width(lv *level) int { return min(max(lv.n, 1), MaxStages) }

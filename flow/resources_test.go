@@ -1,0 +1,49 @@
+package flow_test
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/loopyring/loopyring/flow"
+)
+
+// TestAbsurdWidthsAreBuildErrors: widths beyond MaxStages once reached the allocator (1<<40
+// stages died of "out of memory", 1<<62 panicked in makeslice). Every bad width is reported
+// by one Start, with the others, before anything is allocated.
+func TestAbsurdWidthsAreBuildErrors(t *testing.T) {
+	widths := []int{0, -1, flow.MaxStages + 1, 1 << 40, 1 << 62}
+	g := flow.New()
+	in := flow.Input[int](g)
+	for i, w := range widths {
+		in.Then(w, id, flow.Name(fmt.Sprintf("w%d", i))).Sink(1, func(int) {}, flow.Name(fmt.Sprintf("s%d", i)))
+	}
+	flow.Source(g, 1<<40, func(*flow.SourceStage[int]) error { return nil }, flow.Name("src")).Sink(1, func(int) {})
+	err := g.Start(t.Context())
+	if err == nil {
+		t.Fatal("Start accepted absurd widths")
+	}
+	for i, w := range widths {
+		want := fmt.Sprintf(`level "w%d": %d stages`, i, w)
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q", want)
+		}
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf(`level "src": %d stages; a level may have at most MaxStages (%d)`, 1<<40, flow.MaxStages)) {
+		t.Errorf("error lacks the source's width:\n%v", err)
+	}
+	// The bound itself is allowed.
+	g = flow.New(flow.GraphMode(flow.Shared))
+	in = flow.Input[int](g, flow.Capacity(128))
+	var seen atomic.Int64
+	in.Sink(flow.MaxStages, func(int) { seen.Add(1) }, flow.Name("widest"))
+	start(t, g)
+	if _, err := in.PublishBatch(t.Context(), make([]int, 100)); err != nil { // one commit wakes every stage once
+		t.Fatal(err)
+	}
+	mustStop(t, g, nil)
+	if seen.Load() != 100 {
+		t.Fatalf("%d of 100 delivered", seen.Load())
+	}
+}
