@@ -294,3 +294,68 @@ func TestCallbackPanicKeepsLoopUsable(t *testing.T) {
 		}
 	}
 }
+
+// TestDescriptorZero registers descriptor 0, which is the identifier of the
+// wake event on kqueue (wakeIdent in wake_kevent.go): the two must not be taken
+// for one another, so a wake alone reports nothing and a readable descriptor 0
+// is reported even when a wake comes in the same batch. The test moves a pipe
+// onto descriptor 0 for its duration and puts standard input back afterwards.
+func TestDescriptorZero(t *testing.T) {
+	l := newLoop(t)
+	r, w := pipe(t)
+	saved, err := unix.Dup(0)
+	if err == unix.EBADF {
+		saved = -1 // there is no standard input to put back
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Dup2(r, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if saved < 0 {
+			unix.Close(0)
+			return
+		}
+		if err := unix.Dup2(saved, 0); err != nil {
+			t.Errorf("restoring standard input: %v", err)
+		}
+		unix.Close(saved)
+	})
+	rec := recorder{}
+	if err := l.Add(0, Readable, rec.cb); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := l.Remove(0); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := l.writeWaker(); err != nil {
+		t.Fatal(err)
+	}
+	if got := poll(t, l, rec); len(got) != 0 {
+		t.Fatalf("a wake alone reported %v", got)
+	}
+	write(t, w, "x")
+	if err := l.writeWaker(); err != nil {
+		t.Fatal(err)
+	}
+	if got := poll(t, l, rec); len(got[0]) != 1 || got[0][0] != Readable {
+		t.Fatalf("descriptor 0 readable with a wake pending: %v, want one Readable", got)
+	}
+	// And the wake was taken in that batch: a sleep now lasts its timeout.
+	clear(rec)
+	var buf [1]byte
+	if _, err := unix.Read(0, buf[:]); err != nil {
+		t.Fatal(err)
+	}
+	const sleep = 10 * time.Millisecond
+	start := time.Now()
+	if err := l.Poll(sleep); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < sleep || len(rec) != 0 {
+		t.Fatalf("Poll(%v) returned after %v with %v: the wake was not taken", sleep, d, rec)
+	}
+}

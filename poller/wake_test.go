@@ -235,3 +235,30 @@ func TestStateIsolatedOnItsOwnCacheLine(t *testing.T) {
 		t.Errorf("stop is %d bytes after state, want at least %d", got, pad)
 	}
 }
+
+// TestWakeWritesDrained writes the wake descriptor many times with no sleep to
+// end, as wakes that race an owner on its way back from a sleep can, and checks
+// that one step of the loop takes them all: the next sleep lasts its whole
+// timeout. Each mechanism does this its own way (reading the eventfd resets its
+// counter, EV_CLEAR merges user-event triggers, the pipe is read until empty),
+// and a wake left behind would make every later sleep return at once.
+func TestWakeWritesDrained(t *testing.T) {
+	l := newLoop(t)
+	// More bytes than the pipe waker reads at a time, fewer than any pipe holds.
+	for range 1000 {
+		if err := l.writeWaker(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Poll(0); err != nil {
+		t.Fatal(err)
+	}
+	const sleep = 20 * time.Millisecond
+	start := time.Now()
+	if err := l.Poll(sleep); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < sleep {
+		t.Fatalf("Poll(%v) after the drain returned after %v: a wake was left behind", sleep, d)
+	}
+}
