@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -424,5 +425,59 @@ func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != base {
 		t.Fatalf("GOMAXPROCS after every graph stopped: %d, want the original %d", got, base)
+	}
+}
+
+// TestConcurrentStartStop starts and stops 9-stage graphs from six goroutines at once, in
+// each mode: every dedicated graph raises and restores GOMAXPROCS while the others' locked
+// threads run. A run of the earlier code stalled here once for a minute (Start waiting for
+// its stages' ready signals); a watchdog turns any hang into a failure that prints every
+// goroutine's stack.
+func TestConcurrentStartStop(t *testing.T) {
+	const workers = 6
+	cycles := scale(60, 10)
+	if raceEnabled {
+		cycles = scale(20, 5)
+	}
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		t.Run(mode.String(), func(t *testing.T) {
+			done := make(chan struct{})
+			var wg sync.WaitGroup
+			for range workers {
+				wg.Go(func() {
+					for range cycles {
+						g := flow.New(flow.GraphMode(mode))
+						in := flow.Input[int](g, flow.Capacity(64))
+						var seen atomic.Int64
+						in.Then(1, id).Then(2, id).Then(4, id).Sink(2, func(int) { seen.Add(1) })
+						if err := g.Start(t.Context()); err != nil {
+							t.Error(err)
+							return
+						}
+						for j := range 50 {
+							if err := in.Publish(t.Context(), j); err != nil {
+								t.Error(err)
+							}
+						}
+						if err := g.Stop(); err != nil {
+							t.Error(err)
+							return
+						}
+						if seen.Load() != 50 {
+							t.Errorf("%d of 50 delivered", seen.Load())
+							return
+						}
+					}
+				})
+			}
+			go func() { wg.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Minute):
+				var b strings.Builder
+				_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+				t.Fatalf("%d goroutines starting and stopping graphs did not finish in 2 minutes; every stack:\n%s", workers, b.String())
+			}
+		})
 	}
 }
