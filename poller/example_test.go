@@ -1,3 +1,9 @@
+//go:build linux || darwin || freebsd || dragonfly || netbsd || openbsd
+
+// The examples' output is what a loop prints; where New fails with
+// errors.ErrUnsupported it could not match, so they build only where a loop
+// exists.
+
 package poller_test
 
 import (
