@@ -24,14 +24,6 @@ type tally struct {
 	n, sum, bad atomic.Int64
 }
 
-func (t *tally) add(p payload) {
-	if !p.valid() {
-		t.bad.Add(1)
-	}
-	t.n.Add(1)
-	t.sum.Add(p.seq)
-}
-
 func (t *tally) check(b *testing.B, n int) {
 	b.Helper()
 	want := int64(n) * int64(n-1) / 2

@@ -139,7 +139,13 @@ func TestMismatchedEdgeDoesNotCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	// The go command on PATH, asked for the root of the toolchain it runs (GOTOOLCHAIN
+	// picks 1.27 there, as it did for this test), so that the builds below use the same one.
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Skipf("no go command: %v", err)
+	}
+	gobin := filepath.Join(strings.TrimSpace(string(root)), "bin", "go")
 	if _, err := os.Stat(gobin); err != nil {
 		t.Skipf("no go command: %v", err)
 	}
