@@ -34,3 +34,7 @@ func PublishClaim[T any](b *Buffer[T], lo, hi int64) bool { return b.publishClai
 // SetFenced marks a PhasedWaiter as NewReader does for a ring with light
 // commits.
 func SetFenced(w *PhasedWaiter) { w.fenced.Store(true) }
+
+// Sleepers reports how many goroutines are parked on a PhasedWaiter's own
+// channels.
+func Sleepers(w *PhasedWaiter) int { return int(w.sleepers.Load()) }

@@ -2,7 +2,9 @@ package ring_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -219,4 +221,192 @@ func TestCommitWakesParkedReaders(t *testing.T) {
 			})
 		}
 	}
+}
+
+// waitParked waits until a goroutine is parked on w, then a while longer, so
+// that a waiter that settles (see TestSettleCatchesAMissedCommit) has settled
+// and sleeps until woken.
+func waitParked(t *testing.T, w *ring.PhasedWaiter) {
+	t.Helper()
+	deadline := time.Now().Add(hang)
+	for ring.Sleepers(w) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the reader never parked")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	time.Sleep(5 * time.Millisecond)
+}
+
+// TestCommitQuietLeavesReadersAsleep parks a reader, commits quietly and
+// checks that the reader sleeps on (a deferred wake stays deferred) until
+// WakeReaders, which reports that it was parked and hands it the whole range.
+func TestCommitQuietLeavesReadersAsleep(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 16, m.opts...)
+			w := ring.NewWaiter(ring.WaitPhases{}) // parks at once
+			r := mustReader(t, b, ring.ReaderWaiter(w), ring.Linger(0))
+			ctx, cancel := context.WithTimeout(context.Background(), hang)
+			defer cancel()
+			type batch struct {
+				lo, hi int64
+				err    error
+			}
+			got := make(chan batch, 1)
+			go func() {
+				lo, hi, err := r.Wait(ctx)
+				got <- batch{lo, hi, err}
+			}()
+			waitParked(t, w)
+			for i := range 3 {
+				lo, err := b.Claim(ctx, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				*b.At(lo), *b.At(lo + 1) = 2*i, 2*i+1
+				b.CommitQuiet(lo, 2)
+			}
+			select {
+			case g := <-got:
+				t.Fatalf("the reader woke to [%d, %d), %v without WakeReaders", g.lo, g.hi, g.err)
+			case <-time.After(20 * time.Millisecond):
+			}
+			if ring.Sleepers(w) != 1 {
+				t.Fatalf("%d sleepers on the reader's waiter, want 1", ring.Sleepers(w))
+			}
+			if !b.WakeReaders() {
+				t.Fatal("WakeReaders reported nobody parked, with the reader parked")
+			}
+			g := <-got
+			if g.err != nil || g.lo != 0 || g.hi != 6 {
+				t.Fatalf("reader got [%d, %d), %v; want [0, 6), nil", g.lo, g.hi, g.err)
+			}
+			for s := g.lo; s < g.hi; s++ {
+				if *b.At(s) != int(s) {
+					t.Fatalf("slot %d = %d", s, *b.At(s))
+				}
+			}
+			r.Release(g.hi)
+			if b.WakeReaders() {
+				t.Fatal("WakeReaders reported a parked reader after the reader woke")
+			}
+			b.Close()
+		})
+	}
+}
+
+// TestWakeReadersReportsParked checks when WakeReaders reports a parked
+// reader: never for a ring without readers, for readers awake, or for a
+// reader asleep on a Waiter of its own (not a PhasedWaiter); and it wakes the
+// readers without upstreams exactly once each, as Commit does.
+func TestWakeReadersReportsParked(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			empty := mustNew[int](t, 8, m.opts...)
+			if empty.WakeReaders() {
+				t.Fatal("WakeReaders on a ring without readers reported a parked reader")
+			}
+
+			b := mustNew[int](t, 8, m.opts...)
+			mustReader(t, b) // awake: never waits
+			if b.WakeReaders() {
+				t.Fatal("WakeReaders reported a parked reader, with none waiting")
+			}
+
+			own := new(wakeCounter) // sleeps on its embedded PhasedWaiter, but is no *PhasedWaiter
+			b2 := mustNew[int](t, 8, m.opts...)
+			r := mustReader(t, b2, ring.ReaderWaiter(own), ring.Linger(0))
+			down := new(wakeCounter)
+			mustReader(t, b2, ring.ReaderWaiter(down), ring.After(r))
+			ctx, cancel := context.WithTimeout(context.Background(), hang)
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() {
+				_, _, err := r.Wait(ctx)
+				errc <- err
+			}()
+			waitParked(t, &own.PhasedWaiter)
+			if b2.WakeReaders() {
+				t.Fatal("WakeReaders counted a reader asleep on a Waiter other than a PhasedWaiter")
+			}
+			if n := own.wakes.Load(); n != 1 {
+				t.Fatalf("WakeReaders woke the reader %d times, want 1", n)
+			}
+			if n := down.wakes.Load(); n != 0 {
+				t.Fatalf("WakeReaders woke a downstream reader %d times, want 0", n)
+			}
+			b2.Close()
+			if err := <-errc; !errors.Is(err, ring.ErrClosed) {
+				t.Fatalf("Wait = %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestCommitQuietWakesNobody publishes through CommitQuiet on one publisher
+// and on several: the entries are readable at once, in order, and no waiter is
+// woken until WakeReaders, which wakes each reader without upstreams once.
+// CommitQuiet refuses what Commit refuses.
+func TestCommitQuietWakesNobody(t *testing.T) {
+	for _, m := range publisherModes() {
+		t.Run(m.name, func(t *testing.T) {
+			b := mustNew[int](t, 8, m.opts...)
+			wa, wb := new(countingWaiter), new(countingWaiter)
+			a := mustReader(t, b, ring.ReaderWaiter(wa))
+			c := mustReader(t, b, ring.ReaderWaiter(wb))
+			next := int64(0)
+			for round := range 5 {
+				for range 3 {
+					lo, ok := b.TryClaim(1)
+					if !ok {
+						t.Fatal("TryClaim failed")
+					}
+					*b.At(lo) = int(lo)
+					b.CommitQuiet(lo, 1)
+				}
+				if wa.wakes != 0 || wb.wakes != 0 {
+					t.Fatalf("round %d: CommitQuiet woke the readers (%d, %d times)", round, wa.wakes, wb.wakes)
+				}
+				for _, r := range []*ring.Reader{a, c} {
+					lo, hi, ok := r.TryRead()
+					if !ok || lo != next || hi != next+3 {
+						t.Fatalf("round %d: TryRead = [%d, %d), %v; want [%d, %d)", round, lo, hi, ok, next, next+3)
+					}
+					for s := lo; s < hi; s++ {
+						if *b.At(s) != int(s) {
+							t.Fatalf("slot %d = %d", s, *b.At(s))
+						}
+					}
+					r.Release(hi)
+				}
+				next += 3
+				if b.WakeReaders() {
+					t.Fatal("WakeReaders reported a parked reader; none is a PhasedWaiter")
+				}
+				if wa.wakes != 1 || wb.wakes != 1 {
+					t.Fatalf("round %d: WakeReaders woke the readers %d and %d times, want once each", round, wa.wakes, wb.wakes)
+				}
+				wa.wakes, wb.wakes = 0, 0
+			}
+		})
+	}
+	t.Run("misuse", func(t *testing.T) {
+		for _, m := range publisherModes() {
+			b := mustNew[int](t, 8, m.opts...)
+			func() {
+				defer func() {
+					s, _ := recover().(string)
+					if !strings.HasPrefix(s, "ring: ") {
+						t.Fatalf("%s: CommitQuiet of an unclaimed range: recovered %q, want a ring: panic", m.name, s)
+					}
+				}()
+				if m.multi {
+					b.CommitQuiet(0, 0) // a multi-publisher commit checks only n
+				} else {
+					b.CommitQuiet(0, 1)
+				}
+			}()
+		}
+	})
 }
