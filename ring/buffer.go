@@ -153,6 +153,10 @@ func (b *Buffer[T]) At(seq int64) *T { return &b.slots[seq&b.mask] }
 // on the publisher waiter. It returns ErrClosed if the ring is or becomes
 // closed, ctx.Err() if ctx is done while it waits. A claimed range must be
 // committed, even after Close.
+//
+// Claim panics if n is outside 1..Cap(), on an open or a closed ring, and
+// claims nothing: no ring could ever grant such a claim, so asking for one is
+// a programming error, like an index out of range, not a condition to handle.
 func (b *Buffer[T]) Claim(ctx context.Context, n int) (lo int64, err error) {
 	return b.claim(ctx, n)
 }
@@ -189,6 +193,7 @@ func (c *core) claim(ctx context.Context, n int) (int64, error) {
 }
 
 // TryClaim is Claim without blocking: ok is false if the ring is full or closed.
+// Like Claim, it panics if n is outside 1..Cap().
 func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
 	if b.multi {
 		return b.tryClaimMulti(n)

@@ -1,7 +1,9 @@
 package ring_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -198,6 +200,58 @@ func TestRefusedCommitKeepsTheRing(t *testing.T) {
 		r.Release(1)
 		if rlo, rhi, ok := r.TryRead(); !ok || rlo != 1 || rhi != 2 {
 			t.Fatalf("n=%d: the claimed slot's commit gave TryRead = [%d, %d), %v", n, rlo, rhi, ok)
+		}
+	}
+}
+
+// TestClaimSizePanics checks that Claim and TryClaim refuse a size outside
+// 1..Cap() with a ring: panic, on either kind of ring, open or closed, and
+// that the refusal leaves the ring as it was: nothing claimed, and the next
+// claim of a valid size starts where it would have.
+func TestClaimSizePanics(t *testing.T) {
+	const capacity = 8
+	claims := map[string]func(b *ring.Buffer[int], n int){
+		"Claim":    func(b *ring.Buffer[int], n int) { _, _ = b.Claim(context.Background(), n) },
+		"TryClaim": func(b *ring.Buffer[int], n int) { _, _ = b.TryClaim(n) },
+	}
+	sizes := []int{0, -1, capacity + 1, 2 * capacity, math.MinInt, math.MaxInt}
+	for _, m := range publisherModes() {
+		for name, claim := range claims {
+			for _, closed := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/closed=%v", m.name, name, closed), func(t *testing.T) {
+					b := mustNew[int](t, capacity, m.opts...)
+					r := mustReader(t, b)
+					lo, _ := b.TryClaim(3)
+					b.Commit(lo, 3)
+					if closed {
+						b.Close()
+					}
+					for _, n := range sizes {
+						func() {
+							defer func() {
+								s, _ := recover().(string)
+								if !strings.HasPrefix(s, "ring: claim of ") {
+									t.Errorf("%s(%d): recovered %q, want a \"ring: claim of\" panic", name, n, s)
+								}
+							}()
+							claim(b, n)
+						}()
+					}
+					if closed {
+						if _, ok := b.TryClaim(1); ok {
+							t.Fatal("TryClaim succeeded on a closed ring")
+						}
+						return
+					}
+					if lo, ok := b.TryClaim(capacity - 3); !ok || lo != 3 {
+						t.Fatalf("TryClaim(%d) after the refused claims = %d, %v; want 3, true", capacity-3, lo, ok)
+					}
+					b.Commit(3, capacity-3)
+					if lo, hi, ok := r.TryRead(); !ok || lo != 0 || hi != capacity {
+						t.Fatalf("TryRead = [%d, %d), %v; want [0, %d)", lo, hi, ok, capacity)
+					}
+				})
+			}
 		}
 	}
 }
