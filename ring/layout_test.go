@@ -1,6 +1,9 @@
 package ring
 
 import (
+	"math"
+	"reflect"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 
@@ -58,6 +61,45 @@ func TestPadding(t *testing.T) {
 	} {
 		if d := max(rseq, off) - min(rseq, off); d < line {
 			t.Errorf("Reader.seq and Reader.%s are %d bytes apart, want >= %d", name, d, line)
+		}
+	}
+}
+
+// TestAtomicInt64Layout pins what storeLight assumes when it stores through
+// *(*int64)(unsafe.Pointer(p)) for p an *atomic.Int64: the type is exactly one
+// int64, at offset 0, with nothing else that has a size. If sync/atomic ever
+// adds a field with a size, or moves the value, light stores would write the
+// wrong word and this test fails.
+func TestAtomicInt64Layout(t *testing.T) {
+	var a atomic.Int64
+	if size := unsafe.Sizeof(a); size != 8 {
+		t.Fatalf("atomic.Int64 is %d bytes, want 8", size)
+	}
+	typ := reflect.TypeFor[atomic.Int64]()
+	var values int
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch {
+		case f.Type.Size() == 0:
+		case f.Type.Kind() == reflect.Int64 && f.Offset == 0:
+			values++
+		default:
+			t.Errorf("atomic.Int64 field %s (%v, %d bytes at offset %d): want only zero-size fields besides an int64 at offset 0",
+				f.Name, f.Type, f.Type.Size(), f.Offset)
+		}
+	}
+	if values != 1 {
+		t.Fatalf("atomic.Int64 has %d int64 fields at offset 0, want 1", values)
+	}
+	// And the cast reads and writes what Load and Store do, in both directions.
+	for _, v := range []int64{1, -1, math.MaxInt64, math.MinInt64, 0x0102030405060708} {
+		storeLight(&a, v)
+		if got := a.Load(); got != v {
+			t.Fatalf("storeLight(%#x): Load = %#x", v, got)
+		}
+		a.Store(^v)
+		if got := *(*int64)(unsafe.Pointer(&a)); got != ^v {
+			t.Fatalf("Store(%#x): the cast reads %#x", ^v, got)
 		}
 	}
 }
