@@ -35,11 +35,16 @@ type core struct {
 	multi bool
 	start int64
 
-	// light: a single publisher publishes its claims' ends with light
-	// stores, and Close makes up for it with heavyFence. lightCommit: Commit
-	// uses light stores too, which needs every waiter it wakes to be a
-	// PhasedWaiter (which then fences before it sleeps for good); set by
-	// freeze. See fence_linux_amd64.go.
+	// lightStores: the ring may publish with light stores (the platform and
+	// the kernel allow them, and WithFences was not given). light: a single
+	// publisher publishes its claims' ends with light stores, and Close makes
+	// up for it with heavyFence; a multi-publisher ring claims with
+	// compare-and-swaps, which need no such help, so its Close runs no
+	// membarrier. lightCommit: Commit uses light stores too, on either kind
+	// of ring, which needs every waiter it wakes to be a PhasedWaiter (which
+	// then fences before it sleeps for good); set by freeze. See
+	// fence_linux_amd64.go.
+	lightStores bool
 	light       bool
 	lightCommit bool
 
@@ -122,7 +127,8 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	}
 	c.multi = cfg.multi
 	c.start = cfg.start
-	c.light = !cfg.fenced && lightAvailable()
+	c.lightStores = !cfg.fenced && lightAvailable()
+	c.light = c.lightStores && !c.multi
 	c.pubWaiter = cfg.pubWaiter
 	c.cursor.v.Store(cfg.start)
 	c.claimed.v.Store(cfg.start)

@@ -28,7 +28,7 @@ func (c *core) freeze() {
 		}
 	}
 	c.phasedRoots = phasedWaiters(c.roots)
-	c.lightCommit = c.light && c.phasedRoots != nil
+	c.lightCommit = c.lightStores && c.phasedRoots != nil
 	c.started.Store(true)
 }
 

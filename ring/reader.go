@@ -76,7 +76,7 @@ func (c *core) newReader(opts []ReaderOption) (*Reader, error) {
 	if r.waiter == nil {
 		r.waiter = new(PhasedWaiter)
 	}
-	if pw, ok := r.waiter.(*PhasedWaiter); ok && c.light && len(r.upstream) == 0 {
+	if pw, ok := r.waiter.(*PhasedWaiter); ok && c.lightStores && len(r.upstream) == 0 {
 		// Commits may wake it after a light store. Marked here, before the
 		// reader exists for anyone to wait on, rather than by freeze, so that
 		// no park can have skipped the settling it needs.
