@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/loopyring/loopyring/affinity"
+	"github.com/loopyring/loopyring/poller"
 )
 
 // Mode is how a stage runs. Both modes keep the same contract (order, delivery, drain,
@@ -15,8 +16,9 @@ type Mode uint8
 
 const (
 	// Auto (the default) runs every stage of a graph dedicated when each can have a CPU of
-	// its own among the CPUs the process may use, and shared otherwise. A pinned level
-	// (Placement, CPUs) runs dedicated.
+	// its own among the CPUs the process may use, and shared otherwise (and wherever the
+	// platform has no event loop, see poller.Supported). A pinned level (Placement, CPUs)
+	// runs dedicated.
 	Auto Mode = iota
 	// Dedicated runs the stage on its own OS-locked goroutine, pinned where placement says,
 	// sleeping in its own event loop (epoll or kqueue) when idle, and spinning first while
@@ -96,7 +98,7 @@ func (g *Graph) resolveModes(cpus map[*level][]int) error {
 			errs = append(errs, fmt.Errorf("flow: level %q: a shared stage has no thread of its own to pin; drop its CPUs (or the placement) or run it dedicated", lv.name))
 		case pinned:
 			m = Dedicated
-		case m == Auto && fits:
+		case m == Auto && fits && poller.Supported():
 			m = Dedicated
 		case m == Auto:
 			m = Shared

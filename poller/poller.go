@@ -123,3 +123,7 @@ func (l *Loop) Stats() Stats {
 func (l *Loop) now() int64 {
 	return int64(time.Since(l.epoch))
 }
+
+// Supported reports whether this platform has an event loop (epoll or kqueue). Where it
+// does not, New fails with errors.ErrUnsupported.
+func Supported() bool { return supported }

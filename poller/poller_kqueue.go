@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// supported: see Supported.
+const supported = true
+
 // maxEvents bounds one batch; more ready descriptors are reported by the next
 // call, since readiness is level-triggered.
 const maxEvents = 128

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// supported: see Supported.
+const supported = false
+
 // There is neither epoll nor kqueue here: New fails with errors.ErrUnsupported,
 // so no Loop exists and the functions below only keep the shared code
 // compiling.
