@@ -56,3 +56,6 @@ func start(cfg config) (server, error) {
 	}
 	return startGraph(cfg)
 }
+
+// readSize is how much a connection's read asks for at a time, in both modes.
+const readSize = 16 << 10

@@ -20,8 +20,6 @@ type chunk struct {
 	eof bool
 }
 
-const readSize = 16 << 10
-
 // bufPool recycles read buffers between the listener, which fills them, and the parser,
 // which copies the arguments out and returns them, so steady reading allocates nothing.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, readSize); return &b }}
