@@ -61,11 +61,16 @@
 // an earlier one and the gc compiler keeps stores in program order, so a
 // reader that observes the cursor observes the slots. What such a store lacks
 // is an ordering against the publisher's next load, which the sleeping side
-// restores: Close, and a PhasedWaiter that has slept 50µs without being woken,
-// run membarrier(2), which makes every running thread of the process execute
-// a full barrier, and then look again. Build with
+// restores: Close (of a single-publisher ring; several publishers claim with
+// compare-and-swaps), and a PhasedWaiter that has slept 50µs without being
+// woken, run membarrier(2), which makes every running thread of the process
+// execute a full barrier, and then look again. Build with
 // the tag loopyring_fenced to use fenced stores everywhere; the ring falls
-// back to them by itself if the kernel lacks the membarrier command.
+// back to them by itself if the kernel lacks the membarrier command. If the
+// kernel refuses it later (a seccomp filter installed after the first ring),
+// nothing panics and nothing is lost: the ring stops the world once, rings
+// made after that use fenced stores, and rings already made follow each light
+// store with a fence from then on.
 //
 // Sleeping and waking go through the [Waiter] interface. The ring calls Wake
 // after each store that can make a waiter's condition true; the waiter

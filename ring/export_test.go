@@ -38,3 +38,15 @@ func SetFenced(w *PhasedWaiter) { w.fenced.Store(true) }
 // Sleepers reports how many goroutines are parked on a PhasedWaiter's own
 // channels.
 func Sleepers(w *PhasedWaiter) int { return int(w.sleepers.Load()) }
+
+// RefuseMembarrier makes every later membarrier fail, as a seccomp filter
+// installed after the first ring would. Process-wide and for good: tests that
+// call it run in a child process.
+var RefuseMembarrier = refuseMembarrier
+
+// LightRevoked reports whether a refused membarrier has turned light stores
+// off (new rings) and fenced (rings already made).
+var LightRevoked = lightRevoked
+
+// LightAvailableNow reports whether a ring made now may use light stores.
+var LightAvailableNow = lightAvailable

@@ -11,3 +11,7 @@ func lightAvailable() bool { return false }
 func heavyFence() {}
 
 func storeLight(p *atomic.Int64, v int64) { p.Store(v) }
+
+func refuseMembarrier() {}
+
+func lightRevoked() bool { return false }
