@@ -215,7 +215,7 @@ func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
 func (b *Buffer[T]) Commit(lo int64, n int) { b.commit(lo, n, true) }
 
 // CommitQuiet publishes [lo, lo+n) like Commit but wakes nobody: a reader
-// already awake sees the entries, a sleeping one sleeps on until the next
+// already awake sees the entries, a sleeping one may sleep on until the next
 // [Buffer.WakeReaders] (or Commit, or Close). A publisher with more work at
 // hand uses it to defer the wake, so that the reader wakes once, to a large
 // batch, rather than to every commit; it must call WakeReaders before it
@@ -224,8 +224,10 @@ func (b *Buffer[T]) CommitQuiet(lo int64, n int) { b.commit(lo, n, false) }
 
 // WakeReaders wakes the readers that wait on the publisher (those without
 // [After]), as Commit does after its store. It reports whether one of them
-// was parked in the Go runtime on a [PhasedWaiter]'s own channel; a reader
-// asleep on another Waiter is not counted. Safe from any goroutine.
+// was parked in the Go runtime on a [PhasedWaiter] or a [Parker] (also behind
+// [WaitPhases.Before]); a reader asleep on another Waiter is not counted. Safe
+// from any goroutine; like a claim, it fixes the set of readers, so every
+// reader must be added before it is first called.
 func (b *Buffer[T]) WakeReaders() (parked bool) {
 	b.freeze()
 	return b.wakeRoots()
@@ -282,8 +284,15 @@ func (c *core) wakeRoots() (parked bool) {
 		return parked
 	}
 	for _, w := range c.roots {
-		if pw, ok := w.(*PhasedWaiter); ok && pw.parked() {
-			parked = true
+		switch w := w.(type) {
+		case *PhasedWaiter:
+			parked = parked || w.parked()
+		case *Parker:
+			parked = parked || w.parked()
+		case *phasedSleep:
+			if pk, ok := w.sleep.(*Parker); ok {
+				parked = parked || pk.parked()
+			}
 		}
 		w.Wake()
 	}

@@ -398,22 +398,3 @@ func TestNegativePhasesPanic(t *testing.T) {
 		})
 	}
 }
-
-// TestPhasedWaiterPark checks that Park sleeps at once, whatever phases the
-// waiter has: ready is called only around parking.
-func TestPhasedWaiterPark(t *testing.T) {
-	w := ring.NewWaiter(ring.WaitPhases{Spin: 10 * time.Millisecond, Yield: 1000})
-	var calls atomic.Int64
-	var flag atomic.Bool
-	errc := make(chan error, 1)
-	go func() { errc <- w.Park(context.Background(), countCalls(&calls, &flag)) }()
-	time.Sleep(2 * time.Millisecond)
-	flag.Store(true)
-	w.Wake()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if n := calls.Load(); n > 5 {
-		t.Fatalf("Park called ready %d times: it ran the phases", n)
-	}
-}

@@ -118,14 +118,6 @@ func (w *PhasedWaiter) Wait(ctx context.Context, ready func() bool) error {
 	return w.park(ctx, ready)
 }
 
-// Park is Wait without the spinning and yielding phases: it sleeps at once
-// until ready reports true or ctx is done. A goroutine that has just woken the
-// goroutine it will wait for parks rather than spins: on a shared processor,
-// the woken one runs only once this one parks.
-func (w *PhasedWaiter) Park(ctx context.Context, ready func() bool) error {
-	return w.park(ctx, ready)
-}
-
 func pollReady(n int, ready func() bool) bool {
 	for range n {
 		if ready() {
