@@ -170,7 +170,7 @@ func (g *Graph) build(cpus map[*level][]int) error {
 				// A source may publish from a callback its loop is dispatching, and a
 				// publish must not re-enter that loop; it parks at once instead (yielding
 				// a locked goroutine costs a thread hand-off per yield).
-				pw = ring.NewPhasedWaiter(0, 0)
+				pw = ring.NewParker()
 			}
 			r, err := lv.newRing(lv.opts.capacity, lv.kind == kindInput, pw)
 			if err != nil {

@@ -33,11 +33,11 @@ type stage struct {
 	ports []port
 	ready func() bool // st.inputReady, bound once so that waiting does not allocate
 
-	// What the stage sleeps on (see wait.go): for a dedicated stage, its loop behind the
-	// spin phase; for a shared one, parker.
+	// What the stage sleeps on (see wait.go): its loop (dedicated) or parker (shared),
+	// behind the level's spin phase.
 	waiter ring.Waiter
-	loop   *poller.Loop       // dedicated stages only
-	parker *ring.PhasedWaiter // shared stages only
+	loop   *poller.Loop // dedicated stages only
+	parker *ring.Parker // shared stages only
 
 	ring ringHandle // own output ring; nil for sinks and phases
 	out  outbox     // the emitter into ring

@@ -15,10 +15,13 @@ import (
 //
 // A dedicated stage sleeps in its own event loop, behind the level's spin phase: a wake is
 // a write to the loop's wake fd and a kernel thread wake. A shared stage parks in the Go
-// runtime on a ring.PhasedWaiter: a wake readies a goroutine, with no system call, and on
-// one P the woken stage runs as soon as the waker parks. Either way the stage's readers,
-// its blocked claims and its idle waits all go through the same waiter, so any wake ends
-// any of its sleeps.
+// runtime on a ring.Parker, behind the same phases: a wake readies a goroutine, with no
+// system call and no lock, and on one P the woken stage runs as soon as the waker parks.
+// Either way the stage's readers, its blocked claims and its idle waits all go through the
+// same waiter, so any wake ends any of its sleeps. (A ring.PhasedWaiter, which would let the
+// rings commit with light stores, was measured and rejected for shared stages: each of its
+// parks starts a timer to settle, and on the 3-stage pipeline that cost more latency than
+// the light stores saved.)
 //
 // Spinning takes a core from a process-wide budget of spare cores (the allowed CPUs less
 // the stages of every running graph, see procs.go), as Go's scheduler caps its spinning
@@ -42,12 +45,12 @@ const maxDeferredWake = 100 * time.Microsecond
 var spinBudget ring.SpinBudget
 
 // newWaiter gives the stage what it sleeps on for its mode: its loop behind the level's
-// spin phase (dedicated), or a PhasedWaiter that parks in the Go runtime (shared).
+// spin phase (dedicated), or a Parker in the Go runtime behind it (shared).
 func (st *stage) newWaiter() error {
 	phases := ring.WaitPhases{Spin: st.lv.opts.spin, Budget: &spinBudget}
 	if st.mode == Shared {
-		st.parker = ring.NewWaiter(phases)
-		st.waiter = st.parker
+		st.parker = ring.NewParker()
+		st.waiter = phases.Before(st.parker)
 		return nil
 	}
 	loop, err := poller.New()
@@ -96,7 +99,7 @@ func (st *stage) idle() {
 	woke := st.payWakes()
 	st.sleeps.Add(1)
 	if woke && st.parker != nil {
-		_ = st.parker.Park(context.Background(), st.ready) // a background context never ends the wait
+		_ = st.parker.Wait(context.Background(), st.ready) // a background context never ends the wait
 		return
 	}
 	_ = st.waiter.Wait(context.Background(), st.ready)
