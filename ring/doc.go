@@ -87,6 +87,17 @@
 // upstreams; Release wakes the readers that list the releasing reader in
 // [After], or the publisher waiter if there are none; Close wakes everyone.
 //
+// How a goroutine waits is decided in this package, in one place per step:
+// [WaitPhases] spins for a while (only while a [SpinBudget] grants a spare
+// core) and yields; then the goroutine sleeps, parked in the Go runtime on a
+// [PhasedWaiter] (any number of sleepers) or a [Parker] (one), or on any other
+// Waiter behind [WaitPhases.Before] (an event loop). A reader's [Linger] is the
+// one pause that happens after data arrives rather than before. A publisher
+// that has more work at hand may defer the wake: [Buffer.CommitQuiet]
+// publishes without waking and [Buffer.WakeReaders] wakes later, so that a
+// reader wakes once to a batch rather than once per commit. flow builds its
+// stages from these pieces and decides only when to pay a deferred wake.
+//
 // A single publisher blocked on a full ring waits until a quarter of the ring
 // (or the n slots it asked for, if more) is free, and gating readers wake it
 // only once they have released that far: publisher and readers then trade
