@@ -55,9 +55,14 @@ func (p *Parker) Wait(ctx context.Context, ready func() bool) error {
 			p.takeWake()
 			return nil
 		}
+		done := ctx.Done()
+		if done == nil {
+			<-p.ch // a plain receive: cheaper than a select, and the common case
+			continue
+		}
 		select {
 		case <-p.ch:
-		case <-ctx.Done():
+		case <-done:
 			p.takeWake()
 		}
 	}
