@@ -104,7 +104,14 @@
 //   - PublishBatch's count is exact: vs[:n] is delivered and vs[n:] is not. An entry a
 //     source's Emit accepted is delivered like a published one.
 //
-//   - After the graph stops, every fd it opened is closed and every stage thread retired.
+//   - When Stop (or Wait) returns, every fd the graph opened is closed. Every dedicated
+//     stage's thread is retired: its goroutine ends locked, so the runtime ends the thread
+//     rather than reuse it. That happens just after the stage tells the graph it is done, so
+//     the thread may outlive Stop's return by a moment (TestStageThreadsAreRetired waits for
+//     each one to go). Threads that are not stages' are the runtime's: it keeps idle ones
+//     for reuse, up to about the highest GOMAXPROCS a running graph raised it to, so a
+//     process's thread count can grow once to that bound and no further
+//     (TestNoDescriptorOrThreadLeaks).
 //
 //   - A stage function that calls runtime.Goexit (t.FailNow in a callback) fails like one
 //     that panics, and the stage carries on: nothing committed is lost.

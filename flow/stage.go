@@ -51,6 +51,7 @@ type stage struct {
 	deferring bool
 	owed      bool
 	owedAt    time.Time // when the first of the owed wakes was deferred
+	since     time.Time // when the stage last finished a batch or a wait (for busy)
 	sincePaid int       // entries committed since the stage last paid its wakes
 	payEvery  int
 
@@ -153,6 +154,7 @@ func (st *stage) end() {
 // closed and drained; when there is nothing to take it waits (see idle).
 func (st *stage) runInputs() {
 	st.deferring = st.ring != nil
+	st.since = time.Now()
 	for {
 		worked := false
 		for i := range st.ports {
@@ -170,13 +172,15 @@ func (st *stage) runInputs() {
 			return
 		}
 		st.idle()
+		st.since = time.Now()
 	}
 }
 
 // batch processes [from, hi) of one input, whose batch began at lo, and releases it,
-// whatever user code does.
+// whatever user code does. The stage counts as busy from the end of its last batch (or
+// wait) to the end of this one: one clock read per batch rather than two, which for a
+// stage taking one or two entries at a time was 8% of its time.
 func (st *stage) batch(p *port, lo, from, hi int64) {
-	start := time.Now()
 	for next := from; next < hi; {
 		next = st.protect(p, lo, next, hi)
 	}
@@ -184,7 +188,8 @@ func (st *stage) batch(p *port, lo, from, hi int64) {
 	end := time.Now()
 	st.in.Add(uint64(hi - lo))
 	st.batches.Add(1)
-	st.busy.Add(int64(end.Sub(start)))
+	st.busy.Add(int64(end.Sub(st.since)))
+	st.since = end
 	st.payLate(end)
 }
 
