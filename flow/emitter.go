@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"time"
 
 	"github.com/loopyring/loopyring/ring"
 )
@@ -45,6 +46,9 @@ func (e *Emitter[T]) Stage() int { return e.st.idx }
 // batch or of a source's loop, then claims more slots, contiguous with those already held.
 func (e *Emitter[T]) reserve() {
 	e.flush()
+	if e.st.owed {
+		e.st.payLate(time.Now()) // a long batch still wakes its readers within maxDeferredWake
+	}
 	seq, ok := e.buf.TryClaim(e.run)
 	got := e.run
 	if !ok {

@@ -16,7 +16,8 @@ type Mode uint8
 
 const (
 	// Auto (the default) runs every stage of a graph dedicated when each can have a CPU of
-	// its own among the CPUs the process may use, and shared otherwise (and wherever the
+	// its own among the CPUs the process may use (counting the stages of the graphs
+	// already running), and shared otherwise (and wherever the
 	// platform has no event loop, see poller.Supported). A pinned level (Placement, CPUs)
 	// runs dedicated.
 	Auto Mode = iota
@@ -66,8 +67,9 @@ func GraphMode(m Mode) GraphOption {
 }
 
 // resolveModes fixes each level's mode from the options, its pinning and the host, and
-// reports the combinations that cannot run. Auto counts every stage of the graph against the
-// CPUs the process may use: each stage gets a core only if all of them do.
+// reports the combinations that cannot run. Auto counts every stage of the graph, and of the
+// graphs already running, against the CPUs the process may use: each stage gets a core only
+// if all of them do.
 func (g *Graph) resolveModes(cpus map[*level][]int) error {
 	if !g.opts.mode.valid() {
 		return fmt.Errorf("flow: unknown graph mode %d", uint8(g.opts.mode))
@@ -78,7 +80,7 @@ func (g *Graph) resolveModes(cpus map[*level][]int) error {
 			stages += width(lv)
 		}
 	}
-	fits := stages <= g.allowedCPUs()
+	fits := stages+runningStages() <= g.allowedCPUs()
 	var errs []error
 	for _, lv := range g.levels {
 		if lv.kind == kindInput {

@@ -211,3 +211,56 @@ func TestGoexitInASourceIsReported(t *testing.T) {
 		t.Fatalf("delivered %d of 10, %d errors; want 10 and 1", got.Load(), perLevel(g)["src"].Errors)
 	}
 }
+
+// TestErrorSinkGoexit: an error sink that calls runtime.Goexit (t.Fatal in a sink) once
+// ended the stage's goroutine without a hand-over, and Stop hung. The sink's exit stops the
+// graph with an error that says so, and every other committed entry is still processed,
+// whether the failure it was handling was an error, a panic or a Goexit.
+func TestErrorSinkGoexit(t *testing.T) {
+	const n, bad = 64, 5
+	kinds := map[string]func(){
+		"error": nil,
+		"panic": func() { panic("boom") },
+		"exit":  runtime.Goexit,
+	}
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		for kind, fail := range kinds {
+			t.Run(fmt.Sprint(mode, "/", kind), func(t *testing.T) {
+				g := flow.New(flow.GraphMode(mode))
+				in := flow.Input[int](g)
+				var got, sunk atomic.Int64
+				in.ThenErr(1, func(v int) (int, error) {
+					if v == bad {
+						if fail != nil {
+							fail()
+						}
+						return 0, errors.New("bad entry")
+					}
+					return v, nil
+				}, flow.ErrorSink(func(*flow.StageError) {
+					sunk.Add(1)
+					runtime.Goexit()
+				}), flow.Name("fails")).
+					Sink(1, func(int) { got.Add(1) })
+				start(t, g)
+				committed := 0
+				for i := range n {
+					if in.Publish(t.Context(), i) != nil {
+						break
+					}
+					committed++
+				}
+				err := stopWithin(t, g, drainLimit)
+				if err == nil || !strings.Contains(err.Error(), "error sink called runtime.Goexit") {
+					t.Fatalf("Stop: %v, want the sink's exit reported", err)
+				}
+				if sunk.Load() != 1 {
+					t.Fatalf("the sink ran %d times, want once", sunk.Load())
+				}
+				if committed <= bad || got.Load() != int64(committed-1) {
+					t.Fatalf("%d of the %d other committed entries delivered", got.Load(), committed-1)
+				}
+			})
+		}
+	}
+}

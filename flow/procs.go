@@ -104,3 +104,10 @@ func unreserve(h held) {
 		runtime.GOMAXPROCS(procs.base)
 	}
 }
+
+// runningStages is how many stages the running graphs have.
+func runningStages() int {
+	procs.mu.Lock()
+	defer procs.mu.Unlock()
+	return procs.stages
+}

@@ -43,9 +43,15 @@ type stage struct {
 	out  outbox     // the emitter into ring
 	src  *sourceRun // source stages only
 
-	gid     atomic.Int64  // the stage goroutine's id, for insideStage
-	cur     int64         // the sequence being processed, for failure reports
-	handoff chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
+	gid      atomic.Int64  // the stage goroutine's id, for insideStage
+	cur      int64         // the sequence being processed, for failure reports
+	handoff  chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
+	sinkGone bool          // the level's error sink panicked or exited: failures stop the graph
+
+	// The batch being processed, for a goroutine that takes over after a Goexit (resume):
+	// its port (nil between batches) and its range.
+	bp       *port
+	blo, bhi int64
 
 	// Deferred wakes of the readers of the stage's own ring (see wait.go).
 	deferring bool
@@ -62,7 +68,7 @@ type stage struct {
 	batches atomic.Uint64
 	errs    atomic.Uint64
 	blocked atomic.Uint64 // claims that found the output ring full
-	sleeps  atomic.Uint64 // idle waits of a shared stage
+	sleeps  atomic.Uint64 // waits for input of a shared stage (a dedicated one's loop counts its own)
 	busy    atomic.Int64  // nanoseconds spent processing batches
 	_       cpu.CacheLinePad
 }
@@ -102,10 +108,11 @@ func (st *stage) enter() error {
 //
 // User code that calls runtime.Goexit (what t.FailNow does) ends the goroutine: body neither
 // returns nor panics, and nothing can keep the goroutine alive. protect and protectCall
-// report it like a panic and hand the stage over to a new goroutine that carries on where
-// the failing call left off (see handOver); this goroutine then only lets go. A Goexit
-// anywhere else (an error sink called for a panic) is reported here, and the new goroutine
-// restarts from again: the batch being processed, not yet released, is then read again.
+// hand the stage over to a new goroutine that carries on where the failing call left off
+// (see handOver) before they report the failure, so that a report that Goexits in its turn
+// (an error sink) cannot stop the hand-over; this goroutine then only lets go. A Goexit that
+// neither of them saw (an error sink called for a panic: toSink has reported it) hands over
+// here, and the new goroutine goes on after the entry being processed (resume).
 func (st *stage) serve(body, again func()) {
 	returned := false
 	defer func() {
@@ -114,8 +121,7 @@ func (st *stage) serve(body, again func()) {
 			return
 		}
 		if st.handoff == nil {
-			st.fail(st.cur, ErrGoexit, nil, nil)
-			st.handOver(again)
+			st.handOver(st.resume(again))
 		}
 		h := st.handoff
 		st.handoff = nil
@@ -123,6 +129,23 @@ func (st *stage) serve(body, again func()) {
 	}()
 	body()
 	returned = true
+}
+
+// resume returns how a stage whose goroutine ended inside a batch goes on: with the rest of
+// that batch after st.cur, then its inputs; outside a batch, with again.
+func (st *stage) resume(again func()) func() {
+	p := st.bp
+	if p == nil {
+		return again
+	}
+	lo, hi, next := st.blo, st.bhi, st.cur+1
+	if p.whole {
+		next = hi
+	}
+	return func() {
+		st.batch(p, lo, next, hi)
+		st.runInputs()
+	}
 }
 
 // handOver starts a goroutine that takes over the stage once the current one has let go
@@ -167,9 +190,8 @@ func (st *stage) runInputs() {
 		if worked {
 			continue
 		}
-		st.payWakes()
 		if st.drained() {
-			return
+			return // end pays what is owed
 		}
 		st.idle()
 		st.since = time.Now()
@@ -181,9 +203,11 @@ func (st *stage) runInputs() {
 // wait) to the end of this one: one clock read per batch rather than two, which for a
 // stage taking one or two entries at a time was 8% of its time.
 func (st *stage) batch(p *port, lo, from, hi int64) {
+	st.bp, st.blo, st.bhi = p, lo, hi
 	for next := from; next < hi; {
 		next = st.protect(p, lo, next, hi)
 	}
+	st.bp = nil
 	p.r.Release(hi)
 	end := time.Now()
 	st.in.Add(uint64(hi - lo))
@@ -201,7 +225,7 @@ func (st *stage) protect(p *port, lo, from, hi int64) (next int64) {
 	returned := false
 	defer func() {
 		if !returned {
-			next = st.failed(p, lo, hi, recover())
+			next = st.failed(p, hi, recover())
 		}
 	}()
 	st.cur = from
@@ -211,9 +235,9 @@ func (st *stage) protect(p *port, lo, from, hi int64) (next int64) {
 }
 
 // failed handles user code that panicked with v, or called runtime.Goexit (v is nil), at
-// st.cur of the batch [lo, hi), and returns where the batch goes on. It is apart from
+// st.cur of the batch ending at hi, and returns where the batch goes on. It is apart from
 // protect so that the hot path's deferred closure captures nothing that escapes.
-func (st *stage) failed(p *port, lo, hi int64, v any) (next int64) {
+func (st *stage) failed(p *port, hi int64, v any) (next int64) {
 	if st.out != nil {
 		st.out.flush()
 	}
@@ -222,11 +246,8 @@ func (st *stage) failed(p *port, lo, hi int64, v any) (next int64) {
 		next = hi
 	}
 	if v == nil { // runtime.Goexit: this goroutine ends whatever happens here
+		st.handOver(st.resume(nil))
 		st.fail(st.cur, ErrGoexit, nil, nil)
-		st.handOver(func() {
-			st.batch(p, lo, next, hi)
-			st.runInputs()
-		})
 		return next
 	}
 	st.fail(st.cur, nil, v, debug.Stack())
@@ -274,8 +295,8 @@ func (st *stage) protectCall(f func() error, cont func()) (err error) {
 func (st *stage) callFailed(cont func(), v any) error {
 	st.out.flush()
 	if v == nil {
-		st.fail(-1, ErrGoexit, nil, nil)
 		st.handOver(cont)
+		st.fail(-1, ErrGoexit, nil, nil)
 		return nil
 	}
 	st.fail(-1, nil, v, debug.Stack())
@@ -294,7 +315,7 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	}
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {
-	case st.lv.opts.sink != nil:
+	case st.lv.opts.sink != nil && !st.sinkGone:
 		st.toSink(se)
 	case st.lv.opts.policy == Skip:
 	default:
@@ -302,16 +323,26 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	}
 }
 
-// toSink hands a failure to the level's error sink. A sink that panics cannot be trusted
-// with the next failure either, so its panic stops the graph.
+// toSink hands a failure to the level's error sink. A sink that panics or calls
+// runtime.Goexit cannot be trusted with the next failure either: it stops the graph, and
+// the level's later failures stop it too (it is already stopping).
 func (st *stage) toSink(se *StageError) {
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq,
-				Err: fmt.Errorf("error sink panicked: %v (handling %w)", v, se), Stack: debug.Stack()})
+		if returned {
+			return
 		}
+		st.sinkGone = true
+		err := fmt.Errorf("error sink called runtime.Goexit (handling %w)", se)
+		var stack []byte
+		if v := recover(); v != nil {
+			err = fmt.Errorf("error sink panicked: %v (handling %w)", v, se)
+			stack = debug.Stack()
+		}
+		st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq, Err: err, Stack: stack})
 	}()
 	st.lv.opts.sink(se)
+	returned = true
 }
 
 func (st *stage) stopGraph(err error) {

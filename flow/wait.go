@@ -97,7 +97,9 @@ func (st *stage) payLate(now time.Time) {
 // reader does not spin: on a shared P the reader runs only once this stage parks.
 func (st *stage) idle() {
 	woke := st.payWakes()
-	st.sleeps.Add(1)
+	if st.parker != nil {
+		st.sleeps.Add(1)
+	}
 	if woke && st.parker != nil {
 		_ = st.parker.Wait(context.Background(), st.ready) // a background context never ends the wait
 		return
