@@ -284,15 +284,8 @@ func (c *core) wakeRoots() (parked bool) {
 		return parked
 	}
 	for _, w := range c.roots {
-		switch w := w.(type) {
-		case *PhasedWaiter:
-			parked = parked || w.parked()
-		case *Parker:
-			parked = parked || w.parked()
-		case *phasedSleep:
-			if pk, ok := w.sleep.(*Parker); ok {
-				parked = parked || pk.parked()
-			}
+		if pw, ok := w.(parkedWaiter); ok && pw.parked() {
+			parked = true
 		}
 		w.Wake()
 	}

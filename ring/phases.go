@@ -84,3 +84,14 @@ func (s *phasedSleep) Wait(ctx context.Context, ready func() bool) error {
 }
 
 func (s *phasedSleep) Wake() { s.sleep.Wake() }
+
+// parked reports whether a goroutine sleeps in the Go runtime on the waiter behind the
+// phases, where that waiter can tell.
+func (s *phasedSleep) parked() bool {
+	pw, ok := s.sleep.(parkedWaiter)
+	return ok && pw.parked()
+}
+
+// parkedWaiter is a Waiter that can tell whether a goroutine is parked on it in the Go
+// runtime, for WakeReaders.
+type parkedWaiter interface{ parked() bool }
