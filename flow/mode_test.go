@@ -157,15 +157,7 @@ func TestGoexitInAStageIsReported(t *testing.T) {
 				}, flow.OnError(policy), flow.Name("exits")).
 					Sink(1, func(int) { got.Add(1) })
 				start(t, g)
-				// Under StopGraph the failure stops the graph, and later publishes are
-				// refused: count what was committed.
-				committed := 0
-				for i := range n {
-					if in.Publish(t.Context(), i) != nil {
-						break
-					}
-					committed++
-				}
+				committed := publishUntilRefused(t, in, n)
 				err := stopWithin(t, g, drainLimit)
 				var se *flow.StageError
 				switch policy {
@@ -243,13 +235,7 @@ func TestErrorSinkGoexit(t *testing.T) {
 				}), flow.Name("fails")).
 					Sink(1, func(int) { got.Add(1) })
 				start(t, g)
-				committed := 0
-				for i := range n {
-					if in.Publish(t.Context(), i) != nil {
-						break
-					}
-					committed++
-				}
+				committed := publishUntilRefused(t, in, n)
 				err := stopWithin(t, g, drainLimit)
 				if err == nil || !strings.Contains(err.Error(), "error sink called runtime.Goexit") {
 					t.Fatalf("Stop: %v, want the sink's exit reported", err)
@@ -263,4 +249,15 @@ func TestErrorSinkGoexit(t *testing.T) {
 			})
 		}
 	}
+}
+
+// publishUntilRefused publishes 0..n-1 until the graph refuses one (a failure under
+// StopGraph stops it) and returns how many were committed.
+func publishUntilRefused(t *testing.T, in *flow.Publisher[int], n int) int {
+	for i := range n {
+		if in.Publish(t.Context(), i) != nil {
+			return i
+		}
+	}
+	return n
 }
