@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,13 +14,14 @@ import (
 // stages died of "out of memory", 1<<62 panicked in makeslice). Every bad width is reported
 // by one Start, with the others, before anything is allocated.
 func TestAbsurdWidthsAreBuildErrors(t *testing.T) {
-	widths := []int{0, -1, flow.MaxStages + 1, 1 << 40, 1 << 62}
+	// Written to fit a 32-bit int too; on 64 bits, 1<<40 and 1<<62 behaved as MaxInt does.
+	widths := []int{0, -1, flow.MaxStages + 1, 1 << 30, math.MaxInt}
 	g := flow.New()
 	in := flow.Input[int](g)
 	for i, w := range widths {
 		in.Then(w, id, flow.Name(fmt.Sprintf("w%d", i))).Sink(1, func(int) {}, flow.Name(fmt.Sprintf("s%d", i)))
 	}
-	flow.Source(g, 1<<40, func(*flow.SourceStage[int]) error { return nil }, flow.Name("src")).Sink(1, func(int) {})
+	flow.Source(g, math.MaxInt/2, func(*flow.SourceStage[int]) error { return nil }, flow.Name("src")).Sink(1, func(int) {})
 	err := g.Start(t.Context())
 	if err == nil {
 		t.Fatal("Start accepted absurd widths")
@@ -30,7 +32,7 @@ func TestAbsurdWidthsAreBuildErrors(t *testing.T) {
 			t.Errorf("error lacks %q", want)
 		}
 	}
-	if !strings.Contains(err.Error(), fmt.Sprintf(`level "src": %d stages; a level may have at most MaxStages (%d)`, 1<<40, flow.MaxStages)) {
+	if !strings.Contains(err.Error(), fmt.Sprintf(`level "src": %d stages; a level may have at most MaxStages (%d)`, math.MaxInt/2, flow.MaxStages)) {
 		t.Errorf("error lacks the source's width:\n%v", err)
 	}
 	// The bound itself is allowed.
