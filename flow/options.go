@@ -86,7 +86,8 @@ func OnError(p ErrorPolicy) Option {
 
 // ErrorSink sends every failure of the level to fn, called on the failing stage's goroutine,
 // and carries on (the failing entry produces no output). fn must not block for long: the
-// stage processes nothing while it runs.
+// stage processes nothing while it runs. An fn that panics or calls runtime.Goexit stops
+// the graph with an error that says so, and is not called again.
 func ErrorSink(fn func(*StageError)) Option {
 	return func(o *levelOptions) {
 		if fn == nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // The stage's side of the one wait layer. ring decides how a waiter spins, yields and
-// sleeps (ring.WaitPhases, ring.PhasedWaiter); flow decides, here and nowhere else, which
+// sleeps (ring.WaitPhases, ring.Parker); flow decides, here and nowhere else, which
 // waiter each stage sleeps on, when it may spin, and when a stage pays the wakes it owes
 // its readers.
 //
@@ -19,9 +19,9 @@ import (
 // system call and no lock, and on one P the woken stage runs as soon as the waker parks.
 // Either way the stage's readers, its blocked claims and its idle waits all go through the
 // same waiter, so any wake ends any of its sleeps. (A ring.PhasedWaiter, which would let the
-// rings commit with light stores, was measured and rejected for shared stages: each of its
-// parks starts a timer to settle, and on the 3-stage pipeline that cost more latency than
-// the light stores saved.)
+// rings commit with light stores, was measured and rejected for shared stages: its lock and
+// list, and the timer each of its parks starts to settle, cost the 3-stage pipeline more
+// latency than the light stores saved, and throughput was no better.)
 //
 // Spinning takes a core from a process-wide budget of spare cores (the allowed CPUs less
 // the stages of every running graph, see procs.go), as Go's scheduler caps its spinning
@@ -30,9 +30,9 @@ import (
 
 // A stage that processes its inputs commits its outputs quietly (ring.Buffer.CommitQuiet)
 // and owes its readers a wake, which it pays when it goes idle, is about to block on a full
-// ring, has committed a quarter ring since it last paid, or ends a batch more than
-// maxDeferredWake after the first wake it deferred (which bounds the latency a deferral
-// adds). A reader then wakes to a large batch instead of to every commit. Waking on every
+// ring, has committed a quarter ring since it last paid, or ends a batch or claims its next
+// run of slots more than maxDeferredWake after the first wake it deferred (which bounds the
+// latency a deferral adds). A reader then wakes to a large batch instead of to every commit. Waking on every
 // commit was rejected: with more stages than cores each wake is a thread switch (or, shared,
 // a goroutine switch), and those switches, not the entries, dominated the seed topology.
 // Sources commit with a wake at once: a source may emit slowly from a long-running function,
