@@ -275,13 +275,7 @@ func TestParkerWakeInEachWindow(t *testing.T) {
 				case <-time.After(hang):
 					t.Fatalf("round %d: Wake blocked", i)
 				}
-				s := startSleeper(t, p)
-				d := 100 * time.Microsecond
-				if i == rounds-1 {
-					d = 20 * time.Millisecond
-				}
-				s.checkAsleep(t, d)
-				s.wake(t)
+				checkNoStaleToken(t, p, i == rounds-1)
 			}
 		})
 	}
@@ -365,13 +359,7 @@ func TestParkerManyWakers(t *testing.T) {
 			case <-time.After(hang):
 				t.Fatalf("round %d: 8 Wakes after the condition held did not wake the sleeper", i)
 			}
-			next := startSleeper(t, p)
-			d := 100 * time.Microsecond
-			if i == rounds-1 {
-				d = 20 * time.Millisecond
-			}
-			next.checkAsleep(t, d)
-			next.wake(t)
+			checkNoStaleToken(t, p, i == rounds-1)
 		}
 	})
 }
@@ -894,4 +882,18 @@ func TestParkerRootFencesCommits(t *testing.T) {
 			})
 		}
 	}
+}
+
+// checkNoStaleToken parks a fresh sleeper on p and checks that it stays asleep (no token
+// left over from the round before wakes it) until a real Wake; the last round watches
+// longer.
+func checkNoStaleToken(t *testing.T, p *ring.Parker, last bool) {
+	t.Helper()
+	s := startSleeper(t, p)
+	d := 100 * time.Microsecond
+	if last {
+		d = 20 * time.Millisecond
+	}
+	s.checkAsleep(t, d)
+	s.wake(t)
 }
