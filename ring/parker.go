@@ -7,9 +7,13 @@ import (
 
 // Parker is a [Waiter] for exactly one goroutine, which parks in the Go runtime on a
 // one-slot channel; a Wake that finds it asleep sends it a token. It has no phases of its
-// own (run [WaitPhases.Before] it for a spin) and no lock: while the goroutine is awake a
+// own (run [WaitPhases.Before] it for a spin) and no mutex: while the goroutine is awake a
 // Wake is one atomic load, and a wake of a sleeper is one compare-and-swap and one channel
-// send, which on a shared processor hands off as a channel does. It suits a reader or a
+// send, which on a shared processor hands off as a channel does. (A Wait that ends by
+// itself just as a waker takes the wake receives that waker's token, so it may wait for
+// the send: briefly, and never for anything but that waker.) ready must not panic: a
+// panic after the goroutine announced its sleep leaves the Parker marked asleep, and the
+// next Wait then wakes once for nothing. It suits a reader or a
 // publisher that one goroutine owns, such as a stage of a graph; [PhasedWaiter] is for
 // several sleepers at once (publishers blocked on one full ring).
 //
