@@ -26,6 +26,3 @@ func init() {
 		panic(fmt.Sprintf("flow tests: LOOPYRING_FLOW_MODE=%q: want auto, dedicated or shared", m))
 	}
 }
-
-// DefaultGraphMode is the mode a graph without GraphMode gets in this run of the tests.
-func DefaultGraphMode() Mode { return defaultGraphMode }
