@@ -3,7 +3,6 @@ package flow_test
 import (
 	"context"
 	"errors"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -236,15 +235,6 @@ func TestContextCancellationStopsTheGraph(t *testing.T) {
 	if n.Load() != 1000 {
 		t.Fatalf("cancellation drained %d of 1000 committed entries", n.Load())
 	}
-}
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count fds: %v", err)
-	}
-	return len(ents)
 }
 
 func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {

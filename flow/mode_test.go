@@ -250,14 +250,3 @@ func TestErrorSinkGoexit(t *testing.T) {
 		}
 	}
 }
-
-// publishUntilRefused publishes 0..n-1 until the graph refuses one (a failure under
-// StopGraph stops it) and returns how many were committed.
-func publishUntilRefused(t *testing.T, in *flow.Publisher[int], n int) int {
-	for i := range n {
-		if in.Publish(t.Context(), i) != nil {
-			return i
-		}
-	}
-	return n
-}

@@ -11,8 +11,6 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
-func id(v int) int { return v }
-
 // configCases each build a graph with exactly one problem and name the text Start must
 // report for it. TestValidationReportsEveryProblemAtOnce checks that problems are joined;
 // this table checks that each one is found on its own, so none hides behind another.

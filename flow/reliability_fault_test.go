@@ -140,7 +140,7 @@ func TestRandomFaultsUnderEachPolicy(t *testing.T) {
 					}
 					committed++
 				}
-				err := stopGraphWithin(t, g, drainLimit)
+				err := stopWithin(t, g, drainLimit)
 				failed := 0
 				for i := range committed {
 					if fail(uint64(i)) {
@@ -292,7 +292,7 @@ func TestSlowStageBoundsMemory(t *testing.T) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	doneWithin(t, g, done, "publishing through a slow stage", 4*drainLimit)
-	if err := stopGraphWithin(t, g, drainLimit); err != nil {
+	if err := stopWithin(t, g, drainLimit); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)

@@ -456,10 +456,10 @@ func rgProperty(quotaMax int) func(*rapid.T) {
 					}
 				}
 			}
-			stopErr = stopGraphWithin(t, r.g, drainLimit)
+			stopErr = stopWithin(t, r.g, drainLimit)
 		case "stop":
 			time.Sleep(stopAfter)
-			stopErr = stopGraphWithin(t, r.g, drainLimit)
+			stopErr = stopWithin(t, r.g, drainLimit)
 		case "cancel":
 			time.Sleep(stopAfter)
 			cancel()

@@ -85,7 +85,7 @@ var leakKinds = []leakKind{
 		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g, flow.Capacity(16))
 		in.Then(2, id, flow.Capacity(8)).Filter(1, func(v int) (int, bool) { return v, v%2 == 0 }).Sink(2, func(int) {})
-		mustStart(t, g)
+		start(t, g)
 		publishAll(t, in, 500, id)
 		during()
 		mustStop(t, g, nil)
@@ -97,7 +97,7 @@ var leakKinds = []leakKind{
 		a := w.Phase(1, func(*int) {})
 		b := w.PhaseErr(2, func(*int) error { return nil })
 		flow.Merge(a, b).Broadcast().SinkBatch(2, func(*flow.Batch[int]) error { return nil })
-		mustStart(t, g)
+		start(t, g)
 		publishAll(t, in, 500, id)
 		during()
 		mustStop(t, g, nil)
@@ -111,7 +111,7 @@ var leakKinds = []leakKind{
 			return nil
 		})
 		flow.Merge(src, tick).Sink(1, func(int) { got.Add(1) })
-		mustStart(t, g)
+		start(t, g)
 		deadline := time.Now().Add(drainLimit)
 		for got.Load() < 20 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
@@ -132,7 +132,7 @@ var leakKinds = []leakKind{
 			})
 			return nil
 		}).Sink(1, func(int) {})
-		mustStart(t, g)
+		start(t, g)
 		during()
 		close(release)
 		waitWithin(t, g, drainLimit)
@@ -151,7 +151,7 @@ var leakKinds = []leakKind{
 			}
 			return v, nil
 		}).Sink(1, func(int) {})
-		mustStart(t, g)
+		start(t, g)
 		publishAll(t, in, 10, id)
 		during()
 		close(hold)
@@ -188,20 +188,6 @@ var leakKinds = []leakKind{
 			t.Fatal("Start pinned to CPU 1<<20")
 		}
 	}},
-}
-
-func mustStart(t *testing.T, g *flow.Graph) {
-	t.Helper()
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func mustStop(t *testing.T, g *flow.Graph, want error) {
-	t.Helper()
-	if err := stopGraphWithin(t, g, drainLimit); !errors.Is(err, want) {
-		t.Fatalf("Stop: %v, want %v", err, want)
-	}
 }
 
 // TestNoDescriptorOrThreadLeaks builds, runs and ends many graphs of every kind, dedicated
@@ -252,16 +238,4 @@ func TestNoDescriptorOrThreadLeaks(t *testing.T) {
 		t.Fatalf("OS threads: %d before %d graphs, %d after (slack %d): stage threads are not retired",
 			threads0, rounds*len(leakKinds), threads, threadSlack)
 	}
-}
-
-// eventually polls cond for up to two seconds: long enough for an exiting thread to be
-// reaped on a loaded machine, short enough to keep a failure quick.
-func eventually(cond func() bool) bool {
-	for range 200 {
-		if cond() {
-			return true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return cond()
 }

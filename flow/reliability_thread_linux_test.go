@@ -43,7 +43,7 @@ func TestStageThreadsAreRetired(t *testing.T) {
 			record("source", s.Index())
 			return nil
 		}, flow.Name("source")).Sink(1, func(int) {})
-		mustStart(t, g)
+		start(t, g)
 		publishAll(t, in, 3000, id)
 		mustStop(t, g, nil)
 		if len(tids) != 3+2+2 {

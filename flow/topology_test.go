@@ -14,21 +14,11 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
-const drainLimit = 30 * time.Second
-
-func seq(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
 func TestLinearChain(t *testing.T) {
 	n := scale(50000, 5000)
 	g := flow.New()
 	in := flow.Input[int](g, flow.Capacity(64))
-	got := newCollector[string]()
+	got := new(collector[string])
 	in.Then(1, func(v int) int { return v * 3 }, flow.Capacity(8)).
 		Filter(1, func(v int) (int, bool) { return v + 1, v%2 == 0 }).
 		Then(1, func(v int) string { return string(rune('a' + v%26)) }).
@@ -52,7 +42,7 @@ func TestLinearChain(t *testing.T) {
 func TestExpand(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
-	got := newCollector[int]()
+	got := new(collector[int])
 	in.Expand(1, func(v int, e *flow.Emitter[int]) {
 		for k := range v % 4 {
 			e.Emit(v*10 + k)
@@ -102,7 +92,7 @@ func TestFanInMerge(t *testing.T) {
 	left := flow.Input[int](g, flow.Name("left"))
 	right := flow.Input[int](g, flow.Name("right"))
 	neg := right.Then(1, func(v int) int { return -v - 1 })
-	got := newCollector[int]()
+	got := new(collector[int])
 	flow.Merge(left.Stream, neg).Sink(1, got.add)
 	start(t, g)
 	var wg sync.WaitGroup
@@ -365,7 +355,7 @@ func TestDiamondOfPhases(t *testing.T) {
 		cSeen.Add(1)
 		o.final = true
 	}, flow.Name("D"))
-	got := newCollector[order]()
+	got := new(collector[order])
 	d.Sink(1, got.add)
 	start(t, g)
 	publishAll(t, in, n, func(i int) order { return order{id: i} })
