@@ -2,5 +2,5 @@
 
 package flow_test
 
-// raceEnabled: see reliability_race_test.go.
+// raceEnabled: see race_on_test.go.
 const raceEnabled = false

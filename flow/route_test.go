@@ -2,7 +2,7 @@ package flow
 
 // This file is an internal test (package flow) on purpose: routing is decided by an
 // unexported selector, and fuzzing it through whole graphs would start a graph per input.
-// The random graphs in reliability_graph_test.go check the same promise end to end.
+// The random graphs in delivery_test.go check the same promise end to end.
 
 import (
 	"testing"
