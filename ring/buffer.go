@@ -67,9 +67,8 @@ type core struct {
 	gates   []*sequence // released sequences of the readers nobody depends on
 	roots   []Waiter    // waiters of readers without upstreams: what Commit wakes
 	// phasedRoots holds the same waiters when every one is a *PhasedWaiter,
-	// the default, so that Commit checks each for sleepers with a load rather
-	// than an interface call (multicast to 3 readers, one entry per claim:
-	// 16% faster); nil otherwise.
+	// the default, so that Commit checks each for sleepers with an inlined
+	// load rather than an interface call per reader; nil otherwise.
 	phasedRoots []*PhasedWaiter
 
 	// avail[seq&mask] holds seq once seq is committed (multi-publisher only).

@@ -28,11 +28,11 @@ import (
 // ring (several publishers claim with compare-and-swaps), a parking
 // PhasedWaiter only once it has slept a while unwoken (PhasedWaiter.settle).
 // A kernel that refuses the barrier later on turns light stores off for good,
-// see revokeLight.
-// Measured on 2 vCPUs (AMD EPYC), 12 alternated runs against the fenced code
-// (a compare-and-swap per claim, an XCHG per commit): one entry per claim,
-// SPSC 26.7 → 19.5 ns per entry, multicast to 3 readers 36.9 → 26.2 ns; 16
-// per claim, SPSC 5.1 → 4.3 ns, 4 publishers 11.1 → 6.9 ns.
+// see revokeLight. So a busy publisher pays no locked instruction per claim or
+// commit, and the price is a system call, and an interrupt of every other CPU
+// running one of the process's threads, per Close and per sleep that outlasts
+// the settling time; the README's Performance section has what that bought on
+// the development machine.
 //
 // Two assumptions under this are the compiler's and the standard library's,
 // not the language's, and tests pin them: that gc emits storeLight's store as
@@ -54,10 +54,10 @@ const (
 // lightAvailable reports whether new rings may use light stores: the kernel
 // offers the private expedited membarrier, the registration it needs
 // succeeded, a first barrier went through, and no barrier has been refused
-// since (see revokeLight). Decided by the first call, from New: registering
-// takes milliseconds once the process has several threads (the kernel waits
-// for an RCU grace period), which programs that import ring without making one
-// should not pay at start-up.
+// since (see revokeLight). Decided by the first call, from New: once the
+// process has several threads, registering waits for an RCU grace period,
+// which programs that import ring without making one should not pay at
+// start-up.
 func lightAvailable() bool {
 	membarrier.once.Do(func() { membarrier.ok = registerMembarrier() })
 	return membarrier.ok && !revoked.v.Load()

@@ -167,16 +167,15 @@ func (r *Reader) waitSlow(ctx context.Context) error {
 // entry: the publisher's store of the cursor misses because the reader just
 // read it, and the reader reads slots the publisher is still filling. After
 // the pause the range is typically tens of entries long and those transfers
-// are shared by all of them (SPSC benchmark, one entry per claim, 2 CPUs:
-// about 1.8 times the throughput with the 2 µs default). The pause does not
-// poll the barrier, since each poll would pull the cursor's line away from
-// the publisher, which is the cost it avoids; a pause of a few polls spread
-// over the same time measured slower. It spins rather than yields: yielding
-// between clock reads measured 10% faster on multicast (four goroutines on
-// two processors) but 1.6 times slower on MPSC, where the processor given away
-// went to a second publisher that then contended with the first. The default
-// is 0 where a reader cannot have a core of its own (one CPU, or GOMAXPROCS 1
-// when the reader is made).
+// are shared by all of them. The pause does not poll the barrier, since each
+// poll would pull the cursor's line away from the publisher, which is the
+// cost it avoids; a pause of a few polls spread over the same time measured
+// slower. It spins rather than yields: yielding between clock reads helped
+// multicast a little but slowed MPSC far more, since the processor given away
+// went to a second publisher that then contended with the first (the README's
+// Performance section has the measurements). The default is 0 where a reader
+// cannot have a core of its own (one CPU, or GOMAXPROCS 1 when the reader is
+// made).
 //
 // A done ctx ends the pause early: the range found is returned as it is.
 func (r *Reader) linger(ctx context.Context) int64 {

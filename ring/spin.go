@@ -44,8 +44,8 @@ func (b *SpinBudget) acquire() bool {
 func (b *SpinBudget) release() { b.used.Add(-1) }
 
 // spinFor polls ready for up to d and reports whether it became true. The
-// clock is read once every few polls: a poll is a few loads, a clock read is
-// tens of nanoseconds.
+// clock is read once every few polls: a poll is a few loads, a clock read
+// costs as much as many of them.
 func spinFor(d time.Duration, ready func() bool) bool {
 	start := time.Now()
 	for i := 1; ; i++ {

@@ -31,9 +31,10 @@ type Waiter interface {
 // publisher is about to write, which slows the publisher down on every
 // entry. runtime.Gosched between polls is a natural backoff (it returns at
 // once when nothing else is runnable) and gives the core away when something
-// is. On machines with fewer than 4 CPUs the measured best was no pure spin at
-// all (SPSC, MPSC and multicast benchmarks, 2 cores: 15-30% faster than a
-// 64-poll spin); larger machines keep a short spin for latency.
+// is. On machines with fewer than 4 CPUs there is no pure spin at all: there a
+// spinning reader mostly holds a core its publisher needs, and the SPSC, MPSC
+// and multicast benchmarks all ran faster without one; larger machines keep a
+// short spin for latency.
 var (
 	defaultSpin  = pick(runtime.NumCPU() < 4, 0, 32)
 	defaultYield = 64
@@ -59,11 +60,10 @@ func pick(cond bool, a, b int) int {
 // Where rings publish with light stores (linux/amd64, see the package doc), the
 // waiter of a reader without upstreams sleeps at most 50µs at first (or the Go
 // runtime's timer resolution, if coarser); if nothing woke it by then, it runs
-// membarrier(2) (about a microsecond on 2 vCPUs, plus an interrupt on each
-// other CPU then running one of the process's threads), checks once more and
-// sleeps until woken. Every park then starts and stops a timer (a park-at-once
-// ping-pong: 1.25 µs per round trip against 0.75 µs without); a sleep longer
-// than the first costs one membarrier more.
+// membarrier(2) (a system call that interrupts each other CPU then running one
+// of the process's threads), checks once more and sleeps until woken. Every
+// park then starts and stops a timer, and a sleep longer than the first costs
+// one membarrier more.
 type PhasedWaiter struct {
 	_ noCopy
 
@@ -168,13 +168,13 @@ const settleTime = 50 * time.Microsecond
 // core's store buffer, so the commit can miss this sleeper while the re-check
 // before settle missed the commit: Dekker's pattern without its fence on the
 // waker's side. A heavyFence before the re-check would close that window, but
-// a membarrier on every park costs microseconds (measured: a park-at-once
-// ping-pong took 3.9 µs per round trip, against 0.75 µs with fenced commits).
-// Instead the first sleep is bounded by settleTime, after which the fence runs
-// and the condition is checked once more: a waiter woken sooner pays for a
-// timer's start and stop (1.25 µs per round trip), one that sleeps longer for
-// one membarrier too, and a commit missed in that window is late by about
-// settleTime (or the runtime's timer resolution), never lost.
+// it would put a system call and an interrupt of the other CPUs on every park,
+// which made a park-at-once ping-pong several times slower than fenced commits
+// do. Instead the first sleep is bounded by settleTime, after which the fence
+// runs and the condition is checked once more: a waiter woken sooner pays for
+// a timer's start and stop, one that sleeps longer for one membarrier too, and
+// a commit missed in that window is late by about settleTime (or the
+// runtime's timer resolution), never lost.
 func (w *PhasedWaiter) settle(ctx context.Context, ch chan struct{}, ready func() bool) bool {
 	t := w.takeTimer()
 	defer w.putTimer(t)
