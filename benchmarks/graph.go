@@ -40,7 +40,7 @@ func hop(p payload) payload {
 // verifier per stage of the sink level.
 func verifyBatch(vs []*verifier) func(*flow.Batch[payload]) error {
 	return func(bt *flow.Batch[payload]) error {
-		v := vs[bt.Stage()]
+		v := vs[bt.Stage().Index()]
 		for i := range bt.Len() {
 			v.see(bt.At(i))
 		}

@@ -95,7 +95,7 @@ func runFlow(b *testing.B, n, capacity int, widths []int, keyed bool) {
 		sinks[i].into = &total
 	}
 	stream.SinkBatch(last, func(bt *flow.Batch[payload]) error {
-		st := &sinks[bt.Stage()]
+		st := &sinks[bt.Stage().Index()]
 		for i := range bt.Len() {
 			st.add(*bt.At(i))
 		}

@@ -145,6 +145,7 @@ func (g *Graph) build(cpus map[*level][]int) error {
 		for i := range lv.stages {
 			st := &stage{lv: lv, idx: i, mode: lv.mode, cpu: cpus[lv][i], payEvery: max(lv.opts.capacity/4, 1)}
 			st.ready = st.inputReady
+			st.h.st = st
 			if err := st.newWaiter(); err != nil {
 				return fmt.Errorf("flow: level %q stage %d: %w", lv.name, i, err)
 			}
@@ -184,6 +185,11 @@ func (g *Graph) build(cpus map[*level][]int) error {
 		}
 	}
 	for _, lv := range g.levels {
+		if lv.prepare != nil {
+			for _, st := range lv.stages {
+				lv.prepare(st)
+			}
+		}
 		if err := g.attach(lv); err != nil {
 			return err
 		}

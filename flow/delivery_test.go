@@ -314,9 +314,9 @@ func (r *rgRun) build() {
 		switch kind {
 		case rgExpand:
 			lv.stream = src.Expand(width, func(v rgEntry, e *flow.Emitter[rgEntry]) {
-				r.observe(lv, e.Stage(), &v)
+				r.observe(lv, e.Stage().Index(), &v)
 				for c := range copies(lv, v.id) {
-					e.Emit(emitted(lv, &v, e.Stage(), c))
+					e.Emit(emitted(lv, &v, e.Stage().Index(), c))
 				}
 			}, levelOpts(lv, true)...)
 			lv.outE = []rgEdge{{from: lv}}
@@ -324,9 +324,9 @@ func (r *rgRun) build() {
 			lv.stream = src.ThenBatch(width, func(b *flow.Batch[rgEntry], e *flow.Emitter[rgEntry]) error {
 				for i := range b.Len() {
 					v := b.At(i)
-					r.observe(lv, b.Stage(), v)
+					r.observe(lv, b.Stage().Index(), v)
 					if keep(lv, v.id) {
-						e.Emit(emitted(lv, v, b.Stage(), 0))
+						e.Emit(emitted(lv, v, b.Stage().Index(), 0))
 					}
 				}
 				return nil
@@ -349,7 +349,7 @@ func (r *rgRun) build() {
 		case rgSinkB:
 			src.SinkBatch(width, func(b *flow.Batch[rgEntry]) error {
 				for i := range b.Len() {
-					r.observe(lv, b.Stage(), b.At(i))
+					r.observe(lv, b.Stage().Index(), b.At(i))
 				}
 				return nil
 			}, levelOpts(lv, false)...)
@@ -370,7 +370,7 @@ func (r *rgRun) build() {
 		sink := r.newLevel(rgSinkB, width, route, lv.outE)
 		r.route(lv.stream, route).SinkBatch(width, func(b *flow.Batch[rgEntry]) error {
 			for i := range b.Len() {
-				r.observe(sink, b.Stage(), b.At(i))
+				r.observe(sink, b.Stage().Index(), b.At(i))
 			}
 			return nil
 		}, flow.Name(sink.name))

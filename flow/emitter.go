@@ -39,8 +39,8 @@ func (e *Emitter[T]) Emit(v T) {
 	e.n++
 }
 
-// Stage returns the index, within its level, of the stage that owns the emitter.
-func (e *Emitter[T]) Stage() int { return e.st.idx }
+// Stage returns the stage that owns the emitter.
+func (e *Emitter[T]) Stage() *Stage { return &e.st.h }
 
 // reserve commits what is filled, so that readers need not wait for the end of a long
 // batch or of a source's loop, then claims more slots, contiguous with those already held.

@@ -95,6 +95,9 @@ type roles struct {
 	port func(st *stage, src ringHandle) (run func(lo, hi int64), whole bool, err error)
 	// expose lets external publishers use the ring, once every reader is attached. Inputs.
 	expose func()
+	// prepare makes what one stage of a level without an output ring keeps for its life,
+	// before its ports are built (stateful sinks).
+	prepare func(st *stage)
 }
 
 // outbox is the untyped side of a stage's Emitter that the stage loop drives.

@@ -8,13 +8,26 @@ import (
 
 // processImpl is the typed behaviour of a level that reads In and publishes Out: every
 // per-entry function form (map, filter, expand, and their error variants) is normalised to
-// each, so the stage loop is written once. batch is set instead for batch functions.
+// each, so the stage loop is written once. batch is set instead for batch functions, and
+// stateful instead of both for Stateful levels, whose functions are made per stage.
 type processImpl[In, Out any] struct {
-	key   func(In) uint64
-	part  func(In) int
+	key      func(In) uint64
+	part     func(In) int
+	each     func(v *In, e *Emitter[Out]) error
+	batch    func(b *Batch[In], e *Emitter[Out]) error
+	stateful func(st *stage, em *Emitter[Out]) procFuncs[In, Out]
+	per      []procStage[In, Out] // per stage, made by bind
+}
+
+// procFuncs are the functions one stage of a processing level runs: each, or batch.
+type procFuncs[In, Out any] struct {
 	each  func(v *In, e *Emitter[Out]) error
 	batch func(b *Batch[In], e *Emitter[Out]) error
-	ems   []*Emitter[Out] // per stage, made by bind
+}
+
+type procStage[In, Out any] struct {
+	em *Emitter[Out]
+	procFuncs[In, Out]
 }
 
 func (p *processImpl[In, Out]) roles() roles {
@@ -22,11 +35,15 @@ func (p *processImpl[In, Out]) roles() roles {
 }
 
 func (p *processImpl[In, Out]) bind(st *stage) outbox {
-	if p.ems == nil {
-		p.ems = make([]*Emitter[Out], st.lv.n)
+	if p.per == nil {
+		p.per = make([]procStage[In, Out], st.lv.n)
 	}
 	em := newEmitter[Out](st)
-	p.ems[st.idx] = em
+	fs := procFuncs[In, Out]{each: p.each, batch: p.batch}
+	if p.stateful != nil {
+		fs = p.stateful(st, em)
+	}
+	p.per[st.idx] = procStage[In, Out]{em: em, procFuncs: fs}
 	return em
 }
 
@@ -35,17 +52,18 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 	if err != nil {
 		return nil, false, err
 	}
-	em := p.ems[st.idx]
+	ps := p.per[st.idx]
+	em := ps.em
 	sel := newSelector(st, p.key, p.part)
-	if p.batch != nil {
-		fn := p.batch
+	if ps.batch != nil {
+		fn := ps.batch
 		run := sel.batchPort(st, buf, func(b *Batch[In]) error { return fn(b, em) })
 		return func(lo, hi int64) {
 			run(lo, hi)
 			em.flush()
 		}, true, nil
 	}
-	each := p.each
+	each := ps.each
 	f := func(seq int64, v *In) {
 		st.cur = seq
 		if err := each(v, em); err != nil {
@@ -121,8 +139,9 @@ func (s *Stream[T]) ThenErr[Out any](n int, fn func(T) (Out, error), opts ...Opt
 	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 
-// Filter adds a level that maps each entry to zero or one output: fn's second result says
-// whether to publish the first.
+// Filter adds a filter-map level: it maps each entry to zero or one output, and fn's second
+// result says whether to publish the first. The output type may differ from the input's, so
+// one level can both parse and drop what does not parse; a plain filter returns its input.
 func (s *Stream[T]) Filter[Out any](n int, fn func(T) (Out, bool), opts ...Option) *Stream[Out] {
 	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
 		if out, ok := fn(*v); ok {

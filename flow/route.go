@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"iter"
 	"math/bits"
 
 	"github.com/loopyring/loopyring/ring"
@@ -12,6 +13,7 @@ import (
 // a shared work queue with a claim counter was rejected because every batch would then
 // contend on one cache line.
 type selector[T any] struct {
+	h     *Stage
 	cur   *int64 // the stage's current sequence: set before a key function runs, for failure reports
 	route route
 	idx   int64
@@ -21,7 +23,7 @@ type selector[T any] struct {
 }
 
 func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selector[T] {
-	s := selector[T]{cur: &st.cur, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
+	s := selector[T]{h: &st.h, cur: &st.cur, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
 	if s.width == 1 || st.lv.kind == kindPhase {
 		s.route = routeBroadcast // one reader takes everything
 	}
@@ -85,11 +87,25 @@ type Batch[T any] struct {
 	step  int64
 	n     int
 	seqs  []int64 // key routing: the sequences taken, in order
-	stage int
+	stage *Stage
 }
 
-// Stage returns the index, within its level, of the stage processing the batch.
-func (b *Batch[T]) Stage() int { return b.stage }
+// Stage returns the stage processing the batch.
+func (b *Batch[T]) Stage() *Stage { return b.stage }
+
+// All returns an iterator over the batch's entries, in order, with their indexes: the range
+// form of At.
+//
+//	for _, v := range b.All() { total += v.Cents }
+func (b *Batch[T]) All() iter.Seq2[int, *T] {
+	return func(yield func(int, *T) bool) {
+		for i := range b.n {
+			if !yield(i, b.At(i)) {
+				return
+			}
+		}
+	}
+}
 
 // Len returns the number of entries in the batch.
 func (b *Batch[T]) Len() int { return b.n }
@@ -107,7 +123,7 @@ func (b *Batch[T]) At(i int) *T {
 
 // fill sets b to the entries of [lo, hi) that s gives to its stage; seqs is reusable scratch.
 func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs []int64) {
-	*b = Batch[T]{buf: buf, stage: int(s.idx)}
+	*b = Batch[T]{buf: buf, stage: s.h}
 	switch s.route {
 	case routeBroadcast:
 		b.first, b.step, b.n = lo, 1, int(hi-lo)

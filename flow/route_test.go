@@ -43,7 +43,7 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 
 	owners := 0
 	for i := range w {
-		s := selector[uint64]{cur: new(int64), route: routeKey, idx: i, width: w, key: ident}
+		s := selector[uint64]{h: &Stage{st: &stage{idx: int(i)}}, cur: new(int64), route: routeKey, idx: i, width: w, key: ident}
 		if s.owns(key) {
 			owners++
 		}
@@ -59,7 +59,7 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 		want += w
 	}
 	for i := range w {
-		s := selector[uint64]{cur: new(int64), route: routePartition, idx: i, width: w, part: partOf}
+		s := selector[uint64]{h: &Stage{st: &stage{idx: int(i)}}, cur: new(int64), route: routePartition, idx: i, width: w, part: partOf}
 		if got := s.owns(uint64(part)); got != (i == want) {
 			t.Fatalf("partition %d on %d stages: stage %d owns it = %v, want only stage %d", part, w, i, got, want)
 		}
@@ -78,7 +78,7 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 	for _, r := range []route{routeShared, routeKey, routeBroadcast, routePartition} {
 		seen := make(map[int64]int, n)
 		for i := range w {
-			s := selector[uint64]{cur: new(int64), route: r, idx: i, width: w, key: ident}
+			s := selector[uint64]{h: &Stage{st: &stage{idx: int(i)}}, cur: new(int64), route: r, idx: i, width: w, key: ident}
 			if r == routePartition {
 				s.key, s.part = nil, partOf
 			}
@@ -100,9 +100,9 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 			})
 			var b Batch[uint64]
 			s.fill(&b, buf, lo, hi, seqs)
-			if b.Len() != len(each) || b.Stage() != int(i) {
+			if b.Len() != len(each) || b.Stage().Index() != int(i) {
 				t.Fatalf("%s routing, stage %d/%d: batch of %d (stage %d), per-entry view %d",
-					r, i, w, b.Len(), b.Stage(), len(each))
+					r, i, w, b.Len(), b.Stage().Index(), len(each))
 			}
 			for j := range b.Len() {
 				if b.At(j) != each[j] {

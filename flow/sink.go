@@ -3,24 +3,49 @@ package flow
 // consumeImpl is the typed behaviour of a level without an output ring: sinks, which take
 // their routed share by value, and phases, which take every entry of their rings in place.
 type consumeImpl[T any] struct {
-	key   func(T) uint64
-	part  func(T) int
-	fn    func(v *T) error
-	batch func(b *Batch[T]) error // set instead of fn for SinkBatch
+	key      func(T) uint64
+	part     func(T) int
+	fn       func(v *T) error
+	batch    func(b *Batch[T]) error         // set instead of fn for batch sinks and phases
+	stateful func(st *stage) consumeFuncs[T] // set instead of both for stateful sinks
+	per      []consumeFuncs[T]               // per stage, made by prepare (stateful sinks)
 }
 
-func (c *consumeImpl[T]) roles() roles { return roles{port: c.port} }
+// consumeFuncs are the functions one stage of a consuming level runs: fn, or batch.
+type consumeFuncs[T any] struct {
+	fn    func(v *T) error
+	batch func(b *Batch[T]) error
+}
+
+func (c *consumeImpl[T]) roles() roles {
+	r := roles{port: c.port}
+	if c.stateful != nil {
+		r.prepare = c.prepare
+	}
+	return r
+}
+
+func (c *consumeImpl[T]) prepare(st *stage) {
+	if c.per == nil {
+		c.per = make([]consumeFuncs[T], st.lv.n)
+	}
+	c.per[st.idx] = c.stateful(st)
+}
 
 func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bool, error) {
 	buf, err := typedRing[T](src)
 	if err != nil {
 		return nil, false, err
 	}
-	sel := newSelector(st, c.key, c.part)
-	if c.batch != nil {
-		return sel.batchPort(st, buf, c.batch), true, nil
+	fs := consumeFuncs[T]{fn: c.fn, batch: c.batch}
+	if c.per != nil {
+		fs = c.per[st.idx]
 	}
-	fn := c.fn
+	sel := newSelector(st, c.key, c.part)
+	if fs.batch != nil {
+		return sel.batchPort(st, buf, fs.batch), true, nil
+	}
+	fn := fs.fn
 	f := func(seq int64, v *T) {
 		st.cur = seq
 		if err := fn(v); err != nil {
@@ -71,7 +96,7 @@ func (s *Stream[T]) Phase(n int, fn func(*T), opts ...Option) *Stream[T] {
 	if fn == nil {
 		s.g.misuse("flow: nil phase function for %T", *new(T))
 	}
-	return s.phase(n, opts, func(v *T) error { fn(v); return nil })
+	return s.phase(n, opts, &consumeImpl[T]{fn: func(v *T) error { fn(v); return nil }})
 }
 
 // PhaseErr is Phase for a function that can fail; failures follow the level's error policy
@@ -80,11 +105,23 @@ func (s *Stream[T]) PhaseErr(n int, fn func(*T) error, opts ...Option) *Stream[T
 	if fn == nil {
 		s.g.misuse("flow: nil phase function for %T", *new(T))
 	}
-	return s.phase(n, opts, fn)
+	return s.phase(n, opts, &consumeImpl[T]{fn: fn})
 }
 
-func (s *Stream[T]) phase(n int, opts []Option, fn func(*T) error) *Stream[T] {
-	lv := s.attach(kindPhase, n, opts, (&consumeImpl[T]{fn: fn}).roles())
+// PhaseBatch is Phase for a function that takes each whole batch of ring entries in place:
+// every entry its stage received from one ring in one batch (up to MaxBatch), in publication
+// order, so that work with a fixed cost per call (a write and an fsync of a journal) is paid
+// once per batch. An error fails the batch as one unit under the level's error policy, and
+// its entries still move on to later phases.
+func (s *Stream[T]) PhaseBatch(n int, fn func(*Batch[T]) error, opts ...Option) *Stream[T] {
+	if fn == nil {
+		s.g.misuse("flow: nil phase function for %T", *new(T))
+	}
+	return s.phase(n, opts, &consumeImpl[T]{batch: fn})
+}
+
+func (s *Stream[T]) phase(n int, opts []Option, c *consumeImpl[T]) *Stream[T] {
+	lv := s.attach(kindPhase, n, opts, c.roles())
 	out := &Stream[T]{g: s.g}
 	for _, e := range s.edges {
 		// The phase's stream is the same rings, gated after this phase alone: the phases

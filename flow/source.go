@@ -3,15 +3,14 @@ package flow
 import (
 	"context"
 	"sync/atomic"
-
-	"github.com/loopyring/loopyring/poller"
 )
 
-// SourceStage is what a source function gets: one stage of a source level, with its event
-// loop and the emitter of its ring. It is valid on the stage's goroutine only (the source
-// function itself and the callbacks of fds and timers registered on Loop).
+// SourceStage is what a source function gets: one stage of a source level (its Stage
+// handle, with its event loop) and the emitter of its ring. It is valid on the stage's
+// goroutine only (the source function itself and the callbacks of fds and timers registered
+// on Loop). Its Stopping also reports a stage that called Finish.
 type SourceStage[T any] struct {
-	st     *stage
+	*Stage
 	em     *Emitter[T]
 	onStop []func()
 }
@@ -37,7 +36,7 @@ func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Opti
 		newRing: newRing[T],
 		bind: func(st *stage) outbox {
 			em := newEmitter[T](st)
-			ss := &SourceStage[T]{st: st, em: em}
+			ss := &SourceStage[T]{Stage: &st.h, em: em}
 			st.src = &sourceRun{
 				fn: func() error { return fn(ss) },
 				stop: func() {
@@ -87,16 +86,6 @@ func (st *stage) stopSource() {
 }
 
 func (st *stage) stopRequested() bool { return st.src.finished.Load() || st.lv.g.stopping.Load() }
-
-// Loop returns the stage's event loop, for registering fds and timers.
-func (s *SourceStage[T]) Loop() *poller.Loop { return s.st.loop }
-
-// Index returns the stage's index within its level.
-func (s *SourceStage[T]) Index() int { return s.st.idx }
-
-// Stopping reports whether the graph is stopping or the stage has finished; a source that
-// loops should end when it does.
-func (s *SourceStage[T]) Stopping() bool { return s.st.stopRequested() }
 
 // Emit writes v in place for publication. What was emitted is committed, with one store, by
 // Flush, at the end of fn and of every round of loop callbacks, and whenever the emitter

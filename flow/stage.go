@@ -43,6 +43,11 @@ type stage struct {
 	out  outbox     // the emitter into ring
 	src  *sourceRun // source stages only
 
+	h        Stage        // the handle user code gets
+	loopUsed bool         // a processing or sink stage asked for its loop: serve it while busy
+	init     func() error // Stateful levels: makes the stage's state, before Start returns
+	fin      func() error // Stateful levels: the End hook, after the last input
+
 	gid      atomic.Int64  // the stage goroutine's id, for insideStage
 	cur      int64         // the sequence being processed, for failure reports
 	handoff  chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
@@ -76,7 +81,16 @@ type stage struct {
 // run is the stage's goroutine: it reports to Start whether it could take its place, then
 // serves until its inputs are drained (or, for a source, until it stops).
 func (st *stage) run(ready chan<- error) {
-	ready <- st.enter()
+	err := st.enter()
+	if err == nil && st.init != nil {
+		err = st.callInit(ready)
+	}
+	ready <- err
+	st.work()
+}
+
+// work serves the stage until it ends.
+func (st *stage) work() {
 	if st.src != nil {
 		st.serve(st.runSource, st.sourceLoop)
 	} else {
@@ -188,13 +202,78 @@ func (st *stage) runInputs() {
 			}
 		}
 		if worked {
+			if st.loopUsed {
+				st.serveLoop()
+			}
 			continue
 		}
 		if st.drained() {
+			st.callEnd()
 			return // end pays what is owed
 		}
 		st.idle()
 		st.since = time.Now()
+	}
+}
+
+// callInit runs the level's Init for this stage, turning a panic into the error Start
+// returns. A Goexit in Init is reported to Start the same way (ErrGoexit), here, since this
+// goroutine is ending; a new goroutine then serves the stage, without its state.
+func (st *stage) callInit(ready chan<- error) (err error) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		v := recover()
+		err = ErrGoexit
+		if perr, ok := v.(error); ok {
+			err = fmt.Errorf("panic: %w", perr)
+		} else if v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+		err = fmt.Errorf("flow: level %q stage %d: init: %w", st.lv.name, st.idx, err)
+		if v != nil {
+			return
+		}
+		ready <- err
+		go func() { // the go statement orders everything above before the new goroutine
+			if err := st.enter(); err != nil {
+				st.fail(-1, err, nil, nil)
+			}
+			st.work()
+		}()
+	}()
+	err = st.init()
+	returned = true
+	if err != nil {
+		err = fmt.Errorf("flow: level %q stage %d: init: %w", st.lv.name, st.idx, err)
+	}
+	return err
+}
+
+// callEnd runs the level's End hook once, after the stage's last input, and commits what it
+// emitted. Its failures follow the level's error policy.
+func (st *stage) callEnd() {
+	fin := st.fin
+	if fin == nil {
+		return
+	}
+	st.fin = nil // once, even if it exits
+	if err := st.protectCall(fin, func() {}); err != nil && err != errPanicked {
+		st.fail(-1, err, nil, nil)
+	}
+	if st.out != nil {
+		st.out.flush()
+	}
+}
+
+// serveLoop runs the callbacks of the fds and timers that are ready on a busy stage's loop
+// (see Stage.Loop) and commits what they emitted.
+func (st *stage) serveLoop() {
+	_ = st.protectCall(func() error { return st.loop.Poll(0) }, st.runInputs)
+	if st.out != nil {
+		st.out.flush()
 	}
 }
 
@@ -293,7 +372,9 @@ func (st *stage) protectCall(f func() error, cont func()) (err error) {
 
 // callFailed is failed for protectCall.
 func (st *stage) callFailed(cont func(), v any) error {
-	st.out.flush()
+	if st.out != nil {
+		st.out.flush()
+	}
 	if v == nil {
 		st.handOver(cont)
 		st.fail(-1, ErrGoexit, nil, nil)

@@ -31,12 +31,12 @@ func TestStageThreadsAreRetired(t *testing.T) {
 		g := flow.New(flow.GraphMode(flow.Dedicated))
 		in := flow.Input[int](g, flow.Capacity(64))
 		in.Expand(3, func(v int, e *flow.Emitter[int]) {
-			record("expand", e.Stage())
+			record("expand", e.Stage().Index())
 			e.Emit(v)
 		}, flow.Name("expand")).
 			Broadcast().
 			SinkBatch(2, func(b *flow.Batch[int]) error {
-				record("sink", b.Stage())
+				record("sink", b.Stage().Index())
 				return nil
 			}, flow.Name("sink"))
 		flow.Source(g, 2, func(s *flow.SourceStage[int]) error {

@@ -264,11 +264,11 @@ func TestKeyRoutingSendsAKeyToOneStage(t *testing.T) {
 	}
 	routed := in.Then(2, func(k keyed) keyed { return k }).KeyBy(func(k keyed) uint64 { return uint64(k.key) })
 	routed.Expand(4, func(k keyed, e *flow.Emitter[[2]int]) {
-		e.Emit([2]int{k.key, e.Stage()})
+		e.Emit([2]int{k.key, e.Stage().Index()})
 	}).Sink(1, func(p [2]int) { record(p[0], p[1]) })
 	routed.ThenBatch(3, func(b *flow.Batch[keyed], e *flow.Emitter[[2]int]) error {
 		for i := range b.Len() {
-			e.Emit([2]int{1000 + b.At(i).key, e.Stage()})
+			e.Emit([2]int{1000 + b.At(i).key, e.Stage().Index()})
 		}
 		return nil
 	}).Sink(1, func(p [2]int) { record(p[0], p[1]) })
@@ -427,7 +427,7 @@ func TestSinkBatchSeesEveryRoutedEntryOnce(t *testing.T) {
 		s.SinkBatch(3, func(b *flow.Batch[int]) error {
 			mu.Lock()
 			defer mu.Unlock()
-			stages[b.Stage()] = true
+			stages[b.Stage().Index()] = true
 			for i := range b.Len() {
 				seen[*b.At(i)]++
 			}
@@ -458,7 +458,7 @@ func TestPartitionByNamesTheStage(t *testing.T) {
 	var mu sync.Mutex
 	where := map[int]int{} // value -> stage that saw it
 	in.PartitionBy(func(v int) int { return v % 3 }).
-		Expand(3, func(v int, e *flow.Emitter[[2]int]) { e.Emit([2]int{v, e.Stage()}) }).
+		Expand(3, func(v int, e *flow.Emitter[[2]int]) { e.Emit([2]int{v, e.Stage().Index()}) }).
 		Sink(1, func(p [2]int) {
 			mu.Lock()
 			where[p[0]] = p[1]
@@ -468,8 +468,8 @@ func TestPartitionByNamesTheStage(t *testing.T) {
 	var negatives atomic.Int64
 	in2.PartitionBy(func(v int) int { return -v }).SinkBatch(4, func(b *flow.Batch[int]) error {
 		for i := range b.Len() {
-			if p := (4 - *b.At(i)%4) % 4; p != b.Stage() {
-				t.Errorf("partition -%d reached stage %d, want %d", *b.At(i), b.Stage(), p)
+			if p := (4 - *b.At(i)%4) % 4; p != b.Stage().Index() {
+				t.Errorf("partition -%d reached stage %d, want %d", *b.At(i), b.Stage().Index(), p)
 			}
 			negatives.Add(1)
 		}

@@ -104,5 +104,14 @@ func (st *stage) idle() {
 		_ = st.parker.Wait(context.Background(), st.ready) // a background context never ends the wait
 		return
 	}
-	_ = st.waiter.Wait(context.Background(), st.ready)
+	if !st.loopUsed {
+		_ = st.waiter.Wait(context.Background(), st.ready)
+		return
+	}
+	// The loop runs user callbacks while it waits: a panic in one is the stage's failure,
+	// and what they emitted is committed when the wait ends.
+	_ = st.protectCall(func() error { return st.waiter.Wait(context.Background(), st.ready) }, st.runInputs)
+	if st.out != nil {
+		st.out.flush()
+	}
 }

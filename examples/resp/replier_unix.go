@@ -16,7 +16,7 @@ type replierStage struct {
 // reply is the reply level. It takes a whole batch so that the replies of a pipelining
 // client that arrive together leave in one write.
 func (s *graphServer) reply(b *flow.Batch[reply]) error {
-	rs := &s.repliers[b.Stage()]
+	rs := &s.repliers[b.Stage().Index()]
 	for i := range b.Len() {
 		r := b.At(i)
 		c := r.c

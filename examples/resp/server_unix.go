@@ -101,7 +101,7 @@ const (
 
 // parse is the parse level: it turns a connection's bytes into requests, one per shard part.
 func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
-	p := &s.parsers[e.Stage()]
+	p := &s.parsers[e.Stage().Index()]
 	p.em = e
 	if ch.eof {
 		ch.c.parse.end(ch.c, s.rt, p.emit)

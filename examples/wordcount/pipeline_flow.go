@@ -56,7 +56,7 @@ func countFlowStages(ctx context.Context, r io.Reader, cfg Config) ([]*counter, 
 	}, flow.Name("split"), flow.Capacity(cfg.WordRing)).
 		KeyBy(func(w word) uint64 { return w.key }).
 		SinkBatch(cfg.Counters, func(b *flow.Batch[word]) error {
-			c := counters[b.Stage()] // owned by this stage's goroutine
+			c := counters[b.Stage().Index()] // owned by this stage's goroutine
 			for i := range b.Len() {
 				c.add(b.At(i).text)
 			}
