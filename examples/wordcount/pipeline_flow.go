@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/loopyring/loopyring/flow"
 )
@@ -47,30 +48,40 @@ func countFlowStages(ctx context.Context, r io.Reader, cfg Config) ([]*counter, 
 		}
 	}, flow.Name("read"), flow.Capacity(cfg.ChunkRing))
 
-	counters := make([]*counter, cfg.Counters)
-	for i := range counters {
-		counters[i] = newCounter()
-	}
+	// Each counting stage owns a counter, made at Start; when its input ends it hands the
+	// counter over. KeyBy makes the counters' words disjoint.
+	var (
+		mu       sync.Mutex
+		counters []*counter
+	)
 	chunks.Expand(cfg.Splitters, func(c []byte, e *flow.Emitter[word]) {
 		splitWords(c, e.Emit)
 	}, flow.Name("split"), flow.Capacity(cfg.WordRing)).
 		KeyBy(func(w word) uint64 { return w.key }).
-		SinkBatch(cfg.Counters, func(b *flow.Batch[word]) error {
-			c := counters[b.Stage().Index()] // owned by this stage's goroutine
-			for i := range b.Len() {
-				c.add(b.At(i).text)
-			}
-			return nil
+		StatefulSink(cfg.Counters, flow.StatefulSink[word, *counter]{
+			Init: func(*flow.Stage) (*counter, error) { return newCounter(), nil },
+			Batch: func(c **counter, b *flow.Batch[word]) error {
+				for _, w := range b.All() {
+					(*c).add(w.text)
+				}
+				return nil
+			},
+			End: func(c **counter) error {
+				mu.Lock()
+				counters = append(counters, *c)
+				mu.Unlock()
+				return nil
+			},
 		}, flow.Name("count"))
 
 	if err := g.Start(ctx); err != nil {
 		return nil, err
 	}
-	// flow's promise: every call of a stage's function happens before Wait returns, so the
-	// counters' maps are read here without further synchronization. flow has no end-of-stream
-	// callback for processing stages; this is how the merge learns the final counts.
+	// Every End has run when Wait returns: the graph stops only after every stage has ended.
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	return counters, nil
 }
