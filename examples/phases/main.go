@@ -21,6 +21,8 @@ func main() {
 		"journal file (created or truncated)")
 	flag.IntVar(&cfg.Capacity, "capacity", 4096, "input ring size, a power of two")
 	flag.BoolVar(&cfg.Verify, "verify", false, "business logic reads each record back from the journal before applying it")
+	flag.BoolVar(&cfg.Sync, "sync", false, "fsync the journal after every write")
+	flag.BoolVar(&cfg.PerOrder, "per-order", false, "journal each order with its own write (a Phase) instead of each batch with one (a PhaseBatch)")
 	flag.Parse()
 	if cfg.Orders < 0 {
 		fmt.Fprintln(os.Stderr, "phases: -orders must not be negative")

@@ -18,6 +18,8 @@ type Config struct {
 	Journal  string // the journal file, created or truncated
 	Capacity int    // the input ring's size, a power of two
 	Verify   bool   // the business logic reads each record back from the journal first
+	Sync     bool   // the journal fsyncs after every write
+	PerOrder bool   // the journal writes each order on its own (a Phase), not each batch (a PhaseBatch)
 }
 
 // Report is what a run did. Per-order slices are indexed by order ID and were filled by the
@@ -42,11 +44,12 @@ type Report struct {
 //	orders ──▶ journal   ──┐
 //	       └─▶ replicate ──┴─▶ logic ──▶ confirm
 //
-// journal, replicate and logic are phases over the input ring's entries, in place; confirm
+// journal, replicate and logic are phases over the input ring's entries, in place (journal
+// takes whole batches, so that it writes, and syncs, once per batch); confirm
 // is an ordinary sink reading the same ring after logic released each entry. On an error
 // (a journal write failing, say) the report still describes what happened.
 func run(ctx context.Context, cfg Config) (*Report, error) {
-	j, err := openJournal(cfg.Journal)
+	j, err := openJournal(cfg.Journal, cfg.Sync)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +68,12 @@ func run(ctx context.Context, cfg Config) (*Report, error) {
 
 	g := flow.New()
 	in := flow.Input[Order](g, flow.Name("orders"), flow.Capacity(cfg.Capacity))
-	journaled := in.PhaseErr(1, j.append, flow.Name("journal"))
+	var journaled *flow.Stream[Order]
+	if cfg.PerOrder {
+		journaled = in.PhaseErr(1, j.append, flow.Name("journal"))
+	} else {
+		journaled = in.PhaseBatch(1, j.appendBatch, flow.Name("journal"))
+	}
 	replicated := in.Phase(1, rp.send, flow.Name("replicate"))
 	decided := flow.Merge(journaled, replicated).PhaseErr(1, bk.apply, flow.Name("logic"))
 	decided.Sink(1, func(o Order) {

@@ -72,9 +72,28 @@ func testConfig(t *testing.T, orders int) Config {
 // TestEveryOrderJournaledBeforeLogic is the example's claim: the journal file holds every
 // order exactly once, and the business logic saw each order only after its record was in
 // the file (it read the record back at the offset the journal phase had set, and refused
-// nothing as unjournaled).
+// nothing as unjournaled). It holds for the batched journal, the per-order one, and with
+// fsync.
 func TestEveryOrderJournaledBeforeLogic(t *testing.T) {
-	cfg := testConfig(t, scale(40_000, 4_000))
+	for _, v := range []struct {
+		name           string
+		perOrder, sync bool
+		orders         int
+	}{
+		{"batch", false, false, scale(40_000, 4_000)},
+		{"per-order", true, false, scale(40_000, 4_000)},
+		{"batch-sync", false, true, scale(4_000, 500)},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			cfg := testConfig(t, v.orders)
+			cfg.PerOrder, cfg.Sync = v.perOrder, v.sync
+			checkJournaled(t, cfg)
+		})
+	}
+}
+
+func checkJournaled(t *testing.T, cfg Config) {
+	t.Helper()
 	rep, err := run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
