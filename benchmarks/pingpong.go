@@ -45,15 +45,12 @@ func pingPongLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error {
 		if errs[1] = pinSelf(cpus[1]); errs[1] != nil {
 			return
 		}
-		for {
-			lo, hi, err := pingR.Wait(ctx)
+		for span, err := range pingR.Batches(ctx) {
 			if err != nil {
-				if !errors.Is(err, ring.ErrClosed) {
-					errs[1] = err
-				}
+				errs[1] = err
 				return
 			}
-			for s := lo; s < hi; s++ {
+			for s := span.Lo; s < span.Hi; s++ {
 				p := *ping.At(s)
 				p.hop()
 				q, err := pong.Claim(ctx, 1)
@@ -64,7 +61,6 @@ func pingPongLoopy(cfg Config, h *hdrhistogram.Histogram, m *meter) error {
 				*pong.At(q) = p
 				pong.Commit(q, 1)
 			}
-			pingR.Release(hi)
 		}
 	})
 	v := newVerifier(1, 1, true)

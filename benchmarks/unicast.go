@@ -59,18 +59,14 @@ func unicastLoopy(cfg Config, m *meter) error {
 	wg.Go(func() {
 		errs[1] = pinSelf(cpus[1])
 		up.Done()
-		for {
-			lo, hi, err := r.Wait(ctx)
+		for span, err := range r.Batches(ctx) {
 			if err != nil {
-				if !errors.Is(err, ring.ErrClosed) {
-					errs[1] = err
-				}
+				errs[1] = err
 				return
 			}
-			for s := lo; s < hi; s++ {
+			for s := span.Lo; s < span.Hi; s++ {
 				v.see(buf.At(s))
 			}
-			r.Release(hi)
 		}
 	})
 	up.Wait()
