@@ -3,9 +3,11 @@ package flow_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/loopyring/loopyring/flow"
 )
@@ -97,4 +99,51 @@ func ExampleStateful() {
 	// a 3
 	// is 2
 	// rose 3
+}
+
+// The README's quick start, as written there, with a parse, handle and reply to run it.
+func Example_quickStart() {
+	type Request struct {
+		Key  uint64
+		Body string
+	}
+	type Response struct{ Line string }
+	parse := func(b []byte) Request {
+		k, body, _ := strings.Cut(string(b), " ")
+		n, _ := strconv.ParseUint(k, 10, 64)
+		return Request{Key: n, Body: body}
+	}
+	handle := func(r Request) Response { return Response{fmt.Sprintf("%d:%s", r.Key, strings.ToUpper(r.Body))} }
+	var (
+		mu      sync.Mutex
+		replies []string
+	)
+	reply := func(r Response) {
+		mu.Lock()
+		replies = append(replies, r.Line)
+		mu.Unlock()
+	}
+	ctx := context.Background()
+
+	// 2 parser stages, then 4 workers; equal keys reach the same worker.
+	serve := flow.Level[[]byte, Request](2, parse, flow.Name("parse")).
+		KeyBy(func(r Request) uint64 { return r.Key }).
+		Then[Response](4, handle, flow.Name("work"))
+
+	g := flow.New()
+	in := flow.Input[[]byte](g, flow.Name("requests")) // external publishers write here
+	in.Via(serve).Sink(2, reply, flow.Name("reply"))   // 2 repliers
+
+	if err := g.Start(ctx); err != nil { // every build problem, reported at once
+		log.Fatal(err)
+	}
+	for _, msg := range []string{"1 get", "2 set", "1 del"} {
+		if err := in.Publish(ctx, []byte(msg)); err != nil { // nil means committed: it will be delivered
+			log.Fatal(err)
+		}
+	}
+	err := g.Stop() // drains everything committed, joins every stage
+	slices.Sort(replies)
+	fmt.Println(replies, err)
+	// Output: [1:DEL 1:GET 2:SET] <nil>
 }
