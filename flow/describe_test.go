@@ -1,15 +1,12 @@
 package flow_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/loopyring/loopyring/affinity"
 	"github.com/loopyring/loopyring/flow"
 )
 
@@ -93,42 +90,6 @@ func TestStatsCountEntriesAndBatches(t *testing.T) {
 	}
 	if byLevel["work"].Capacity != 8192 || byLevel["logic"].Capacity != 0 {
 		t.Errorf("capacities: work %d, logic %d; want 8192 and 0", byLevel["work"].Capacity, byLevel["logic"].Capacity)
-	}
-}
-
-func TestPlacementPinsStages(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("pinning is implemented on Linux")
-	}
-	allowed, err := affinity.Allowed()
-	if err != nil || len(allowed) < 1 {
-		t.Skipf("allowed CPUs: %v %v", allowed, err)
-	}
-	g := flow.New(flow.Placement(affinity.Compact))
-	in := flow.Input[int](g)
-	var got []int
-	in.Then(2, func(v int) int { return v }, flow.Name("pinned")).
-		Sink(1, func(v int) { got = append(got, v) }, flow.CPUs(allowed[len(allowed)-1]), flow.Name("explicit"))
-	start(t, g)
-	publishAll(t, in, 100, func(i int) int { return i })
-	if err := stopWithin(t, g, drainLimit); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 100 {
-		t.Fatalf("a pinned graph delivered %d of 100", len(got))
-	}
-	for _, s := range g.Stats() {
-		if s.CPU < 0 {
-			t.Errorf("%s/%d not pinned under Compact placement", s.Level, s.Stage)
-		}
-		if s.Level == "explicit" && s.CPU != allowed[len(allowed)-1] {
-			t.Errorf("explicit level on CPU %d, want %d", s.CPU, allowed[len(allowed)-1])
-		}
-	}
-	bad := flow.New(flow.Placement(affinity.Explicit, -1))
-	flow.Input[int](bad).Sink(1, func(int) {})
-	if err := bad.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "placement") {
-		t.Fatalf("a placement with CPU -1: %v", err)
 	}
 }
 

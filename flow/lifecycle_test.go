@@ -16,53 +16,6 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
-func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
-	other := flow.New()
-	foreign := flow.Input[int](other)
-	foreign.Sink(1, func(int) {})
-
-	g := flow.New()
-	in := flow.Input[int](g, flow.Name("in"), flow.Capacity(3))
-	in.Then(0, func(v int) int { return v }, flow.Name("zero")).Sink(1, func(int) {}, flow.Name("s1"))
-	in.Then(1, func(v int) int { return v }, flow.Name("unread"))
-	in.Then(1, func(v int) int { return v }, flow.Name("dup")).Sink(1, func(int) {}, flow.Name("dup"))
-	in.Then(1, func(v int) int { return v }, flow.MaxBatch(0), flow.Spin(-1), flow.Capacity(1<<30+1)).Sink(1, func(int) {})
-	in.KeyBy(func(v int) uint64 { return uint64(v) }).Phase(1, func(*int) {}, flow.Name("keyed-phase")).Sink(1, func(int) {})
-	flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
-	var nilFn func(int) int
-	in.Then(1, nilFn).Sink(1, func(int) {})
-
-	err := g.Start(context.Background())
-	if err == nil {
-		t.Fatal("Start accepted an invalid graph")
-	}
-	for _, want := range []string{
-		`"in": ring: capacity 3`,
-		`"zero": 0 stages`,
-		`"unread": output is never read`,
-		`"dup": name already used`,
-		`max batch 0 is below 1`,
-		`spin -1ns is negative`,
-		`capacity 1073741825`,
-		`"keyed-phase": a phase sees every entry`,
-		`Merge of streams from different graphs`,
-		`nil function`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
-	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
-		t.Fatalf("second Start after a failed one: %v, want ErrStarted", err)
-	}
-	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrStopped) {
-		t.Fatalf("Publish into a graph whose Start failed: %v, want ErrStopped", err)
-	}
-	if err := g.Wait(); err == nil {
-		t.Fatal("Wait after a failed Start returned nil")
-	}
-}
-
 func TestEmptyGraphAndInputFedByNothing(t *testing.T) {
 	if err := flow.New().Start(context.Background()); err == nil || !strings.Contains(err.Error(), "no levels") {
 		t.Fatalf("empty graph: %v", err)
