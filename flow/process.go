@@ -71,7 +71,7 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 		}
 	}
 	return func(lo, hi int64) {
-		sel.each(buf, lo, hi, f)
+		st.handled.Add(uint64(sel.each(buf, lo, hi, f)))
 		em.flush()
 	}, false, nil
 }

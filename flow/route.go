@@ -30,16 +30,19 @@ func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selecto
 	return s
 }
 
-// each calls f for every sequence in [lo, hi) that belongs to the stage.
-func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) {
+// each calls f for every sequence in [lo, hi) that belongs to the stage and returns how
+// many it called f for.
+func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) (n int) {
 	switch s.route {
 	case routeBroadcast:
 		for seq := lo; seq < hi; seq++ {
 			f(seq, buf.At(seq))
 		}
+		return int(hi - lo)
 	case routeShared:
 		for seq := s.first(lo); seq < hi; seq += s.width {
 			f(seq, buf.At(seq))
+			n++
 		}
 	case routeKey, routePartition:
 		for seq := lo; seq < hi; seq++ {
@@ -47,9 +50,11 @@ func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, 
 			*s.cur = seq // a panicking key function fails this entry, not the last one taken
 			if s.owns(*v) {
 				f(seq, v)
+				n++
 			}
 		}
 	}
+	return n
 }
 
 // first returns the first sequence ≥ lo that shared routing deals to this stage.
@@ -154,6 +159,7 @@ func (s *selector[T]) batchPort(st *stage, buf *ring.Buffer[T], fn func(*Batch[T
 		if b.n == 0 {
 			return
 		}
+		st.handled.Add(uint64(b.n))
 		st.cur = lo
 		if err := fn(&b); err != nil {
 			st.fail(lo, err, nil, nil)

@@ -52,7 +52,7 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 			st.fail(seq, err, nil, nil)
 		}
 	}
-	return func(lo, hi int64) { sel.each(buf, lo, hi, f) }, false, nil
+	return func(lo, hi int64) { st.handled.Add(uint64(sel.each(buf, lo, hi, f))) }, false, nil
 }
 
 // Sink ends a chain with a level of n stages that consumes every entry it receives.

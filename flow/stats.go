@@ -9,7 +9,8 @@ type StageStats struct {
 	Stage    int
 	CPU      int    // the CPU the stage is pinned to, or -1
 	Mode     Mode   // Dedicated or Shared
-	In       uint64 // entries taken from input rings (including those routed to siblings)
+	In       uint64 // entries in the input ranges the stage read (including those routed to siblings)
+	Handled  uint64 // entries of the stage's own share that its function was given
 	Out      uint64 // entries published into the stage's ring
 	Batches  uint64
 	Errors   uint64 // failures of user code, whatever the policy
@@ -41,7 +42,7 @@ func (g *Graph) Stats() []StageStats {
 		for _, st := range lv.stages {
 			s := StageStats{
 				Level: lv.name, Stage: st.idx, CPU: st.cpu, Mode: st.mode,
-				In: st.in.Load(), Out: st.emitted.Load(), Batches: st.batches.Load(),
+				In: st.in.Load(), Handled: st.handled.Load(), Out: st.emitted.Load(), Batches: st.batches.Load(),
 				Errors: st.errs.Load(), Blocked: st.blocked.Load(),
 				Sleeps: st.sleeps.Load(),
 				Busy:   time.Duration(st.busy.Load()),

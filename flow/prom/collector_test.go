@@ -94,9 +94,9 @@ loopyring_stage_info{cpu="",graph="orders",level="total",mode=%[1]q,stage="0"} 1
 					t.Errorf("%s/%d processed entries in %d batches and %v", s.Level, s.Stage, s.Batches, s.Busy)
 				}
 			}
-			// 4 stages × 11 families (10 counts and the info), less the sink's two queue gauges.
-			if len(stats) != 4 || len(got) != 4*11-2 || samples != 4*5 {
-				t.Errorf("%d stages, %d samples exported, %d compared with Stats; want 4, 42, 20", len(stats), len(got), samples)
+			// 4 stages × 12 families (11 counts and the info), less the sink's two queue gauges.
+			if len(stats) != 4 || len(got) != 4*12-2 || samples != 4*5 {
+				t.Errorf("%d stages, %d samples exported, %d compared with Stats; want 4, 46, 20", len(stats), len(got), samples)
 			}
 		})
 	}
@@ -172,8 +172,8 @@ func TestCollectorLint(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
 	}
-	if n := testutil.CollectAndCount(c); n != 4*11-2 {
-		t.Errorf("linted %d samples, want 42", n)
+	if n := testutil.CollectAndCount(c); n != 4*12-2 {
+		t.Errorf("linted %d samples, want 46", n)
 	}
 }
 

@@ -24,6 +24,7 @@
 // their publishers are the caller's goroutines.
 //
 //	loopyring_stage_entries_in_total      counter  flow.StageStats.In
+//	loopyring_stage_entries_handled_total counter  Handled
 //	loopyring_stage_entries_out_total     counter  Out
 //	loopyring_stage_batches_total         counter  Batches
 //	loopyring_stage_errors_total          counter  Errors
@@ -38,8 +39,9 @@
 // entries_in counts every entry of the input ranges a stage read, including those its
 // level's routing gave to other stages: each stage of a level of width w reads all of its
 // inputs, so under any routing the sum over the level is w times the entries that reached it.
-// What one stage processed is not counted apart; entries_out, or the next level's
-// entries_in, measures a level's throughput.
+// entries_handled counts the stage's own share, what its function was given: summed over a
+// level it is each entry once (shared, key and partition routing) or once per stage
+// (broadcast), so it shows the skew between a level's stages and the level's throughput.
 //
 // The queue gauges are exported only for stages that own a ring: sinks and phases have
 // none, and a ratio queue_length / queue_capacity is then defined wherever it exists.

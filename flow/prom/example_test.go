@@ -51,6 +51,8 @@ func Example() {
 		}
 	}
 	// Output:
+	// loopyring_stage_entries_handled_total{graph="orders",level="store",stage="0"} 3
+	// loopyring_stage_entries_handled_total{graph="orders",level="upper",stage="0"} 3
 	// loopyring_stage_entries_in_total{graph="orders",level="store",stage="0"} 3
 	// loopyring_stage_entries_in_total{graph="orders",level="upper",stage="0"} 3
 	// loopyring_stage_entries_out_total{graph="orders",level="store",stage="0"} 0

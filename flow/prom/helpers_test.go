@@ -81,6 +81,9 @@ func entries(graphs ...graphCount) string {
 	family("loopyring_stage_entries_in_total",
 		"Entries in the input ranges the stage read, including those its level's routing gave to other stages.",
 		func(n int) [4]int { return [4]int{n, n, n, n - n/10} })
+	family("loopyring_stage_entries_handled_total",
+		"Entries of the stage's own share (after its level's routing) that its function was given.",
+		func(n int) [4]int { return [4]int{n, n / 2, n / 2, n - n/10} })
 	family("loopyring_stage_entries_out_total", "Entries the stage published into its own ring.",
 		func(n int) [4]int { return [4]int{n - n/10, n / 2, n / 2, 0} })
 	family("loopyring_stage_errors_total", "Errors and panics of the stage's function, whatever the level's error policy.",
@@ -89,7 +92,7 @@ func entries(graphs ...graphCount) string {
 }
 
 // entryNames are the families entries describes.
-var entryNames = []string{"loopyring_stage_entries_in_total", "loopyring_stage_entries_out_total", "loopyring_stage_errors_total"}
+var entryNames = []string{"loopyring_stage_entries_in_total", "loopyring_stage_entries_handled_total", "loopyring_stage_entries_out_total", "loopyring_stage_errors_total"}
 
 // scrape gathers c through a pedantic registry, which also checks every sample against
 // c's descriptors, and returns each sample's value under its name and labels,
