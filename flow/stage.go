@@ -67,16 +67,16 @@ type stage struct {
 	payEvery  int
 
 	// Stats: written by the stage goroutine, read by Graph.Stats from any goroutine.
-	_         cpu.CacheLinePad
-	in        atomic.Uint64
-	handled   atomic.Uint64 // entries of the stage's own share handed to its function
-	emitted   atomic.Uint64
-	batches   atomic.Uint64
-	errs      atomic.Uint64
-	blocked   atomic.Uint64 // claims that found the output ring full
-	sleeps    atomic.Uint64 // waits for input of a shared stage (a dedicated one's loop counts its own)
-	busy      atomic.Int64  // nanoseconds spent processing batches
-	_         cpu.CacheLinePad
+	_       cpu.CacheLinePad
+	in      atomic.Uint64
+	handled atomic.Uint64 // entries of the stage's own share handed to its function
+	emitted atomic.Uint64
+	batches atomic.Uint64
+	errs    atomic.Uint64
+	blocked atomic.Uint64 // claims that found the output ring full
+	sleeps  atomic.Uint64 // waits for input of a shared stage (a dedicated one's loop counts its own)
+	busy    atomic.Int64  // nanoseconds spent processing batches
+	_       cpu.CacheLinePad
 }
 
 // run is the stage's goroutine: it reports to Start whether it could take its place, then
