@@ -1,11 +1,8 @@
 package flow_test
 
 import (
-	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
@@ -133,120 +130,6 @@ func TestModeMisuseIsReported(t *testing.T) {
 	for _, want := range []string{`level "pinned": a shared stage has no thread of its own to pin`, `level "src": a source runs dedicated`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
-}
-
-// TestGoexitInAStageIsReported: runtime.Goexit in a stage's function (what t.FailNow does in
-// a callback) ends that goroutine without a return or a panic. The failure is reported like
-// a panic under the level's policy, and every other committed entry is still processed: a
-// new goroutine carries on the stage.
-func TestGoexitInAStageIsReported(t *testing.T) {
-	const n, bad = 64, 5
-	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
-		for _, policy := range []flow.ErrorPolicy{flow.Skip, flow.StopGraph} {
-			t.Run(fmt.Sprint(mode, "/", policy), func(t *testing.T) {
-				g := flow.New(flow.GraphMode(mode))
-				in := flow.Input[int](g)
-				var got atomic.Int64
-				in.Then(1, func(v int) int {
-					if v == bad {
-						runtime.Goexit()
-					}
-					return v
-				}, flow.OnError(policy), flow.Name("exits")).
-					Sink(1, func(int) { got.Add(1) })
-				start(t, g)
-				committed := publishUntilRefused(t, in, n)
-				err := stopWithin(t, g, drainLimit)
-				var se *flow.StageError
-				switch policy {
-				case flow.Skip:
-					if err != nil {
-						t.Fatalf("Stop: %v", err)
-					}
-				case flow.StopGraph:
-					if !errors.As(err, &se) || !errors.Is(err, flow.ErrGoexit) || se.Level != "exits" || se.Seq != bad {
-						t.Fatalf("Stop: %v, want a StageError of level exits at sequence %d wrapping ErrGoexit", err, bad)
-					}
-				}
-				if committed <= bad || got.Load() != int64(committed-1) {
-					t.Fatalf("%d of the %d other committed entries delivered", got.Load(), committed-1)
-				}
-				if errs := perLevel(g)["exits"].Errors; errs != 1 {
-					t.Fatalf("level exits counts %d errors, want 1", errs)
-				}
-			})
-		}
-	}
-}
-
-func TestGoexitInASourceIsReported(t *testing.T) {
-	g := flow.New()
-	var got atomic.Int64
-	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-		for i := range 10 {
-			if err := s.Emit(i); err != nil {
-				return err
-			}
-		}
-		s.Finish()
-		runtime.Goexit()
-		return nil
-	}, flow.OnError(flow.Skip), flow.Name("src")).Sink(1, func(int) { got.Add(1) })
-	start(t, g)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); err != nil {
-		t.Fatalf("Wait: %v", err)
-	}
-	if got.Load() != 10 || perLevel(g)["src"].Errors != 1 {
-		t.Fatalf("delivered %d of 10, %d errors; want 10 and 1", got.Load(), perLevel(g)["src"].Errors)
-	}
-}
-
-// TestErrorSinkGoexit: an error sink that calls runtime.Goexit (t.Fatal in a sink) once
-// ended the stage's goroutine without a hand-over, and Stop hung. The sink's exit stops the
-// graph with an error that says so, and every other committed entry is still processed,
-// whether the failure it was handling was an error, a panic or a Goexit.
-func TestErrorSinkGoexit(t *testing.T) {
-	const n, bad = 64, 5
-	kinds := map[string]func(){
-		"error": nil,
-		"panic": func() { panic("boom") },
-		"exit":  runtime.Goexit,
-	}
-	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
-		for kind, fail := range kinds {
-			t.Run(fmt.Sprint(mode, "/", kind), func(t *testing.T) {
-				g := flow.New(flow.GraphMode(mode))
-				in := flow.Input[int](g)
-				var got, sunk atomic.Int64
-				in.ThenErr(1, func(v int) (int, error) {
-					if v == bad {
-						if fail != nil {
-							fail()
-						}
-						return 0, errors.New("bad entry")
-					}
-					return v, nil
-				}, flow.ErrorSink(func(*flow.StageError) {
-					sunk.Add(1)
-					runtime.Goexit()
-				}), flow.Name("fails")).
-					Sink(1, func(int) { got.Add(1) })
-				start(t, g)
-				committed := publishUntilRefused(t, in, n)
-				err := stopWithin(t, g, drainLimit)
-				if err == nil || !strings.Contains(err.Error(), "error sink called runtime.Goexit") {
-					t.Fatalf("Stop: %v, want the sink's exit reported", err)
-				}
-				if sunk.Load() != 1 {
-					t.Fatalf("the sink ran %d times, want once", sunk.Load())
-				}
-				if committed <= bad || got.Load() != int64(committed-1) {
-					t.Fatalf("%d of the %d other committed entries delivered", got.Load(), committed-1)
-				}
-			})
 		}
 	}
 }

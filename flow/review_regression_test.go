@@ -3,8 +3,6 @@ package flow_test
 import (
 	"context"
 	"errors"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,54 +67,6 @@ func TestStopRacingStart(t *testing.T) {
 			t.Fatalf("iteration %d: the graph never stopped after a Stop raced its Start", i)
 		}
 		<-stopped
-	}
-}
-
-// TestPanickingKeyFunctionFailsOneEntry: a key function that panicked was blamed on the
-// last entry the stage had taken, and the stage re-ran the range, reporting many failures.
-func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	var mu sync.Mutex
-	var seqs []int64
-	var got atomic.Int64
-	in.KeyBy(func(v int) uint64 {
-		if v == 7 {
-			panic("bad key")
-		}
-		return uint64(v)
-	}).Then(2, func(v int) int { return v }, flow.Name("keyed"), flow.ErrorSink(func(se *flow.StageError) {
-		mu.Lock()
-		seqs = append(seqs, se.Seq)
-		mu.Unlock()
-	})).Sink(1, func(int) { got.Add(1) })
-	start(t, g)
-	publishAll(t, in, 20, func(i int) int { return i })
-	if err := stopWithin(t, g, drainLimit); err != nil {
-		t.Fatal(err)
-	}
-	// Both stages evaluate the key of every entry, so each reports entry 7 once.
-	if len(seqs) != 2 || seqs[0] != 7 || seqs[1] != 7 {
-		t.Fatalf("failures reported at sequences %v, want [7 7]", seqs)
-	}
-	if got.Load() != 19 {
-		t.Fatalf("delivered %d, want the 19 entries whose key did not panic", got.Load())
-	}
-}
-
-// TestPanickingErrorSinkStopsTheGraph: a panic in an ErrorSink crashed the process.
-func TestPanickingErrorSinkStopsTheGraph(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	in.ThenErr(1, func(v int) (int, error) { return 0, errOdd }, flow.Name("failing"),
-		flow.ErrorSink(func(*flow.StageError) { panic("sink broke") })).Sink(1, func(int) {})
-	start(t, g)
-	_ = in.Publish(context.Background(), 1)
-	waitWithin(t, g, drainLimit)
-	err := g.Wait()
-	var se *flow.StageError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "error sink panicked") || !errors.Is(err, errOdd) {
-		t.Fatalf("Wait: %v; want a StageError for the sink's panic that wraps the original failure", err)
 	}
 }
 

@@ -1,0 +1,109 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/loopyring/loopyring/flow"
+)
+
+// ErrorSink: what it receives, and what happens when it panics or exits.
+
+func TestErrorSinkReceivesEveryFailure(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var mu sync.Mutex
+	var failures []*flow.StageError
+	var ok atomic.Int64
+	in.ExpandErr(1, func(v int, e *flow.Emitter[int]) error {
+		e.Emit(v) // emitted before the failure: still published
+		if v%4 == 0 {
+			return fmt.Errorf("entry %d: %w", v, errOdd)
+		}
+		return nil
+	}, flow.Name("ex"), flow.ErrorSink(func(se *flow.StageError) {
+		mu.Lock()
+		failures = append(failures, se)
+		mu.Unlock()
+	})).Sink(1, func(int) { ok.Add(1) })
+	start(t, g)
+	publishAll(t, in, 400, func(i int) int { return i })
+	mustStop(t, g, nil)
+	if len(failures) != 100 || ok.Load() != 400 {
+		t.Fatalf("sink got %d failures and %d outputs, want 100 and 400", len(failures), ok.Load())
+	}
+	for _, f := range failures {
+		if f.Level != "ex" || !errors.Is(f, errOdd) || f.Seq%4 != 0 {
+			t.Fatalf("bad failure report: %+v", f)
+		}
+	}
+}
+
+// TestPanickingErrorSinkStopsTheGraph: a panic in an ErrorSink crashed the process.
+func TestPanickingErrorSinkStopsTheGraph(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	in.ThenErr(1, func(v int) (int, error) { return 0, errOdd }, flow.Name("failing"),
+		flow.ErrorSink(func(*flow.StageError) { panic("sink broke") })).Sink(1, func(int) {})
+	start(t, g)
+	_ = in.Publish(context.Background(), 1)
+	waitWithin(t, g, drainLimit)
+	err := g.Wait()
+	var se *flow.StageError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "error sink panicked") || !errors.Is(err, errOdd) {
+		t.Fatalf("Wait: %v; want a StageError for the sink's panic that wraps the original failure", err)
+	}
+}
+
+// TestErrorSinkGoexit: an error sink that calls runtime.Goexit (t.Fatal in a sink) once
+// ended the stage's goroutine without a hand-over, and Stop hung. The sink's exit stops the
+// graph with an error that says so, and every other committed entry is still processed,
+// whether the failure it was handling was an error, a panic or a Goexit.
+func TestErrorSinkGoexit(t *testing.T) {
+	const n, bad = 64, 5
+	kinds := map[string]func(){
+		"error": nil,
+		"panic": func() { panic("boom") },
+		"exit":  runtime.Goexit,
+	}
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		for kind, fail := range kinds {
+			t.Run(fmt.Sprint(mode, "/", kind), func(t *testing.T) {
+				g := flow.New(flow.GraphMode(mode))
+				in := flow.Input[int](g)
+				var got, sunk atomic.Int64
+				in.ThenErr(1, func(v int) (int, error) {
+					if v == bad {
+						if fail != nil {
+							fail()
+						}
+						return 0, errors.New("bad entry")
+					}
+					return v, nil
+				}, flow.ErrorSink(func(*flow.StageError) {
+					sunk.Add(1)
+					runtime.Goexit()
+				}), flow.Name("fails")).
+					Sink(1, func(int) { got.Add(1) })
+				start(t, g)
+				committed := publishUntilRefused(t, in, n)
+				err := stopWithin(t, g, drainLimit)
+				if err == nil || !strings.Contains(err.Error(), "error sink called runtime.Goexit") {
+					t.Fatalf("Stop: %v, want the sink's exit reported", err)
+				}
+				if sunk.Load() != 1 {
+					t.Fatalf("the sink ran %d times, want once", sunk.Load())
+				}
+				if committed <= bad || got.Load() != int64(committed-1) {
+					t.Fatalf("%d of the %d other committed entries delivered", got.Load(), committed-1)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/loopyring/loopyring/flow"
+)
+
+// Panics, errors and runtime.Goexit in user code, under each error policy.
+
+var errOdd = errors.New("odd entry")
+
+func TestPanicsAndErrorsUnderSkip(t *testing.T) {
+	n := scale(20000, 2000)
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(8))
+	var got atomic.Int64
+	in.Then(2, func(v int) int {
+		if v%10 == 3 {
+			panic(fmt.Sprintf("boom %d", v))
+		}
+		return v
+	}, flow.OnError(flow.Skip), flow.Name("panicky"), flow.Capacity(4)).
+		ThenErr(1, func(v int) (int, error) {
+			if v%10 == 5 {
+				return 0, errOdd
+			}
+			return v, nil
+		}, flow.OnError(flow.Skip), flow.Name("erring")).
+		Sink(1, func(int) { got.Add(1) })
+	start(t, g)
+	publishAll(t, in, n, func(i int) int { return i })
+	if err := stopWithin(t, g, drainLimit); err != nil {
+		t.Fatalf("Skip policy still stopped the graph: %v", err)
+	}
+	if want := int64(n - 2*n/10); got.Load() != want {
+		t.Fatalf("delivered %d, want %d (every entry but the failing ones)", got.Load(), want)
+	}
+	levels := perLevel(g)
+	panics, errs := levels["panicky"].Errors, levels["erring"].Errors
+	if panics != uint64(n/10) || errs != uint64(n/10) {
+		t.Fatalf("counted %d panics and %d errors, want %d each", panics, errs, n/10)
+	}
+}
+
+func TestPanicUnderStopGraphIsReportedAndDrains(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(4))
+	var after atomic.Int64
+	in.Then(1, func(v int) int {
+		if v == 50 {
+			panic("bad entry")
+		}
+		return v
+	}, flow.Name("fragile"), flow.Capacity(2)).Sink(1, func(int) { after.Add(1) })
+	start(t, g)
+	var accepted int64
+	for i := 0; i < 1000; i++ {
+		if err := in.Publish(context.Background(), i); err != nil {
+			if !errors.Is(err, flow.ErrStopped) {
+				t.Fatal(err)
+			}
+			break
+		}
+		accepted++
+	}
+	err := g.Wait()
+	var se *flow.StageError
+	if !errors.As(err, &se) {
+		t.Fatalf("Wait: %v, want a *StageError", err)
+	}
+	if se.Level != "fragile" || se.Stage != 0 || se.Seq != 50 || se.Panic != "bad entry" ||
+		!strings.Contains(string(se.Stack), "faults_test.go") {
+		t.Fatalf("panic report: level %q stage %d seq %d panic %v stack has test file: %v",
+			se.Level, se.Stage, se.Seq, se.Panic, strings.Contains(string(se.Stack), "faults_test.go"))
+	}
+	if !strings.Contains(err.Error(), `level "fragile" stage 0`) {
+		t.Fatalf("error text does not name the level and stage: %v", err)
+	}
+	// Every accepted entry but the failing one drained through the sink.
+	if after.Load() != accepted-1 {
+		t.Fatalf("%d accepted, %d delivered; want all but the failing one", accepted, after.Load())
+	}
+}
+
+func TestPanicInBatchFunctionReleasesTheBatch(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(4))
+	var out atomic.Int64
+	in.ThenBatch(1, func(b *flow.Batch[int], e *flow.Emitter[int]) error {
+		for i := range b.Len() {
+			if *b.At(i) == 7 {
+				panic("seven")
+			}
+			e.Emit(*b.At(i))
+		}
+		return nil
+	}, flow.OnError(flow.Skip), flow.Capacity(2)).Sink(1, func(int) { out.Add(1) })
+	start(t, g)
+	publishAll(t, in, 200, func(i int) int { return i }) // would hang if the batch stayed held
+	mustStop(t, g, nil)
+	if out.Load() < 190 || out.Load() > 199 {
+		t.Fatalf("delivered %d of 200 with one panicking batch", out.Load())
+	}
+}
+
+// TestPanickingKeyFunctionFailsOneEntry: a key function that panicked was blamed on the
+// last entry the stage had taken, and the stage re-ran the range, reporting many failures.
+func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var mu sync.Mutex
+	var seqs []int64
+	var got atomic.Int64
+	in.KeyBy(func(v int) uint64 {
+		if v == 7 {
+			panic("bad key")
+		}
+		return uint64(v)
+	}).Then(2, func(v int) int { return v }, flow.Name("keyed"), flow.ErrorSink(func(se *flow.StageError) {
+		mu.Lock()
+		seqs = append(seqs, se.Seq)
+		mu.Unlock()
+	})).Sink(1, func(int) { got.Add(1) })
+	start(t, g)
+	publishAll(t, in, 20, func(i int) int { return i })
+	mustStop(t, g, nil)
+	// Both stages evaluate the key of every entry, so each reports entry 7 once.
+	if len(seqs) != 2 || seqs[0] != 7 || seqs[1] != 7 {
+		t.Fatalf("failures reported at sequences %v, want [7 7]", seqs)
+	}
+	if got.Load() != 19 {
+		t.Fatalf("delivered %d, want the 19 entries whose key did not panic", got.Load())
+	}
+}
+
+// TestSourceErrorAndPanic: a source function that returns an error or panics after
+// emitting stops the graph with that failure (StopGraph, the default policy), and what it
+// emitted before is delivered.
+func TestSourceErrorAndPanic(t *testing.T) {
+	boom := errors.New("source failed")
+	for _, panics := range []bool{false, true} {
+		t.Run(fmt.Sprint("panics=", panics), func(t *testing.T) {
+			g := flow.New()
+			src := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+				for i := range 10 {
+					if err := s.Emit(i); err != nil {
+						return err
+					}
+				}
+				if panics {
+					panic("source broke")
+				}
+				return boom
+			}, flow.Name("src"))
+			var got atomic.Int64
+			src.Sink(1, func(int) { got.Add(1) })
+			start(t, g)
+			waitWithin(t, g, drainLimit)
+			err := g.Wait()
+			var se *flow.StageError
+			switch {
+			case panics && (!errors.As(err, &se) || se.Level != "src" || se.Panic != "source broke"):
+				t.Fatalf("Wait: %v, want the source's panic as a StageError of level src", err)
+			case !panics && !errors.Is(err, boom):
+				t.Fatalf("Wait: %v, want the source's error", err)
+			}
+			if got.Load() != 10 {
+				t.Fatalf("entries emitted before the failure: delivered %d, want 10", got.Load())
+			}
+		})
+	}
+}
+
+// TestGoexitInAStageIsReported: runtime.Goexit in a stage's function (what t.FailNow does in
+// a callback) ends that goroutine without a return or a panic. The failure is reported like
+// a panic under the level's policy, and every other committed entry is still processed: a
+// new goroutine carries on the stage.
+func TestGoexitInAStageIsReported(t *testing.T) {
+	const n, bad = 64, 5
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		for _, policy := range []flow.ErrorPolicy{flow.Skip, flow.StopGraph} {
+			t.Run(fmt.Sprint(mode, "/", policy), func(t *testing.T) {
+				g := flow.New(flow.GraphMode(mode))
+				in := flow.Input[int](g)
+				var got atomic.Int64
+				in.Then(1, func(v int) int {
+					if v == bad {
+						runtime.Goexit()
+					}
+					return v
+				}, flow.OnError(policy), flow.Name("exits")).
+					Sink(1, func(int) { got.Add(1) })
+				start(t, g)
+				committed := publishUntilRefused(t, in, n)
+				err := stopWithin(t, g, drainLimit)
+				var se *flow.StageError
+				switch policy {
+				case flow.Skip:
+					if err != nil {
+						t.Fatalf("Stop: %v", err)
+					}
+				case flow.StopGraph:
+					if !errors.As(err, &se) || !errors.Is(err, flow.ErrGoexit) || se.Level != "exits" || se.Seq != bad {
+						t.Fatalf("Stop: %v, want a StageError of level exits at sequence %d wrapping ErrGoexit", err, bad)
+					}
+				}
+				if committed <= bad || got.Load() != int64(committed-1) {
+					t.Fatalf("%d of the %d other committed entries delivered", got.Load(), committed-1)
+				}
+				if errs := perLevel(g)["exits"].Errors; errs != 1 {
+					t.Fatalf("level exits counts %d errors, want 1", errs)
+				}
+			})
+		}
+	}
+}
+
+func TestGoexitInASourceIsReported(t *testing.T) {
+	g := flow.New()
+	var got atomic.Int64
+	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+		for i := range 10 {
+			if err := s.Emit(i); err != nil {
+				return err
+			}
+		}
+		s.Finish()
+		runtime.Goexit()
+		return nil
+	}, flow.OnError(flow.Skip), flow.Name("src")).Sink(1, func(int) { got.Add(1) })
+	start(t, g)
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if got.Load() != 10 || perLevel(g)["src"].Errors != 1 {
+		t.Fatalf("delivered %d of 10, %d errors; want 10 and 1", got.Load(), perLevel(g)["src"].Errors)
+	}
+}
