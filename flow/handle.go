@@ -30,8 +30,9 @@ func (s *Stage) Mode() Mode { return s.st.mode }
 // stage ends when its inputs are drained, whatever is still registered, so close what the
 // callbacks use in the level's End hook (Stateful) or when the graph is done.
 func (s *Stage) Loop() *poller.Loop {
-	if s.st.loop != nil && s.st.src == nil {
-		s.st.loopUsed = true
+	if st := s.st; st.loop != nil && st.src == nil && !st.loopUsed {
+		st.loopUsed = true
+		st.ready = st.loopReady
 	}
 	return s.st.loop
 }

@@ -345,6 +345,17 @@ func (st *stage) inputReady() bool {
 	return st.drained()
 }
 
+// loopReady is inputReady for a stage that serves its loop: the wait re-checks it after
+// every round of callbacks, so it first commits what they emitted and wakes the readers,
+// which would otherwise wait for the stage's next input.
+func (st *stage) loopReady() bool {
+	if st.out != nil {
+		st.out.flush()
+		st.payWakes()
+	}
+	return st.inputReady()
+}
+
 func (st *stage) drained() bool {
 	for i := range st.ports {
 		if !st.ports[i].r.Drained() {

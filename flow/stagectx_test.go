@@ -74,8 +74,8 @@ func TestProcessingStageServesItsLoop(t *testing.T) {
 		if err := in.Publish(context.Background(), i); err != nil {
 			t.Fatal(err)
 		}
-		if i%(n/10) == 0 {
-			if _, err := unix.Write(p[1], []byte{byte(i / (n / 10))}); err != nil {
+		if i%(n/9) == 0 && i/(n/9) < 9 {
+			if _, err := unix.Write(p[1], []byte{byte(i / (n / 9))}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -85,12 +85,13 @@ func TestProcessingStageServesItsLoop(t *testing.T) {
 	case <-time.After(drainLimit):
 		t.Fatal("the stage's timer never fired")
 	}
-	// The pipe's bytes arrive through the callback: wait for them before the drain, since
-	// the stage ends once its input is drained, whatever is still registered.
-	deadline := time.Now().Add(drainLimit)
-	for countNegative(got.items()) < 10 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
+	// Once every input has arrived the stage is idle, asleep in its loop: a byte written now
+	// must still reach the sink, committed and its reader woken by the round of callbacks.
+	waitFor(t, func() bool { return len(got.items()) >= n })
+	if _, err := unix.Write(p[1], []byte{9}); err != nil {
+		t.Fatal(err)
 	}
+	waitFor(t, func() bool { return countNegative(got.items()) == 10 })
 	if err := g.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +100,16 @@ func TestProcessingStageServesItsLoop(t *testing.T) {
 	want := append([]int{-10, -9, -8, -7, -6, -5, -4, -3, -2, -1}, seq(n)...)
 	if !slices.Equal(all, want) {
 		t.Fatalf("delivered %d entries (%d from the pipe); want %d inputs and 10 bytes", len(all), countNegative(all), n)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after drainLimit.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(drainLimit); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the condition did not hold within the drain limit")
+		}
 	}
 }
 
