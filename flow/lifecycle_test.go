@@ -5,8 +5,6 @@ import (
 	"errors"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -16,54 +14,33 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
-func TestEmptyGraphAndInputFedByNothing(t *testing.T) {
-	if err := flow.New().Start(context.Background()); err == nil || !strings.Contains(err.Error(), "no levels") {
-		t.Fatalf("empty graph: %v", err)
-	}
-}
-
-func TestLifecycleMisuse(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	in.Sink(1, func(int) {})
-	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrNotStarted) {
-		t.Fatalf("Publish before Start: %v", err)
-	}
-	if err := in.TryPublish(1); !errors.Is(err, flow.ErrNotStarted) {
-		t.Fatalf("TryPublish before Start: %v", err)
-	}
-	if err := g.Stop(); !errors.Is(err, flow.ErrNotStarted) {
-		t.Fatalf("Stop before Start: %v", err)
-	}
-	if err := g.Wait(); !errors.Is(err, flow.ErrNotStarted) {
-		t.Fatalf("Wait before Start: %v", err)
-	}
-	start(t, g)
-	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
-		t.Fatalf("double Start: %v", err)
-	}
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("adding a level to a running graph did not panic")
+// TestInputFedByNothingStopsCleanly: an Input that nothing publishes into leaves its
+// readers asleep for the graph's whole life. The graph must still start, and Stop must wake
+// them and return, whether they read only that input or merge it with one that is fed.
+func TestInputFedByNothingStopsCleanly(t *testing.T) {
+	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
+		t.Run(mode.String(), func(t *testing.T) {
+			g := flow.New(flow.GraphMode(mode))
+			idle := flow.Input[int](g, flow.Name("idle"))
+			idle.Then(2, id, flow.Name("idle-work")).
+				Sink(1, func(v int) { t.Errorf("entry %d reached the sink of an input fed by nothing", v) })
+			fed := flow.Input[int](g, flow.Name("fed"))
+			var got atomic.Int64
+			flow.Merge(idle.Stream, fed.Stream).Sink(2, func(int) { got.Add(1) }, flow.Name("merged"))
+			start(t, g)
+			publishAll(t, fed, 100, id)
+			time.Sleep(10 * time.Millisecond) // every stage has gone to sleep
+			mustStop(t, g, nil)
+			if err := g.Wait(); err != nil {
+				t.Fatalf("Wait after a clean Stop: %v", err)
 			}
-		}()
-		in.Sink(1, func(int) {})
-	}()
-	if err := g.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Stop(); err != nil {
-		t.Fatalf("second Stop: %v", err)
-	}
-	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrStopped) {
-		t.Fatalf("Publish after Stop: %v", err)
-	}
-	if err := in.TryPublish(1); !errors.Is(err, flow.ErrStopped) {
-		t.Fatalf("TryPublish after Stop: %v", err)
-	}
-	if n, err := in.PublishBatch(context.Background(), []int{1, 2}); n != 0 || !errors.Is(err, flow.ErrStopped) {
-		t.Fatalf("PublishBatch after Stop: %d, %v", n, err)
+			if got.Load() != 100 {
+				t.Fatalf("the merged sink got %d of the 100 entries of the fed input", got.Load())
+			}
+			if s := perLevel(g)["idle-work"]; s.In != 0 || s.Out != 0 {
+				t.Fatalf("the level reading an input fed by nothing took %d entries and published %d", s.In, s.Out)
+			}
+		})
 	}
 }
 
@@ -103,9 +80,7 @@ func TestStopDrainsWhilePublishersPublish(t *testing.T) {
 			})
 		}
 		time.Sleep(time.Duration(5+round*7) * time.Millisecond)
-		if err := stopWithin(t, g, drainLimit); err != nil {
-			t.Fatal(err)
-		}
+		mustStop(t, g, nil)
 		wg.Wait()
 		if accepted.Load() != delivered.Load() {
 			t.Fatalf("round %d: %d entries accepted but %d delivered", round, accepted.Load(), delivered.Load())
@@ -113,36 +88,241 @@ func TestStopDrainsWhilePublishersPublish(t *testing.T) {
 	}
 }
 
-func TestStopReleasesPublisherBlockedOnFullRing(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g, flow.Capacity(2))
-	release := make(chan struct{})
-	in.Sink(1, func(int) { <-release })
-	start(t, g)
-	blocked := make(chan error, 1)
-	go func() {
-		for i := 0; ; i++ {
-			if err := in.Publish(context.Background(), i); err != nil {
-				blocked <- err
-				return
-			}
+// TestStopReleasesEveryBlockedPublisher blocks publishers of every kind on a full input ring
+// behind a stuck sink, then stops the graph: each must return ErrStopped while the sink is
+// still stuck (inputs close before the drain), and what they committed must be delivered.
+// The stuck stage reads the input ring itself, or a stage between them fills its ring first.
+func TestStopReleasesEveryBlockedPublisher(t *testing.T) {
+	for _, between := range []bool{false, true} {
+		name := "sink on the input"
+		if between {
+			name = "stage between"
 		}
-	}()
-	time.Sleep(20 * time.Millisecond) // the sink holds one entry; the ring fills behind it
+		t.Run(name, func(t *testing.T) {
+			g := flow.New()
+			release := make(chan struct{})
+			var delivered atomic.Int64
+			sink := func(int) {
+				<-release
+				delivered.Add(1)
+			}
+			var in *flow.Publisher[int]
+			if between {
+				in = flow.Input[int](g, flow.Capacity(4))
+				in.Then(1, id, flow.Capacity(2)).Sink(1, sink)
+			} else {
+				in = flow.Input[int](g, flow.Capacity(2))
+				in.Sink(1, sink)
+			}
+			start(t, g)
+			stopReleasesBlockedPublishers(t, g, in, release, &delivered)
+		})
+	}
+}
+
+// stopReleasesBlockedPublishers runs the publishers of TestStopReleasesEveryBlockedPublisher
+// until they block, stops g, checks that each is released, then opens release and checks
+// that Stop drains what was committed.
+func stopReleasesBlockedPublishers(t *testing.T, g *flow.Graph, in *flow.Publisher[int], release chan struct{}, delivered *atomic.Int64) {
+	const publishers = 8
+	var committed atomic.Int64
+	results := make(chan error, publishers)
+	for p := range publishers {
+		go func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			for i := 0; ; i++ {
+				var err error
+				switch p % 3 {
+				case 0:
+					err = in.Publish(ctx, i)
+					if err == nil {
+						committed.Add(1)
+					}
+				case 1:
+					var k int
+					k, err = in.PublishBatch(ctx, []int{i, i, i, i, i})
+					committed.Add(int64(k))
+				case 2:
+					if err = in.TryPublish(i); errors.Is(err, flow.ErrFull) {
+						err = nil
+						runtime.Gosched()
+					} else if err == nil {
+						committed.Add(1)
+					}
+				}
+				if err != nil {
+					results <- err
+					return
+				}
+			}
+		}()
+	}
+	// Wait until the ring is full: nothing more gets committed for a while. (A PublishBatch
+	// adds what it committed only when it returns, so the count can stay below the ring's
+	// capacity.)
+	for last, stable := int64(-1), 0; stable < 20; {
+		time.Sleep(time.Millisecond)
+		if c := committed.Load(); c != last {
+			last, stable = c, 0
+			continue
+		}
+		stable++
+	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- g.Stop() }()
-	select {
-	case err := <-blocked:
-		if !errors.Is(err, flow.ErrStopped) {
-			t.Fatalf("blocked Publish returned %v, want ErrStopped", err)
+	for range publishers {
+		select {
+		case err := <-results:
+			if !errors.Is(err, flow.ErrStopped) {
+				t.Fatalf("a blocked publisher returned %v, want ErrStopped", err)
+			}
+		case <-time.After(drainLimit):
+			hung(t, g, "a publisher blocked on a full ring was not released by Stop", drainLimit)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a publisher blocked on a full ring was not released by Stop")
 	}
 	close(release)
-	if err := <-stopped; err != nil {
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(drainLimit):
+		hung(t, g, "Stop did not drain", drainLimit)
+	}
+	if delivered.Load() != committed.Load() {
+		t.Fatalf("%d committed, %d delivered", committed.Load(), delivered.Load())
+	}
+}
+
+func TestContextCancellationStopsTheGraph(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var n atomic.Int64
+	in.Then(2, func(v int) int { return v }).Sink(1, func(int) { n.Add(1) })
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := g.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	publishAll(t, in, 1000, func(i int) int { return i })
+	cancel()
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait after cancellation: %v, want context.Canceled", err)
+	}
+	if n.Load() != 1000 {
+		t.Fatalf("cancellation drained %d of 1000 committed entries", n.Load())
+	}
+}
+
+// TestCancelFromInsideAStageStopsTheGraph shows one way a stage stops its own graph: cancel
+// the context given to Start (RequestStop is the other; Stop and Wait from a stage return
+// ErrInsideStage, see TestStopAndWaitFromInsideAStage).
+func TestCancelFromInsideAStageStopsTheGraph(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(64))
+	var seen atomic.Int64
+	in.Then(2, id).Sink(1, func(v int) {
+		if seen.Add(1) == 100 {
+			cancel()
+		}
+	})
+	if err := g.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var committed int64
+	for i := 0; ; i++ {
+		if err := in.Publish(context.Background(), i); err != nil {
+			if !errors.Is(err, flow.ErrStopped) {
+				t.Fatal(err)
+			}
+			break
+		}
+		committed++
+		if committed > 1<<22 {
+			t.Fatal("cancelling Start's context from inside a stage did not stop the inputs")
+		}
+	}
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait: %v, want context.Canceled", err)
+	}
+	if seen.Load() != committed {
+		t.Fatalf("%d entries committed, %d delivered", committed, seen.Load())
+	}
+}
+
+func TestRequestStopFromASource(t *testing.T) {
+	g := flow.New()
+	src := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+		for i := range 10 {
+			if err := s.Emit(i); err != nil {
+				return err
+			}
+		}
+		g.RequestStop() // nothing more to say; the graph drains and stops
+		return nil
+	})
+	var n atomic.Int64
+	src.Sink(1, func(int) { n.Add(1) })
+	g.RequestStop() // before Start: does nothing
+	start(t, g)
+	waitWithin(t, g, drainLimit)
+	if n.Load() != 10 {
+		t.Fatalf("delivered %d of 10", n.Load())
+	}
+}
+
+func TestSourceFinishes(t *testing.T) {
+	n := scale(30000, 3000)
+	g := flow.New()
+	src := flow.Source(g, 2, func(s *flow.SourceStage[int]) error {
+		for i := range n {
+			if err := s.Emit(s.Index()*n + i); err != nil {
+				return err
+			}
+		}
+		s.Finish()
+		return nil
+	})
+	var sum, count atomic.Int64
+	src.Then(2, func(v int) int { return v }).Sink(1, func(v int) { sum.Add(int64(v)); count.Add(1) })
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	m := 2 * n
+	if count.Load() != int64(m) || sum.Load() != int64(m*(m-1)/2) {
+		t.Fatalf("got %d entries summing %d, want %d summing %d", count.Load(), sum.Load(), m, m*(m-1)/2)
+	}
+}
+
+// TestStatsFromAStageDuringAFailedStart: Start held its lock while it waited for a failed
+// start to drain, so a source calling Stats deadlocked it.
+func TestStatsFromAStageDuringAFailedStart(t *testing.T) {
+	g := flow.New()
+	called := make(chan struct{})
+	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+		_ = g.Stats()
+		close(called)
+		return nil
+	}).Sink(1, func(int) {}, flow.CPUs(1<<20)) // a CPU that does not exist: the pin fails
+	errc := make(chan error, 1)
+	go func() { errc <- g.Start(context.Background()) }()
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("Start with an impossible pin succeeded")
+		}
+	case <-time.After(drainLimit):
+		t.Fatal("Start deadlocked with a stage calling Stats")
+	}
+	<-called
 }
 
 func TestPublishHonoursContext(t *testing.T) {
@@ -163,30 +343,6 @@ func TestPublishHonoursContext(t *testing.T) {
 	}
 	if err := in.TryPublish(7); !errors.Is(err, flow.ErrFull) {
 		t.Fatalf("TryPublish on a full ring: %v", err)
-	}
-}
-
-func TestContextCancellationStopsTheGraph(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	var n atomic.Int64
-	in.Then(2, func(v int) int { return v }).Sink(1, func(int) { n.Add(1) })
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := g.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	publishAll(t, in, 1000, func(i int) int { return i })
-	cancel()
-	select {
-	case <-g.Done():
-	case <-time.After(drainLimit):
-		t.Fatal("cancelling the context did not stop the graph")
-	}
-	if err := g.Wait(); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait after cancellation: %v, want context.Canceled", err)
-	}
-	if n.Load() != 1000 {
-		t.Fatalf("cancellation drained %d of 1000 committed entries", n.Load())
 	}
 }
 
@@ -271,61 +427,6 @@ func cpuTime(t *testing.T) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func TestStopAndWaitFromInsideAStage(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	var stopErr, waitErr error
-	var seen atomic.Int64
-	in.Sink(1, func(v int) {
-		seen.Add(1)
-		if v == 3 {
-			waitErr = g.Wait()
-			stopErr = g.Stop() // begins the drain, cannot wait for it from here
-		}
-	})
-	start(t, g)
-	publishAll(t, in, 4, func(i int) int { return i })
-	select {
-	case <-g.Done():
-	case <-time.After(drainLimit):
-		t.Fatal("Stop called from a stage did not stop the graph")
-	}
-	if !errors.Is(stopErr, flow.ErrInsideStage) || !errors.Is(waitErr, flow.ErrInsideStage) {
-		t.Fatalf("Stop and Wait from inside a stage: %v, %v; want ErrInsideStage", stopErr, waitErr)
-	}
-	if seen.Load() != 4 {
-		t.Fatalf("saw %d of 4 committed entries", seen.Load())
-	}
-	if err := g.Wait(); err != nil {
-		t.Fatalf("Wait outside the graph after an inside Stop: %v", err)
-	}
-}
-
-func TestRequestStopFromASource(t *testing.T) {
-	g := flow.New()
-	src := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-		for i := range 10 {
-			if err := s.Emit(i); err != nil {
-				return err
-			}
-		}
-		g.RequestStop() // nothing more to say; the graph drains and stops
-		return nil
-	})
-	var n atomic.Int64
-	src.Sink(1, func(int) { n.Add(1) })
-	g.RequestStop() // before Start: does nothing
-	start(t, g)
-	select {
-	case <-g.Done():
-	case <-time.After(drainLimit):
-		t.Fatal("RequestStop from a source did not stop the graph")
-	}
-	if n.Load() != 10 {
-		t.Fatalf("delivered %d of 10", n.Load())
-	}
-}
-
 func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {
 	base := runtime.GOMAXPROCS(0)
 	build := func(opts ...flow.GraphOption) (*flow.Graph, *flow.Publisher[int]) {
@@ -368,59 +469,5 @@ func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); got != base {
 		t.Fatalf("GOMAXPROCS after every graph stopped: %d, want the original %d", got, base)
-	}
-}
-
-// TestConcurrentStartStop starts and stops 9-stage graphs from six goroutines at once, in
-// each mode: every dedicated graph raises and restores GOMAXPROCS while the others' locked
-// threads run. A run of the earlier code stalled here once for a minute (Start waiting for
-// its stages' ready signals); a watchdog turns any hang into a failure that prints every
-// goroutine's stack.
-func TestConcurrentStartStop(t *testing.T) {
-	const workers = 6
-	cycles := scale(60, 10)
-	if raceEnabled {
-		cycles = scale(20, 5)
-	}
-	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
-		t.Run(mode.String(), func(t *testing.T) {
-			done := make(chan struct{})
-			var wg sync.WaitGroup
-			for range workers {
-				wg.Go(func() {
-					for range cycles {
-						g := flow.New(flow.GraphMode(mode))
-						in := flow.Input[int](g, flow.Capacity(64))
-						var seen atomic.Int64
-						in.Then(1, id).Then(2, id).Then(4, id).Sink(2, func(int) { seen.Add(1) })
-						if err := g.Start(t.Context()); err != nil {
-							t.Error(err)
-							return
-						}
-						for j := range 50 {
-							if err := in.Publish(t.Context(), j); err != nil {
-								t.Error(err)
-							}
-						}
-						if err := g.Stop(); err != nil {
-							t.Error(err)
-							return
-						}
-						if seen.Load() != 50 {
-							t.Errorf("%d of 50 delivered", seen.Load())
-							return
-						}
-					}
-				})
-			}
-			go func() { wg.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(2 * time.Minute):
-				var b strings.Builder
-				_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
-				t.Fatalf("%d goroutines starting and stopping graphs did not finish in 2 minutes; every stack:\n%s", workers, b.String())
-			}
-		})
 	}
 }

@@ -1,7 +1,6 @@
 package flow_test
 
 import (
-	"context"
 	"math"
 	"slices"
 	"sync"
@@ -376,39 +375,6 @@ func TestDiamondOfPhases(t *testing.T) {
 	slices.Sort(ids)
 	if !slices.Equal(ids, seq(n)) {
 		t.Fatal("diamond: the sink did not see every order exactly once")
-	}
-}
-
-func TestSourceFinishes(t *testing.T) {
-	n := scale(30000, 3000)
-	g := flow.New()
-	src := flow.Source(g, 2, func(s *flow.SourceStage[int]) error {
-		for i := range n {
-			if err := s.Emit(s.Index()*n + i); err != nil {
-				return err
-			}
-		}
-		s.Finish()
-		return nil
-	})
-	var sum, count atomic.Int64
-	src.Then(2, func(v int) int { return v }).Sink(1, func(v int) { sum.Add(int64(v)); count.Add(1) })
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- g.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(drainLimit):
-		t.Fatalf("a graph whose sources finished did not stop: %+v", g.Stats())
-	}
-	m := 2 * n
-	if count.Load() != int64(m) || sum.Load() != int64(m*(m-1)/2) {
-		t.Fatalf("got %d entries summing %d, want %d summing %d", count.Load(), sum.Load(), m, m*(m-1)/2)
 	}
 }
 

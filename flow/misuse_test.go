@@ -5,13 +5,48 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/loopyring/loopyring/flow"
 )
+
+// TestStopAndWaitFromInsideAStage: Stop called from a stage's function used to wait for its
+// own stage forever. Stop and Wait from a stage now return ErrInsideStage at once; Stop
+// begins the drain, which still delivers every committed entry, and a Wait from outside
+// then returns nil.
+func TestStopAndWaitFromInsideAStage(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var waitErr error // written by the sink before it sends Stop's result
+	stopped := make(chan error, 1)
+	var seen atomic.Int64
+	in.Sink(1, func(v int) {
+		seen.Add(1)
+		if v == 3 {
+			waitErr = g.Wait()
+			stopped <- g.Stop() // begins the drain, cannot wait for it from here
+		}
+	})
+	start(t, g)
+	publishAll(t, in, 4, id)
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, flow.ErrInsideStage) || !errors.Is(waitErr, flow.ErrInsideStage) {
+			t.Fatalf("Stop and Wait from inside a stage: %v, %v; want ErrInsideStage", err, waitErr)
+		}
+	case <-time.After(drainLimit):
+		hung(t, g, "Stop called from a stage's function did not return (it waits for its own stage)", drainLimit)
+	}
+	waitWithin(t, g, drainLimit)
+	if seen.Load() != 4 {
+		t.Fatalf("saw %d of 4 committed entries", seen.Load())
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait outside the graph after an inside Stop: %v", err)
+	}
+}
 
 // TestStageFeedingItsOwnInput builds the one cycle the typed builder cannot see: a stage
 // publishing into the Input that feeds it. While the stage processes a batch it holds that
@@ -53,15 +88,9 @@ func TestStageFeedingItsOwnInput(t *testing.T) {
 	if err := in.Publish(context.Background(), -1); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-blocking:
-	case <-time.After(drainLimit):
-		t.Fatalf("the self-feeding stage hung before its unbounded Publish:\n%s%s", g.String(), statsText(g))
-	}
+	doneWithin(t, g, blocking, "the self-feeding stage's TryPublish and Publish with a deadline", drainLimit)
 	time.Sleep(5 * time.Millisecond) // let the unbounded Publish block; the result is the same if it has not yet
-	if err := stopWithin(t, g, drainLimit); err != nil {
-		t.Fatal(err)
-	}
+	mustStop(t, g, nil)
 	if !errors.Is(tryErr, flow.ErrFull) || accepted == 0 || accepted > capacity-1 {
 		t.Fatalf("TryPublish into the stage's own full input: %d accepted, then %v; want 1..%d, then ErrFull",
 			accepted, tryErr, capacity-1)
@@ -77,42 +106,48 @@ func TestStageFeedingItsOwnInput(t *testing.T) {
 	}
 }
 
-// TestStopFromInsideAStage shows one way a stage stops its own graph: cancel the context
-// given to Start (RequestStop is the other; Stop and Wait from a stage return
-// ErrInsideStage, see TestStopInsideStageReturns).
-func TestStopFromInsideAStage(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+func TestLifecycleMisuse(t *testing.T) {
 	g := flow.New()
-	in := flow.Input[int](g, flow.Capacity(64))
-	var seen atomic.Int64
-	in.Then(2, id).Sink(1, func(v int) {
-		if seen.Add(1) == 100 {
-			cancel()
-		}
-	})
-	if err := g.Start(ctx); err != nil {
+	in := flow.Input[int](g)
+	in.Sink(1, func(int) {})
+	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("Publish before Start: %v", err)
+	}
+	if err := in.TryPublish(1); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("TryPublish before Start: %v", err)
+	}
+	if err := g.Stop(); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("Stop before Start: %v", err)
+	}
+	if err := g.Wait(); !errors.Is(err, flow.ErrNotStarted) {
+		t.Fatalf("Wait before Start: %v", err)
+	}
+	start(t, g)
+	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
+		t.Fatalf("double Start: %v", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("adding a level to a running graph did not panic")
+			}
+		}()
+		in.Sink(1, func(int) {})
+	}()
+	if err := g.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	var committed int64
-	for i := 0; ; i++ {
-		if err := in.Publish(context.Background(), i); err != nil {
-			if !errors.Is(err, flow.ErrStopped) {
-				t.Fatal(err)
-			}
-			break
-		}
-		committed++
-		if committed > 1<<22 {
-			t.Fatal("cancelling Start's context from inside a stage did not stop the inputs")
-		}
+	if err := g.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
 	}
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait: %v, want context.Canceled", err)
+	if err := in.Publish(context.Background(), 1); !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("Publish after Stop: %v", err)
 	}
-	if seen.Load() != committed {
-		t.Fatalf("%d entries committed, %d delivered", committed, seen.Load())
+	if err := in.TryPublish(1); !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("TryPublish after Stop: %v", err)
+	}
+	if n, err := in.PublishBatch(context.Background(), []int{1, 2}); n != 0 || !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("PublishBatch after Stop: %d, %v", n, err)
 	}
 }
 
@@ -159,70 +194,11 @@ func TestUseAfterStop(t *testing.T) {
 	in.Then(1, id).Sink(1, func(int) {})
 }
 
-// TestConcurrentLifecycleCalls races Start, Stop and Wait from many goroutines: exactly one
-// Start wins, and every Stop and Wait returns the same (nil) error once the graph is done.
-func TestConcurrentLifecycleCalls(t *testing.T) {
-	for range scale(10, 3) {
-		g := flow.New()
-		in := flow.Input[int](g, flow.Capacity(16))
-		var delivered atomic.Int64
-		in.Then(2, id, flow.Capacity(8)).Sink(1, func(int) { delivered.Add(1) })
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Go(func() {
-				switch err := g.Start(context.Background()); {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, flow.ErrStarted):
-					t.Errorf("concurrent Start: %v", err)
-				}
-			})
+func TestMergeOfNothingPanics(t *testing.T) {
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(v.(string), "flow: Merge needs at least one stream") {
+			t.Fatalf("Merge() recovered %v, want the package's misuse panic", v)
 		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("%d concurrent Starts succeeded, want 1", wins.Load())
-		}
-		var committed atomic.Int64
-		for p := range 4 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					if err := in.Publish(context.Background(), p*1_000_000+i); err != nil {
-						if !errors.Is(err, flow.ErrStopped) {
-							t.Errorf("publish: %v", err)
-						}
-						return
-					}
-					committed.Add(1)
-				}
-			})
-		}
-		time.Sleep(2 * time.Millisecond)
-		errs := make(chan error, 16)
-		for k := range 16 {
-			wg.Go(func() {
-				if k%2 == 0 {
-					errs <- g.Stop()
-				} else {
-					errs <- g.Wait()
-				}
-			})
-		}
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(drainLimit):
-			t.Fatalf("concurrent Stop and Wait did not return:\n%s%s", g.String(), statsText(g))
-		}
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatalf("Stop or Wait: %v", err)
-			}
-		}
-		if committed.Load() != delivered.Load() {
-			t.Fatalf("%d committed, %d delivered", committed.Load(), delivered.Load())
-		}
-	}
+	}()
+	flow.Merge[int]()
 }
