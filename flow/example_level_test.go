@@ -71,12 +71,12 @@ func ExampleStateful() {
 		KeyBy(func(w string) uint64 { return uint64(len(w)) }).
 		Stateful(3, flow.Stateful[string, map[string]int, count]{
 			Init: func(*flow.Stage, *flow.Emitter[count]) (map[string]int, error) { return map[string]int{}, nil },
-			Each: func(m *map[string]int, w string, _ *flow.Emitter[count]) error {
-				(*m)[w]++
+			Each: func(m map[string]int, w string, _ *flow.Emitter[count]) error {
+				m[w]++
 				return nil
 			},
-			End: func(m *map[string]int, e *flow.Emitter[count]) error {
-				for w, n := range *m {
+			End: func(m map[string]int, e *flow.Emitter[count]) error {
+				for w, n := range m {
 					e.Emit(count{w, n})
 				}
 				return nil

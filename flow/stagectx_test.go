@@ -41,13 +41,13 @@ func TestProcessingStageServesItsLoop(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	var got collector[int]
-	in.Stateful(1, flow.Stateful[int, pipeState, int]{
-		Init: func(st *flow.Stage, e *flow.Emitter[int]) (pipeState, error) {
+	in.Stateful(1, flow.Stateful[int, *pipeState, int]{
+		Init: func(st *flow.Stage, e *flow.Emitter[int]) (*pipeState, error) {
 			l := st.Loop()
 			if l == nil || st.Mode() != flow.Dedicated {
-				return pipeState{}, errors.New("a dedicated stage has no loop")
+				return nil, errors.New("a dedicated stage has no loop")
 			}
-			s := pipeState{fd: p[0], loop: l}
+			s := &pipeState{fd: p[0], loop: l}
 			s.ticks = l.Every(time.Millisecond, func() {
 				select {
 				case ticked <- struct{}{}:
@@ -133,7 +133,7 @@ func TestLoopCallbackPanicIsAStageFailure(t *testing.T) {
 			st.Loop().AfterFunc(0, func() { panic("callback failed") })
 			return 0, nil
 		},
-		Each: func(*int, int) error { return nil },
+		Each: func(int, int) error { return nil },
 	}, flow.StageMode(flow.Dedicated), flow.Name("timed"))
 	start(t, g)
 	select {

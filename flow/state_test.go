@@ -42,13 +42,13 @@ func TestStatefulHooksRunOncePerStage(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	var partial collector[[2]int]
-	in.Stateful(width, flow.Stateful[int, state, [2]int]{
-		Init: func(st *flow.Stage, _ *flow.Emitter[[2]int]) (state, error) {
+	in.Stateful(width, flow.Stateful[int, *state, [2]int]{
+		Init: func(st *flow.Stage, _ *flow.Emitter[[2]int]) (*state, error) {
 			log.add(st.Index(), "init")
 			if st.Level() != "count" {
 				t.Errorf("Stage.Level = %q, want count", st.Level())
 			}
-			return state{stage: st.Index()}, nil
+			return &state{stage: st.Index()}, nil
 		},
 		Each: func(s *state, v int, e *flow.Emitter[[2]int]) error {
 			if e.Stage().Index() != s.stage {
@@ -93,7 +93,8 @@ func TestStatefulSinkBatchAndEnd(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	in.KeyBy(func(v int) uint64 { return 0 }). // every entry to one stage; the others get none
-							StatefulSink(3, flow.StatefulSink[int, int]{
+							StatefulSink(3, flow.StatefulSink[int, *int]{
+			Init: func(*flow.Stage) (*int, error) { return new(int), nil },
 			Batch: func(s *int, b *flow.Batch[int]) error {
 				for _, v := range b.All() {
 					*s += *v
@@ -136,7 +137,7 @@ func TestStatefulInitFailureFailsStart(t *testing.T) {
 					}
 					return 0, nil
 				},
-				Each: func(*int, int) error { return nil },
+				Each: func(int, int) error { return nil },
 			}, flow.Name("keeper"))
 			err := g.Start(context.Background())
 			if err == nil || !strings.Contains(err.Error(), `level "keeper" stage 1: init`) {
@@ -167,8 +168,8 @@ func TestStatefulEndFailureFollowsPolicy(t *testing.T) {
 		g := flow.New()
 		in := flow.Input[int](g)
 		in.StatefulSink(1, flow.StatefulSink[int, int]{
-			Each: func(s *int, v int) error { *s += v; return nil },
-			End:  func(s *int) error { return boom },
+			Each: func(int, int) error { return nil },
+			End:  func(int) error { return boom },
 		}, append(opts, flow.Name("flush"))...)
 		return g, in
 	}
@@ -195,8 +196,8 @@ func TestStatefulNeedsOneFunction(t *testing.T) {
 	in := flow.Input[int](g)
 	in.Stateful(1, flow.Stateful[int, int, int]{}).Sink(1, func(int) {})
 	in.StatefulSink(1, flow.StatefulSink[int, int]{
-		Each:  func(*int, int) error { return nil },
-		Batch: func(*int, *flow.Batch[int]) error { return nil },
+		Each:  func(int, int) error { return nil },
+		Batch: func(int, *flow.Batch[int]) error { return nil },
 	})
 	err := g.Start(context.Background())
 	if err == nil || strings.Count(err.Error(), "exactly one of Each and Batch") != 2 {

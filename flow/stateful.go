@@ -5,7 +5,9 @@ import "errors"
 // Stateful describes a processing level whose every stage owns a value of type S, its state:
 // made by Init when the graph starts, handed to Each (or Batch) with every entry, and handed
 // to End after the stage's last input, where End may still emit (to flush what the stage
-// aggregated). The state is touched only by its stage's goroutine, so it needs no lock.
+// aggregated). The state is touched only by its stage's goroutine, so it needs no lock. S is
+// handed over by value: make it a pointer, a map or another reference type when the calls
+// must change it.
 //
 // Exactly one of Each and Batch must be set; Init and End are optional (without Init the
 // state starts as S's zero value).
@@ -16,12 +18,12 @@ type Stateful[In, S, Out any] struct {
 	// the callbacks of fds and timers Init registers on the stage's loop can publish.
 	Init func(st *Stage, e *Emitter[Out]) (S, error)
 	// Each processes one entry; an error is handled by the level's error policy.
-	Each func(s *S, v In, e *Emitter[Out]) error
+	Each func(s S, v In, e *Emitter[Out]) error
 	// Batch processes each whole batch, as ThenBatch does; set instead of Each.
-	Batch func(s *S, b *Batch[In], e *Emitter[Out]) error
+	Batch func(s S, b *Batch[In], e *Emitter[Out]) error
 	// End runs once per stage after its inputs are closed and drained, before its ring
 	// closes: what it emits is delivered. An error is handled by the level's error policy.
-	End func(s *S, e *Emitter[Out]) error
+	End func(s S, e *Emitter[Out]) error
 }
 
 // StatefulSink is Stateful for a sink level: a stage's state lives from Init to End, and End
@@ -29,9 +31,9 @@ type Stateful[In, S, Out any] struct {
 type StatefulSink[In, S any] struct {
 	// Init makes the stage's state, as Stateful's does.
 	Init  func(st *Stage) (S, error)
-	Each  func(s *S, v In) error
-	Batch func(s *S, b *Batch[In]) error
-	End   func(s *S) error
+	Each  func(s S, v In) error
+	Batch func(s S, b *Batch[In]) error
+	End   func(s S) error
 }
 
 // errNoState is what every entry of a stage whose Init failed is reported with: Start has
@@ -45,7 +47,7 @@ type cell[S any] struct {
 }
 
 // newCell makes stage st's state cell and installs its Init and End as the stage's hooks.
-func newCell[S any](st *stage, init func(*Stage) (S, error), end func(*S) error) *cell[S] {
+func newCell[S any](st *stage, init func(*Stage) (S, error), end func(S) error) *cell[S] {
 	c := &cell[S]{ok: init == nil}
 	if init != nil {
 		st.init = func() error {
@@ -61,7 +63,7 @@ func newCell[S any](st *stage, init func(*Stage) (S, error), end func(*S) error)
 			if !c.ok {
 				return nil
 			}
-			return end(&c.v)
+			return end(c.v)
 		}
 	}
 	return c
@@ -75,13 +77,13 @@ func (s *Stream[T]) Stateful[S, Out any](n int, p Stateful[T, S, Out], opts ...O
 	impl := &processImpl[T, Out]{key: s.key, part: s.part, stateful: func(st *stage, em *Emitter[Out]) procFuncs[T, Out] {
 		var (
 			init func(*Stage) (S, error)
-			end  func(*S) error
+			end  func(S) error
 		)
 		if p.Init != nil {
 			init = func(h *Stage) (S, error) { return p.Init(h, em) }
 		}
 		if p.End != nil {
-			end = func(v *S) error { return p.End(v, em) }
+			end = func(v S) error { return p.End(v, em) }
 		}
 		c := newCell(st, init, end)
 		if p.Batch != nil {
@@ -89,14 +91,14 @@ func (s *Stream[T]) Stateful[S, Out any](n int, p Stateful[T, S, Out], opts ...O
 				if !c.ok {
 					return errNoState
 				}
-				return p.Batch(&c.v, b, e)
+				return p.Batch(c.v, b, e)
 			}}
 		}
 		return procFuncs[T, Out]{each: func(v *T, e *Emitter[Out]) error {
 			if !c.ok {
 				return errNoState
 			}
-			return p.Each(&c.v, *v, e)
+			return p.Each(c.v, *v, e)
 		}}
 	}}
 	return newStream[Out](s.attach(kindProcess, n, opts, impl.roles()))
@@ -115,14 +117,14 @@ func (s *Stream[T]) StatefulSink[S any](n int, p StatefulSink[T, S], opts ...Opt
 				if !c.ok {
 					return errNoState
 				}
-				return p.Batch(&c.v, b)
+				return p.Batch(c.v, b)
 			}}
 		}
 		return consumeFuncs[T]{fn: func(v *T) error {
 			if !c.ok {
 				return errNoState
 			}
-			return p.Each(&c.v, *v)
+			return p.Each(c.v, *v)
 		}}
 	}}
 	s.attach(kindSink, n, opts, impl.roles())

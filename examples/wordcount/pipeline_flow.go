@@ -60,15 +60,15 @@ func countFlowStages(ctx context.Context, r io.Reader, cfg Config) ([]*counter, 
 		KeyBy(func(w word) uint64 { return w.key }).
 		StatefulSink(cfg.Counters, flow.StatefulSink[word, *counter]{
 			Init: func(*flow.Stage) (*counter, error) { return newCounter(), nil },
-			Batch: func(c **counter, b *flow.Batch[word]) error {
+			Batch: func(c *counter, b *flow.Batch[word]) error {
 				for _, w := range b.All() {
-					(*c).add(w.text)
+					c.add(w.text)
 				}
 				return nil
 			},
-			End: func(c **counter) error {
+			End: func(c *counter) error {
 				mu.Lock()
-				counters = append(counters, *c)
+				counters = append(counters, c)
 				mu.Unlock()
 				return nil
 			},
