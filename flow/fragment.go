@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"errors"
 	"sync"
 )
 
@@ -147,7 +146,10 @@ func (f *Fragment[In, Out]) Run(ctx context.Context, in []In, opts ...GraphOptio
 		return nil, err
 	}
 	_, perr := src.PublishBatch(ctx, in)
-	err := errors.Join(perr, g.Stop())
+	err := g.Stop() // the graph's error explains a refused publish, so it comes first
+	if err == nil {
+		err = perr
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	return out, err
