@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -325,27 +323,6 @@ func TestStatsFromAStageDuringAFailedStart(t *testing.T) {
 	<-called
 }
 
-func TestPublishHonoursContext(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g, flow.Capacity(2))
-	release := make(chan struct{})
-	in.Sink(1, func(int) { <-release })
-	start(t, g)
-	defer close(release)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	var err error
-	for i := 0; err == nil; i++ {
-		err = in.Publish(ctx, i)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Publish on a full ring with an expiring context: %v", err)
-	}
-	if err := in.TryPublish(7); !errors.Is(err, flow.ErrFull) {
-		t.Fatalf("TryPublish on a full ring: %v", err)
-	}
-}
-
 func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("fd counting uses /proc")
@@ -367,64 +344,6 @@ func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {
 		t.Fatalf("open fds grew from %d to %d over start/stop cycles", before, after)
 	}
 	// goleak in TestMain checks the goroutines.
-}
-
-// TestIdleGraphSleeps asserts that an idle 9-stage graph, in each mode, costs under 0.1% of
-// one core, and that no stage wakes while it idles: every stage sleeps (in its loop, or
-// parked in the Go runtime) rather than spins or polls. The CPU time is the whole process's,
-// from getrusage, so the bound also covers the runtime's own background work (about a
-// third of it on the development machine); the race detector's runtime does many times
-// more, so under -race the bound is 2%.
-func TestIdleGraphSleeps(t *testing.T) {
-	// Not shorter under -short: in one second the runtime's own work alone came close to
-	// the bound.
-	const window = 3 * time.Second
-	for _, mode := range []flow.Mode{flow.Dedicated, flow.Shared} {
-		t.Run(mode.String(), func(t *testing.T) {
-			g := flow.New(flow.GraphMode(mode))
-			in := flow.Input[int](g)
-			in.Then(1, func(v int) int { return v }).
-				Then(2, func(v int) int { return v }).
-				Then(4, func(v int) int { return v }).
-				Sink(2, func(int) {})
-			start(t, g)
-			for _, s := range g.Stats() {
-				if s.Mode != mode {
-					t.Fatalf("stage %s/%d runs %s, want %s", s.Level, s.Stage, s.Mode, mode)
-				}
-			}
-			publishAll(t, in, 1000, func(i int) int { return i }) // wake everything once, then idle
-			time.Sleep(100 * time.Millisecond)
-			debug.FreeOSMemory() // collect and return memory now, not during the window
-			before := g.Stats()
-			cpu0 := cpuTime(t)
-			time.Sleep(window)
-			used := cpuTime(t) - cpu0
-			for i, s := range g.Stats() {
-				if s.Sleeps != before[i].Sleeps {
-					t.Errorf("stage %s/%d went to sleep %d times while idle: something woke it", s.Level, s.Stage, s.Sleeps-before[i].Sleeps)
-				}
-			}
-			t.Logf("idle 9-stage graph, %s: %v of CPU in %v (%.4f%% of a core)", mode, used, window, 100*float64(used)/float64(window))
-			bound, permille := window/1000, 1.0
-			if raceEnabled {
-				bound, permille = window/50, 20
-			}
-			if used > bound {
-				t.Fatalf("an idle 9-stage %s graph used %v of CPU in %v (bound: %.1f‰ of one core)", mode, used, window, permille)
-			}
-			mustStop(t, g, nil)
-		})
-	}
-}
-
-func cpuTime(t *testing.T) time.Duration {
-	t.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {

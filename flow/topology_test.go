@@ -1,12 +1,10 @@
 package flow_test
 
 import (
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -454,60 +452,5 @@ func TestPartitionByNamesTheStage(t *testing.T) {
 		if st != v%3 {
 			t.Fatalf("entry %d reached stage %d, want %d", v, st, v%3)
 		}
-	}
-}
-
-// TestHugeMaxBatchIsBoundedByTheRing: a batch never exceeds the ring it comes from, so a
-// MaxBatch far beyond it must cost no more memory than the ring.
-func TestHugeMaxBatchIsBoundedByTheRing(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g, flow.Capacity(64))
-	var n atomic.Int64
-	in.KeyBy(func(v int) uint64 { return uint64(v) }).
-		SinkBatch(2, func(b *flow.Batch[int]) error { n.Add(int64(b.Len())); return nil }, flow.MaxBatch(math.MaxInt))
-	start(t, g)
-	publishAll(t, in, 1000, func(i int) int { return i })
-	if err := stopWithin(t, g, drainLimit); err != nil {
-		t.Fatal(err)
-	}
-	if n.Load() != 1000 {
-		t.Fatalf("delivered %d of 1000", n.Load())
-	}
-}
-
-// TestSourceEntriesFlowBeforeItFlushes: a source that emits from a long-running function
-// without calling Flush still gets its entries to readers, a run of claimed slots at a
-// time, instead of holding them until its ring is full.
-func TestSourceEntriesFlowBeforeItFlushes(t *testing.T) {
-	g := flow.New()
-	seen := make(chan int, 64)
-	release := make(chan struct{})
-	src := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-		for i := range 5 { // a ring of 16 claims 4 slots at a time: the 5th Emit commits 4
-			if err := s.Emit(i); err != nil {
-				return err
-			}
-		}
-		<-release // a long-running source, not yet back in its loop
-		s.Finish()
-		return nil
-	}, flow.Capacity(16))
-	src.Sink(1, func(v int) { seen <- v })
-	start(t, g)
-	for want := range 4 {
-		select {
-		case v := <-seen:
-			if v != want {
-				t.Fatalf("got %d, want %d", v, want)
-			}
-		case <-time.After(10 * time.Second):
-			close(release)
-			t.Fatalf("entry %d not delivered while the source was still running", want)
-		}
-	}
-	close(release)
-	waitWithin(t, g, drainLimit)
-	if v := <-seen; v != 4 {
-		t.Fatalf("last entry %d, want 4", v)
 	}
 }

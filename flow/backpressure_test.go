@@ -2,6 +2,8 @@ package flow_test
 
 import (
 	"context"
+	"errors"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/loopyring/loopyring/flow"
 )
+
+// Full rings hold publishers and stages back, and bound memory.
 
 // fatEntry is a 64-byte entry whose checksum the sink verifies, so that a slot reused before
 // its reader released it would show.
@@ -100,9 +104,7 @@ func TestSlowStageBoundsMemory(t *testing.T) {
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	doneWithin(t, g, done, "publishing through a slow stage", 4*drainLimit)
-	if err := stopWithin(t, g, drainLimit); err != nil {
-		t.Fatal(err)
-	}
+	mustStop(t, g, nil)
 	close(stop)
 	sampler.Wait()
 
@@ -129,5 +131,42 @@ func TestSlowStageBoundsMemory(t *testing.T) {
 	if grow > slack {
 		t.Fatalf("the heap grew by %d MiB while %d entries (%d MiB) passed; backpressure should bound it",
 			grow>>20, total, total*64>>20)
+	}
+}
+
+func TestPublishHonoursContext(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(2))
+	release := make(chan struct{})
+	in.Sink(1, func(int) { <-release })
+	start(t, g)
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var err error
+	for i := 0; err == nil; i++ {
+		err = in.Publish(ctx, i)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish on a full ring with an expiring context: %v", err)
+	}
+	if err := in.TryPublish(7); !errors.Is(err, flow.ErrFull) {
+		t.Fatalf("TryPublish on a full ring: %v", err)
+	}
+}
+
+// TestHugeMaxBatchIsBoundedByTheRing: a batch never exceeds the ring it comes from, so a
+// MaxBatch far beyond it must cost no more memory than the ring.
+func TestHugeMaxBatchIsBoundedByTheRing(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(64))
+	var n atomic.Int64
+	in.KeyBy(func(v int) uint64 { return uint64(v) }).
+		SinkBatch(2, func(b *flow.Batch[int]) error { n.Add(int64(b.Len())); return nil }, flow.MaxBatch(math.MaxInt))
+	start(t, g)
+	publishAll(t, in, 1000, func(i int) int { return i })
+	mustStop(t, g, nil)
+	if n.Load() != 1000 {
+		t.Fatalf("delivered %d of 1000", n.Load())
 	}
 }
