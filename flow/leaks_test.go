@@ -239,3 +239,29 @@ func TestNoDescriptorOrThreadLeaks(t *testing.T) {
 			threads0, rounds*len(leakKinds), threads, threadSlack)
 	}
 }
+
+// TestNoLeaksAcrossManyStartStopCycles starts and stops graphs in the suite's mode
+// (LOOPYRING_FLOW_MODE; TestNoDescriptorOrThreadLeaks runs dedicated ones) and checks that
+// the open descriptors do not grow.
+func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("fd counting uses /proc")
+	}
+	before := openFDs(t)
+	for range scale(40, 8) {
+		g := flow.New()
+		in := flow.Input[int](g)
+		in.Then(2, func(v int) int { return v }).Then(3, func(v int) int { return v }).Sink(2, func(int) {})
+		if err := g.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		publishAll(t, in, 100, func(i int) int { return i })
+		if err := g.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := openFDs(t); after > before {
+		t.Fatalf("open fds grew from %d to %d over start/stop cycles", before, after)
+	}
+	// goleak in TestMain checks the goroutines.
+}

@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -131,5 +132,50 @@ func TestModeMisuseIsReported(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	build := func(opts ...flow.GraphOption) (*flow.Graph, *flow.Publisher[int]) {
+		g := flow.New(opts...)
+		in := flow.Input[int](g)
+		in.Then(2, func(v int) int { return v }).Sink(3, func(int) {}) // 5 stages
+		return g, in
+	}
+	a, _ := build(flow.GraphMode(flow.Dedicated))
+	b, _ := build(flow.GraphMode(flow.Dedicated))
+	fixed, _ := build(flow.GraphMode(flow.Dedicated), flow.FixedGOMAXPROCS())
+	shared, _ := build(flow.GraphMode(flow.Shared))
+	// A graph of both: only its dedicated stages (the sink's 3) raise GOMAXPROCS.
+	mixed := flow.New(flow.GraphMode(flow.Shared))
+	flow.Input[int](mixed).Then(2, func(v int) int { return v }).Sink(3, func(int) {}, flow.StageMode(flow.Dedicated))
+	start(t, a)
+	if got := runtime.GOMAXPROCS(0); got != base+5 {
+		t.Fatalf("GOMAXPROCS with one 5-stage graph running: %d, want %d", got, base+5)
+	}
+	start(t, b)
+	start(t, fixed)
+	start(t, shared)
+	if got := runtime.GOMAXPROCS(0); got != base+10 {
+		t.Fatalf("GOMAXPROCS with two raising graphs, a fixed one and a shared one: %d, want %d", got, base+10)
+	}
+	start(t, mixed)
+	if got := runtime.GOMAXPROCS(0); got != base+13 {
+		t.Fatalf("GOMAXPROCS with a mixed graph too: %d, want %d", got, base+13)
+	}
+	for _, g := range []*flow.Graph{a, fixed, shared, mixed} {
+		if err := g.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := runtime.GOMAXPROCS(0); got != base+5 {
+		t.Fatalf("GOMAXPROCS after the first graph stopped: %d, want %d", got, base+5)
+	}
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Fatalf("GOMAXPROCS after every graph stopped: %d, want the original %d", got, base)
 	}
 }
