@@ -16,7 +16,10 @@ const DefaultRate = 5000
 type Latency struct {
 	Count               int64 // values recorded, including those that coordinated-omission correction added
 	P50, P99, P999, Max time.Duration
-	Result              Result // the run's totals; Entries counts round trips or entries
+	// Percentiles is the whole distribution, sampled on the grid of PercentileGrid up to
+	// the percentile that Count can resolve, so that it can be drawn as a curve.
+	Percentiles []Percentile
+	Result      Result // the run's totals; Entries counts round trips or entries
 }
 
 // A LatencyTest is one latency benchmark, written once per side.
@@ -61,6 +64,7 @@ func (t LatencyTest) run(side Side, cfg Config, b stopwatch) (Latency, error) {
 		Max:    time.Duration(h.Max()),
 		Result: m.res,
 	}
+	lat.Percentiles = percentiles(h)
 	if err != nil {
 		return lat, fmt.Errorf("%s/%s: %w", t.Name, side, err)
 	}

@@ -101,6 +101,7 @@ func TestLatencyPercentiles(t *testing.T) {
 				if lat.Result.Entries != n {
 					t.Fatalf("result counts %d entries, want %d", lat.Result.Entries, n)
 				}
+				checkCurve(t, lat)
 			})
 		}
 	}

@@ -8,18 +8,22 @@
 //	go run ./benchmarks/cmd/loopybench -capacity 1024,8192,16384 -topology 'seed|pipeline'
 //	go run ./benchmarks/cmd/loopybench -stages 8,16,32,64 -topology seed -placement spread
 //	go run ./benchmarks/cmd/loopybench -format csv > results.csv
+//	go run ./benchmarks/cmd/loopybench -format json -plot plots > results.json
+//	go run ./benchmarks/cmd/loopybench -from results.json -plot plots -format csv
 //
 // The code it measures is the benchmarks package's, the same that its testing.B benchmarks
 // run.
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/loopyring/loopyring/flow"
 	"io"
 	"os"
+
+	"github.com/loopyring/loopyring/flow"
 )
 
 func main() {
@@ -37,14 +41,50 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var rep Report
+	if o.from != "" {
+		rep, err = readReport(o.from)
+	} else {
+		rep, err = measureAll(o, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	// The report first: a plot that fails must not lose a long run's figures.
+	if err := write(stdout, o.format, rep); err != nil {
+		return err
+	}
+	if o.plotDir == "" {
+		return nil
+	}
+	files, err := plotReport(o.plotDir, rep)
+	for _, f := range files {
+		fmt.Fprintln(stderr, "plot:", f)
+	}
+	return err
+}
+
+func measureAll(o options, progress io.Writer) (Report, error) {
 	if o.spinCores >= 0 {
 		flow.SetSpinCores(o.spinCores)
 		defer flow.SetSpinCores(-1)
 	}
-	r := &runner{o: o, progress: stderr}
-	rep, err := r.run()
+	r := &runner{o: o, progress: progress}
+	return r.run()
+}
+
+// readReport reads a report that -format json wrote.
+func readReport(path string) (Report, error) {
+	var rep Report
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return rep, err
 	}
-	return write(stdout, o.format, rep)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return rep, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rep.Rows) == 0 {
+		return rep, fmt.Errorf("%s: a report with no rows", path)
+	}
+	return rep, nil
 }

@@ -28,9 +28,14 @@ type options struct {
 	spinCores  int             // flow.SetSpinCores; -1 keeps the default budget
 	rate       int             // latency: offered entries per second
 	format     string          // markdown, csv or json
+	plotDir    string          // where to draw the plots; "" draws none
+	from       string          // a JSON report to print and plot instead of running
 }
 
 var formats = []string{"markdown", "csv", "json"}
+
+// fromFlags are the flags that mean something with -from.
+var fromFlags = []string{"from", "format", "plot"}
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("loopybench", flag.ContinueOnError)
@@ -56,6 +61,8 @@ usage: go run ./benchmarks/cmd/loopybench [flags]
 	fs.IntVar(&o.spinCores, "spincores", -1, "stages that may spin at once (flow.SetSpinCores); -1: the spare cores (allowed CPUs less running stages)")
 	fs.IntVar(&o.rate, "rate", benchmarks.DefaultRate, "pipeline-latency: entries per second offered")
 	fs.StringVar(&o.format, "format", "markdown", "output: markdown, csv or json")
+	fs.StringVar(&o.plotDir, "plot", "", "draw the report as PNG charts into this directory (created if need be)")
+	fs.StringVar(&o.from, "from", "", "print (in -format) and plot (with -plot) the JSON report in this file instead of running;\nonly -format and -plot go with it")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -63,6 +70,15 @@ usage: go run ./benchmarks/cmd/loopybench [flags]
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var errs []error
+	if o.from != "" {
+		// A report read back was shaped by the flags it was run with; a flag that shapes a
+		// run would be silently ignored here, so it is refused.
+		fs.Visit(func(f *flag.Flag) {
+			if !contains(fromFlags, f.Name) {
+				errs = append(errs, fmt.Errorf("-%s: not with -from, which runs nothing", f.Name))
+			}
+		})
+	}
 	if o.duration <= 0 {
 		errs = append(errs, fmt.Errorf("-duration %v: want a positive duration", o.duration))
 	}

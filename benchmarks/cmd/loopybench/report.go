@@ -79,6 +79,15 @@ type SideResult struct {
 	P999Ns         float64   `json:"p999_ns,omitempty"`
 	MaxNs          float64   `json:"max_ns,omitempty"`
 	Runs           []float64 `json:"runs_entries_per_s"` // every run, for spread
+	// Percentiles is the latency distribution, the median over the runs of each point of
+	// the benchmarks package's percentile grid, for the plots; latency rows only.
+	Percentiles []PercentileNs `json:"percentiles,omitempty"`
+}
+
+// PercentileNs is one point of a latency distribution: Percent of the entries took at most Ns.
+type PercentileNs struct {
+	Percent float64 `json:"percent"`
+	Ns      float64 `json:"ns"`
 }
 
 // ns prints nanoseconds with three significant digits: 592ns, 28.4µs, 1.14ms.

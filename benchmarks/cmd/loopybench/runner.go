@@ -194,8 +194,30 @@ func summarize(runs []benchmarks.Latency, latency bool) SideResult {
 		for _, l := range runs {
 			s.MaxNs = max(s.MaxNs, float64(l.Max))
 		}
+		s.Percentiles = medianCurve(runs)
 	}
 	return s
+}
+
+// medianCurve is the median of the runs' distributions, point by point, over the grid
+// points every run resolved. The median of curves that rise is a curve that rises, and at
+// 99% and 99.9% it is the table's P99 and P99.9.
+func medianCurve(runs []benchmarks.Latency) []PercentileNs {
+	n := -1
+	for _, l := range runs {
+		if n < 0 || len(l.Percentiles) < n {
+			n = len(l.Percentiles)
+		}
+	}
+	var curve []PercentileNs
+	v := make([]float64, len(runs))
+	for k := range max(n, 0) {
+		for i, l := range runs {
+			v[i] = float64(l.Percentiles[k].Value)
+		}
+		curve = append(curve, PercentileNs{Percent: runs[0].Percentiles[k].Percent, Ns: benchmarks.Median(v)})
+	}
+	return curve
 }
 
 // ratio is how many times better loopyring did: its throughput over the channels', or for
