@@ -13,6 +13,7 @@
 //
 //	GOTOOLCHAIN=go1.27.3 go run ./benchmarks/cmd/ringpairs              # 12 rounds, ~2 min
 //	GOTOOLCHAIN=go1.27.3 go run ./benchmarks/cmd/ringpairs -rounds 24 -v
+//	ringpairs -bin ./ring.test -rounds 8                     # a binary built beforehand, no toolchain
 package main
 
 import (
@@ -63,41 +64,53 @@ func main() {
 	benchtime := flag.Duration("benchtime", 300*time.Millisecond, "-benchtime of each benchmark run")
 	near := flag.Float64("near", 3, "a pair is in the fast group if its round trips are within this factor of the fastest seen")
 	verbose := flag.Bool("v", false, "print every pair as it is measured")
+	bin := flag.String("bin", "", "the ring's test binary (go test -c ./ring/) to run; empty: build it with the go command")
 	flag.Parse()
-	if err := run(*rounds, *benchtime, *near, *verbose, os.Stdout, os.Stderr); err != nil {
+	if err := run(*bin, *rounds, *benchtime, *near, *verbose, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ringpairs:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rounds int, benchtime time.Duration, near float64, verbose bool, out, progress io.Writer) error {
+// roundTrip measures the machine's state around each pair; a variable so that a test of
+// the rest need not wait for it.
+var roundTrip = func() time.Duration { return benchmarks.LineRoundTrip(20_000, time.Second) }
+
+// run measures the pairs with the test binary bin, which it builds first if bin is empty.
+// A prebuilt binary lets ringpairs run where there is no Go toolchain (benchmarks/manycore).
+func run(bin string, rounds int, benchtime time.Duration, near float64, verbose bool, out, progress io.Writer) error {
 	if rounds < 1 || benchtime <= 0 || near < 1 {
 		return errors.New("want -rounds >= 1, -benchtime > 0 and -near >= 1")
 	}
-	dir, err := os.MkdirTemp("", "ringpairs")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "ring.test")
-	fmt.Fprintln(progress, "building the ring's test binary")
-	build := exec.Command("go", "test", "-c", "-o", bin, "github.com/loopyring/loopyring/ring")
-	build.Stdout, build.Stderr = progress, progress
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go test -c: %w", err)
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "ringpairs")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "ring.test")
+		fmt.Fprintln(progress, "building the ring's test binary")
+		build := exec.Command("go", "test", "-c", "-o", bin, "github.com/loopyring/loopyring/ring")
+		build.Stdout, build.Stderr = progress, progress
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go test -c: %w", err)
+		}
+	} else if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("-bin: %w", err)
 	}
 	var samples []sample
+	var err error
 	for r := range rounds {
 		fmt.Fprintf(progress, "round %d of %d\n", r+1, rounds)
 		for _, p := range pairs {
-			s := sample{bench: p.ring, before: benchmarks.LineRoundTrip(20_000, time.Second)}
+			s := sample{bench: p.ring, before: roundTrip()}
 			if s.ringNs, err = nsPerOp(bin, p.ring, benchtime); err != nil {
 				return err
 			}
 			if s.chanNs, err = nsPerOp(bin, p.chans, benchtime); err != nil {
 				return err
 			}
-			s.after = benchmarks.LineRoundTrip(20_000, time.Second)
+			s.after = roundTrip()
 			if verbose {
 				fmt.Fprintf(progress, "%-16s round trip %v / %v: ring %.2f ns, channels %.2f ns, %.2f×\n",
 					s.bench, s.before, s.after, s.ringNs, s.chanNs, s.ratio())

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -83,8 +86,64 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		bt     time.Duration
 		near   float64
 	}{{0, time.Second, 1.5}, {1, 0, 1.5}, {1, time.Second, 0.5}} {
-		if err := run(c.rounds, c.bt, c.near, false, &strings.Builder{}, &strings.Builder{}); err == nil {
+		if err := run("", c.rounds, c.bt, c.near, false, &strings.Builder{}, &strings.Builder{}); err == nil {
 			t.Errorf("run(%d, %v, %v) accepted", c.rounds, c.bt, c.near)
+		}
+	}
+	missing := filepath.Join(t.TempDir(), "ring.test")
+	if err := run(missing, 1, time.Millisecond, 3, false, &strings.Builder{}, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "-bin") {
+		t.Errorf("a missing -bin: err %v, want it named", err)
+	}
+}
+
+// With -bin, ringpairs runs the binary it is given and builds nothing: here a script that
+// answers every -test.bench with the lines a ring test binary would print, the ring 4
+// times as fast as the channels in SPSC and twice in the others.
+func TestRunPrebuiltBinary(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in binary is a shell script")
+	}
+	bin := filepath.Join(t.TempDir(), "ring.test")
+	script := `#!/bin/sh
+cat <<'END'
+BenchmarkSPSC/batch=1-2      100   10 ns/op
+BenchmarkSPSC/batch=16-2     100   10 ns/op
+BenchmarkSPSC/batch=256-2    100   10 ns/op
+BenchmarkSPSC/chan-2         100   40 ns/op
+BenchmarkMPSC/batch=1-2      100   10 ns/op
+BenchmarkMPSC/batch=16-2     100   10 ns/op
+BenchmarkMPSC/chan-2         100   20 ns/op
+BenchmarkMulticast/ring-2    100   10 ns/op
+BenchmarkMulticast/chan-2    100   20 ns/op
+PASS
+END
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The machine seems fast in the first round and slow in the second, so both groups fill.
+	trips := 0
+	defer func(f func() time.Duration) { roundTrip = f }(roundTrip)
+	roundTrip = func() time.Duration {
+		trips++
+		if trips <= 2*len(pairs) {
+			return 100 * time.Nanosecond
+		}
+		return time.Microsecond
+	}
+	var out, progress strings.Builder
+	if err := run(bin, 2, time.Millisecond, 3, false, &out, &progress); err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	if strings.Contains(progress.String(), "building") {
+		t.Errorf("ringpairs built a binary although -bin gave one:\n%s", progress.String())
+	}
+	if trips != 2*2*len(pairs) {
+		t.Errorf("%d round trips measured, want 2 per pair in each of 2 rounds", trips)
+	}
+	for _, want := range []string{"| SPSC/batch=1 | 4.00× (1) | 4.00× (1) |", "| Multicast/ring | 2.00× (1) | 2.00× (1) |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 }
