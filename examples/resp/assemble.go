@@ -1,5 +1,7 @@
 package main
 
+import "time"
+
 // assembler puts a connection's replies back in request order and merges the parts of
 // split commands. It is owned by the connection's replier stage (or goroutine), so it needs
 // no lock.
@@ -11,14 +13,20 @@ type assembler struct {
 	next    uint64            // the sequence number of the next reply to write
 	held    map[uint64]reply  // complete replies that came before their turn
 	merging map[uint64]*merge // split commands with parts still missing
-	buf     []byte            // encoded replies not yet written
+	buf     outbuf            // encoded replies not written yet
 
 	dirty    bool // buf has bytes, or the connection must be shut down or closed
 	shutdown bool // a reply asked to end the connection (QUIT, protocol error)
 	last     bool // the connection's last entry has had its turn: close the fd
-	broken   bool // a write failed: drop further output
+	broken   bool // a write failed or the client was dropped: drop further output
 	shutDone bool // shutdown has been called on the fd
 	queued   bool // the replier has the connection in its list of connections to flush
+
+	// The graph's replier keeps these while the socket is full (see replier_unix.go).
+	waiting   bool      // registered for writability on the replier's loop
+	progress  time.Time // when the last write while waiting took bytes
+	softSince time.Time // since when pending output has been above the soft limit
+	counted   int       // pending bytes counted in the replier's total
 }
 
 // merge accumulates the parts of one split command.
@@ -122,15 +130,15 @@ func (a *assembler) emit(r reply) {
 	a.dirty = true
 	switch r.kind {
 	case replyRaw:
-		a.buf = append(a.buf, r.b...)
+		a.buf.write(r.b)
 	case replyBulk:
-		a.buf = appendBulk(a.buf, r.b)
+		a.buf.writeBulk(r.b)
 	case replyInt:
-		a.buf = appendInt(a.buf, r.n)
+		a.buf.writeInt(r.n)
 	case replyMGet:
-		a.buf = appendArrayHeader(a.buf, len(r.vals))
+		a.buf.writeArrayHeader(len(r.vals))
 		for _, v := range r.vals {
-			a.buf = appendBulk(a.buf, v)
+			a.buf.writeBulk(v)
 		}
 	}
 	if r.closeAfter {
@@ -138,12 +146,24 @@ func (a *assembler) emit(r reply) {
 	}
 }
 
-// written resets buf after a write, keeping a modest buffer for the next replies.
-func (a *assembler) written() {
-	if cap(a.buf) > 1<<20 {
-		a.buf = nil
-	} else {
-		a.buf = a.buf[:0]
+// wrote records that the first n pending bytes were written.
+func (a *assembler) wrote(n int) {
+	a.buf.wrote(n)
+	if a.buf.len() == 0 {
+		a.dirty = false
 	}
+}
+
+// written records that everything pending was written.
+func (a *assembler) written() {
+	a.buf.reset()
 	a.dirty = false
+}
+
+// discard drops every reply not written yet and every reply to come, and lets go of the
+// buffer: the client is being dropped. Held replies stay until their turn, so that the
+// connection's last entry still has its turn and closes the fd.
+func (a *assembler) discard() {
+	a.broken = true
+	a.buf = outbuf{}
 }

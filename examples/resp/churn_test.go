@@ -89,7 +89,7 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("GET allocates %v times", n)
 	}
 	var a assembler
-	a.buf = make([]byte, 0, 4096)
+	a.buf.spare = make([]byte, 0, 4096)
 	r := reply{parts: 1, kind: replyBulk, b: []byte("value")}
 	if n := testing.AllocsPerRun(100, func() {
 		r.seq = a.next

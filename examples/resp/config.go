@@ -19,6 +19,7 @@ type config struct {
 	cpus         []int
 	lim          limits
 	writeTimeout time.Duration // how long a client may leave its replies unread
+	outLimit     outputLimit   // how much unread output a client may make the server hold
 	maxClients   int
 }
 
@@ -33,6 +34,7 @@ func defaultConfig() config {
 		capacity:     8192,
 		lim:          defaultLimits,
 		writeTimeout: 10 * time.Second,
+		outLimit:     defaultOutputLimit,
 		maxClients:   10000,
 	}
 }

@@ -1,6 +1,9 @@
 package main
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // conn is one client connection. Its fields are split by owner: the parser stage that the
 // connection's id selects owns parse, the replier stage it selects owns out; both are
@@ -21,6 +24,10 @@ type conn struct {
 	fd    int // -1 in goroutine mode
 	parse connParser
 	out   assembler
+	// dropped is set by the replier when it ends the connection for a reason of its own (a
+	// failed write, output past its limit); the listener and the parser read it to stop
+	// reading and executing what the client still sends.
+	dropped atomic.Bool
 }
 
 // registry remembers the open connections, so that a server that stops can close the fds

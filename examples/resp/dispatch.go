@@ -43,7 +43,8 @@ type connParser struct {
 // feed parses what the connection sent and emits one request per part of every complete
 // command. data is only read during the call.
 func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit func(request)) {
-	if p.dead {
+	if p.dead || c.dropped.Load() {
+		p.dead, p.pending = true, nil
 		return
 	}
 	buf := data
@@ -54,7 +55,7 @@ func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit fu
 		}
 		buf = p.pending
 	}
-	for pos := 0; pos < len(buf); {
+	for pos := 0; pos < len(buf) && !c.dropped.Load(); {
 		args, n, need, err := parseCommand(buf[pos:], &rt.lim, sc.args)
 		sc.args = args
 		if err == errIncomplete {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // goroutineServer is the baseline: Go's usual shape, a goroutine per connection on the net
@@ -89,16 +91,22 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 	}()
 	c := &conn{id: s.nextID.Add(1), fd: -1}
 	var sc scratch
-	emit := func(r request) { c.out.add(s.run(&r)) }
+	hard := s.cfg.outLimit.hard
+	emit := func(r request) {
+		c.out.add(s.run(&r))
+		if hard > 0 && c.out.buf.len() > hard {
+			c.out.discard() // past the hard limit: the client is dropped
+			c.dropped.Store(true)
+		}
+	}
+	w := writer{tc: tc, timeout: s.cfg.writeTimeout, lim: s.cfg.outLimit}
 	buf := make([]byte, readSize)
 	for {
 		n, err := tc.Read(buf)
 		if n > 0 {
 			c.parse.feed(c, buf[:n], s.rt, &sc, emit)
-			if len(c.out.buf) > 0 {
-				if _, werr := tc.Write(c.out.buf); werr != nil {
-					return
-				}
+			if c.dropped.Load() || w.write(&c.out.buf) != nil {
+				return
 			}
 			c.out.written()
 			if c.out.shutdown {
@@ -110,6 +118,60 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 		}
 	}
 }
+
+// writer writes a connection's replies with the graph's limits: a client that takes
+// nothing for timeout, or leaves more than the soft limit unread for its time, is dropped.
+// The goroutine does not read while it writes, so its pending output is at most the
+// replies to one read, which emit holds to the hard limit.
+type writer struct {
+	tc      *net.TCPConn
+	timeout time.Duration
+	lim     outputLimit
+	idle    time.Time   // the write timeout's deadline; zero: none
+	set     time.Time   // the write deadline set on tc: idle, or the soft limit's if sooner
+	iov     net.Buffers // the slices one write is given
+}
+
+// write writes out all of out, or fails.
+func (w *writer) write(out *outbuf) error {
+	var softSince time.Time
+	for out.len() > 0 {
+		now := time.Now()
+		over, since := w.lim.over(out.len(), softSince, now)
+		if over {
+			return errOutputLimit
+		}
+		softSince = since
+		// Moving the deadline costs a timer update, so it moves only when half the timeout
+		// has gone (a client then gets between timeout/2 and timeout to take a byte).
+		if w.timeout > 0 && (w.idle.IsZero() || w.idle.Sub(now) < w.timeout/2) {
+			w.idle = now.Add(w.timeout)
+		}
+		d := w.idle
+		if !softSince.IsZero() && w.lim.softFor > 0 {
+			if sd := softSince.Add(w.lim.softFor); d.IsZero() || sd.Before(d) {
+				d = sd
+			}
+		}
+		if !d.Equal(w.set) {
+			if err := w.tc.SetWriteDeadline(d); err != nil {
+				return err
+			}
+			w.set = d
+		}
+		w.iov = append(w.iov[:0], out.pending()...)
+		bufs := w.iov
+		n, err := bufs.WriteTo(w.tc) // writev; it consumes bufs
+		clear(w.iov)                 // hold no value once written
+		out.wrote(int(n))
+		if err != nil && n == 0 {
+			return err // a deadline that passed with no progress, or a broken connection
+		}
+	}
+	return nil
+}
+
+var errOutputLimit = errors.New("client output buffer limit reached")
 
 // run executes a request part under its shard's lock.
 func (s *goroutineServer) run(r *request) reply {

@@ -89,6 +89,10 @@ func (l *listenerStage) onAccept(int, poller.Events) {
 
 func (l *listenerStage) reader(c *conn) func(int, poller.Events) {
 	return func(fd int, _ poller.Events) {
+		if c.dropped.Load() {
+			l.eof(fd, c) // the replier dropped the client: what it still sends is not read
+			return
+		}
 		for range readsPerEvent {
 			bp := getBuf()
 			n, err := unix.Read(fd, *bp)
@@ -109,13 +113,17 @@ func (l *listenerStage) reader(c *conn) func(int, poller.Events) {
 			case unix.EINTR:
 				continue
 			}
-			// End of file or a broken connection: forget the fd here, and let the end of
-			// the stream travel behind the connection's requests to the replier, which
-			// closes the fd when all of them have been answered.
-			_ = l.loop.Remove(fd)
-			delete(l.conns, fd)
-			_ = l.ss.Emit(chunk{c: c, eof: true})
+			l.eof(fd, c)
 			return
 		}
 	}
+}
+
+// eof ends a connection's stream: the fd is forgotten here, and the end of the stream
+// travels behind the connection's requests to the replier, which closes the fd when all of
+// them have been answered.
+func (l *listenerStage) eof(fd int, c *conn) {
+	_ = l.loop.Remove(fd)
+	delete(l.conns, fd)
+	_ = l.ss.Emit(chunk{c: c, eof: true})
 }

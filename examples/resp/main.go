@@ -55,7 +55,8 @@ func parseFlags(args []string) (config, error) {
 	cpus := fs.String("cpus", "", "comma-separated CPUs for -cpu=explicit")
 	fs.IntVar(&cfg.lim.maxBulk, "max-bulk", cfg.lim.maxBulk, "largest argument in bytes")
 	fs.IntVar(&cfg.lim.maxRequest, "max-request", cfg.lim.maxRequest, "largest request in bytes")
-	fs.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "how long a client may leave its replies unread before it is dropped")
+	fs.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "how long a client may leave its replies unread, taking none of them, before it is dropped (0: no limit)")
+	fs.Var(&cfg.outLimit, "client-output-buffer-limit", "unread output after which a client is dropped: \"hard soft seconds\" (0 for none), as Redis's")
 	fs.IntVar(&cfg.maxClients, "maxclients", cfg.maxClients, "most connections at once (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

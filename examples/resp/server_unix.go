@@ -26,7 +26,7 @@ type graphServer struct {
 	stores   []*store
 	conns    registry
 	parsers  []parserStage
-	repliers []replierStage
+	repliers []replierStage // each reply stage's state, here so that tests can read its gauges
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -66,7 +66,7 @@ func startGraph(cfg config) (server, error) {
 		PartitionBy(func(r request) int { return int(r.shard) }).
 		Then[reply](cfg.workers, s.work, flow.Name("work"), capacity).
 		KeyBy(func(r reply) uint64 { return r.c.id }).
-		SinkBatch(cfg.repliers, s.reply, flow.Name("reply"))
+		StatefulSink(cfg.repliers, s.replyLevel(), flow.Name("reply"), flow.StageMode(flow.Dedicated))
 	if err := s.g.Start(context.Background()); err != nil {
 		unix.Close(lfd)
 		return nil, fmt.Errorf("resp: start graph: %w", err)
@@ -77,23 +77,24 @@ func startGraph(cfg config) (server, error) {
 func (s *graphServer) Addr() string { return s.addr.String() }
 
 // Stop drains the graph (every chunk already read is parsed, executed and answered), then
-// closes the listening socket and the connections that are still open, letting each
-// client read every reply first (closeGracefully).
+// closes the listening socket and the connections that are still open, writing out the
+// replies their sockets had not taken yet and letting each client read every reply first
+// (closeGracefully).
 func (s *graphServer) Stop() error {
 	s.stopOnce.Do(func() {
-		s.stopErr = s.g.Stop()
+		s.stopErr = s.g.Stop() // the reply stages have ended: their connections are ours
 		unix.Close(s.lfd)
-		var fds []int
+		var cs []closing
 		for _, c := range s.conns.drain() {
-			fds = append(fds, c.fd)
+			cs = append(cs, closing{fd: c.fd, out: c.out.buf})
 		}
-		closeGracefully(fds, stopQuiet, stopLinger)
+		closeGracefully(cs, stopQuiet, stopLinger, s.cfg.writeTimeout)
 	})
 	return s.stopErr
 }
 
 // How long Stop keeps reading (and dropping) what clients still send once their replies are
-// written: until they are quiet for stopQuiet, at most stopLinger in all.
+// written: until they are quiet for stopQuiet, at most stopLinger after the last reply.
 const (
 	stopQuiet  = 50 * time.Millisecond
 	stopLinger = time.Second

@@ -3,10 +3,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -82,97 +82,125 @@ func accept(lfd int) (int, error) {
 	return fd, nil
 }
 
-var errWriteTimeout = errors.New("client did not read its replies in time")
-
-// writeFull writes b to a non-blocking socket. When the socket buffer is full it waits for
-// writability with poll(2) on that one fd, at most timeout per wait.
-//
-// Waiting here blocks the replier stage, and with it the other connections it serves, while
-// one client is slow to read; the timeout bounds that, and a client that stays stuck is
-// dropped. The alternative, keeping the unsent bytes and asking an event loop to say when
-// the fd is writable, needs a loop that the replier stage can register with and a way to be
-// woken by it; flow's sink stages run no fds of their own, so that would need a side
-// goroutine publishing "writable" entries back into the graph. On loopback, with socket
-// buffers of megabytes, the wait is rare; the simple bounded wait was chosen.
-func writeFull(fd int, b []byte, timeout time.Duration) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if n > 0 {
-			b = b[n:]
-		}
-		switch {
-		case err == nil || err == unix.EINTR:
-		case err == unix.EAGAIN:
-			if err := waitWritable(fd, timeout); err != nil {
-				return err
-			}
-		default:
-			return os.NewSyscallError("write", err)
-		}
-	}
-	return nil
+// closing is a connection that Stop closes, with the replies its socket has not taken yet.
+type closing struct {
+	fd    int
+	out   outbuf
+	until time.Time // when it is closed if nothing else closes it first
 }
 
-func waitWritable(fd int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return errWriteTimeout
-		}
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-		n, err := unix.Poll(pfd, int(left.Milliseconds())+1)
-		switch {
-		case err == unix.EINTR:
-		case err != nil:
-			return os.NewSyscallError("poll", err)
-		case n > 0:
-			return nil // writable, or an error the next write reports
-		}
+// writeOut writes bufs to a non-blocking socket with one system call (sendmsg, which is
+// writev for a socket: x/sys has no writev on FreeBSD), or write for one buffer, which
+// costs no iovec array.
+func writeOut(fd int, bufs [][]byte) (int, error) {
+	if len(bufs) == 1 {
+		return unix.Write(fd, bufs[0])
 	}
+	return unix.SendmsgBuffers(fd, bufs[:min(len(bufs), maxIovecs)], nil, nil, 0)
 }
 
-// closeGracefully closes connections whose replies have all been written but whose
-// clients may still be sending. Closing a socket that holds unread input makes the kernel
-// answer with a reset, and a reset throws away the replies still on their way to the
-// client. So it shuts the write side first (the client reads every reply, then end of
-// file), then reads and drops what the clients still send until each one closes its side
-// or all stay quiet for quiet, at most until max has passed, and only then closes.
-func closeGracefully(fds []int, quiet, max time.Duration) {
-	pfds := make([]unix.PollFd, 0, len(fds))
-	for _, fd := range fds {
-		_ = unix.Shutdown(fd, unix.SHUT_WR)
-		pfds = append(pfds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+// maxIovecs is the most buffers one writeOut passes (IOV_MAX is 1024 on Linux, macOS and
+// FreeBSD).
+const maxIovecs = 1024
+
+// closeGracefully closes connections once their clients have had their last replies,
+// though they may still be sending. Closing a socket that holds unread input makes the
+// kernel answer with a reset, and a reset throws away the replies still on their way to
+// the client. So it writes out what each connection still has to say (a client that takes
+// nothing of it for writeTimeout is closed), shuts the write side (the client reads every
+// reply, then end of file), then reads and drops what the client still sends until it
+// closes its side or, once no connection has output left, all stay quiet for quiet, at
+// most linger after its output was written, and only then closes.
+func closeGracefully(cs []closing, quiet, linger, writeTimeout time.Duration) {
+	if writeTimeout <= 0 {
+		writeTimeout = linger
+	}
+	now := time.Now()
+	pfds := make([]unix.PollFd, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		pfds[i] = unix.PollFd{Fd: int32(c.fd), Events: unix.POLLOUT}
+		c.until = now.Add(writeTimeout)
+		if c.out.len() == 0 {
+			_ = unix.Shutdown(c.fd, unix.SHUT_WR)
+			pfds[i].Events, c.until = unix.POLLIN, now.Add(linger)
+		}
 	}
 	buf := make([]byte, readSize)
-	deadline := time.Now().Add(max)
 	for len(pfds) > 0 {
-		wait := min(quiet, time.Until(deadline))
-		if wait <= 0 {
-			break
+		writing := slices.ContainsFunc(pfds, func(p unix.PollFd) bool { return p.Events == unix.POLLOUT })
+		wait := time.Until(slices.MinFunc(cs, func(a, b closing) int { return a.until.Compare(b.until) }).until)
+		if !writing {
+			wait = min(wait, quiet)
 		}
-		n, err := unix.Poll(pfds, int(wait.Milliseconds())+1)
+		n, err := unix.Poll(pfds, int(max(wait, 0).Milliseconds())+1)
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || n == 0 {
+		if err != nil || (n == 0 && !writing) {
 			break // quiet: nothing more is coming soon
 		}
-		open := pfds[:0]
-		for _, p := range pfds {
-			if p.Revents != 0 && !discardInput(int(p.Fd), buf) {
-				unix.Close(int(p.Fd)) // the client has closed its side
+		now := time.Now()
+		open, left := pfds[:0], cs[:0]
+		for i, p := range pfds {
+			c := cs[i]
+			switch {
+			case p.Revents == 0:
+				if now.After(c.until) {
+					closeDiscarding(c.fd, buf)
+					continue
+				}
+			case p.Events == unix.POLLOUT:
+				before := c.out.len()
+				if !writeSome(c.fd, &c.out) {
+					unix.Close(c.fd) // the client is gone
+					continue
+				}
+				if c.out.len() < before {
+					c.until = now.Add(writeTimeout)
+				}
+				if c.out.len() == 0 {
+					_ = unix.Shutdown(c.fd, unix.SHUT_WR)
+					p.Events, c.until = unix.POLLIN, now.Add(linger)
+				}
+			case !discardInput(c.fd, buf):
+				unix.Close(c.fd) // the client has closed its side
 				continue
 			}
 			p.Revents = 0
-			open = append(open, p)
+			open, left = append(open, p), append(left, c)
 		}
-		pfds = open
+		pfds, cs = open, left
 	}
-	for _, p := range pfds {
-		discardInput(int(p.Fd), buf)
-		unix.Close(int(p.Fd))
+	for _, c := range cs {
+		closeDiscarding(c.fd, buf)
 	}
+}
+
+// closeDiscarding closes a connection after dropping the input it holds, so that the
+// close sends a FIN rather than a reset if it can.
+func closeDiscarding(fd int, buf []byte) {
+	discardInput(fd, buf)
+	unix.Close(fd)
+}
+
+// writeSome writes out to a non-blocking socket until it is all written or the socket would
+// block, and reports whether the connection can still take more.
+func writeSome(fd int, out *outbuf) bool {
+	for out.len() > 0 {
+		n, err := writeOut(fd, out.pending())
+		if n > 0 {
+			out.wrote(n)
+		}
+		switch err {
+		case nil, unix.EINTR:
+		case unix.EAGAIN:
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // discardInput reads a non-blocking socket until it would block, and reports whether the

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStopDrains stops the server while a client's pipeline is in flight: every request
@@ -69,4 +70,34 @@ func storedInt(t *testing.T, s server, key string) int {
 		}
 	}
 	return 0
+}
+
+// TestStopWritesPendingOutput stops the server while a client's replies wait in it because
+// the client has not read them yet: once it reads, it gets every one of them, then end of
+// file.
+func TestStopWritesPendingOutput(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		val := bigValue(256 << 10)
+		c := dialRaw(t, s.Addr())
+		c.send(setCmd("big", val))
+		c.expect("+OK\r\n")
+		n := 64 // 16 MiB: more than the socket buffers hold
+		c.send(strings.Repeat("GET big\r\n", n))
+		if _, goroutines := s.(*goroutineServer); goroutines {
+			time.Sleep(100 * time.Millisecond)
+		} else {
+			waitFor(t, 10*time.Second, "replies wait in the replier", func() bool { return graphQueued(s) > 0 })
+		}
+		stopped := make(chan error, 1)
+		go func() { stopped <- s.Stop() }()
+		time.Sleep(50 * time.Millisecond) // let Stop begin before the client reads
+		want := "$" + itoa(len(val)) + "\r\n" + val + "\r\n"
+		for range n {
+			c.expect(want)
+		}
+		c.expectClosed()
+		if err := <-stopped; err != nil {
+			t.Fatal(err)
+		}
+	})
 }

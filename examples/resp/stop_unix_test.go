@@ -3,3 +3,18 @@
 package main
 
 func graphStores(s server) []*store { return s.(*graphServer).stores }
+
+func graphConns(s server) int { return s.(*graphServer).conns.len() }
+
+// graphQueued is the output the reply stages hold for clients that are not reading.
+func graphQueued(s server) int64 {
+	gs, ok := s.(*graphServer)
+	if !ok {
+		return 0
+	}
+	n := int64(0)
+	for i := range gs.repliers {
+		n += gs.repliers[i].queued.Load()
+	}
+	return n
+}
