@@ -36,7 +36,7 @@ type connParser struct {
 	pending []byte // the start of an incomplete request
 	need    int    // len(pending) at which parsing can make progress
 	seq     uint64 // the next request's sequence number
-	dead    bool   // a protocol error ended the connection: ignore what follows
+	dead    bool   // a protocol error or QUIT ended the connection: ignore what follows
 	name    []byte // CLIENT SETNAME
 }
 
@@ -81,6 +81,10 @@ func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit fu
 		if len(args) > 0 {
 			p.dispatch(c, args, rt, sc, emit)
 		}
+		if p.dead {
+			p.pending, p.need = nil, 0
+			return // QUIT: what was sent after it is not run, as in Redis
+		}
 	}
 	if cap(p.pending) > 1<<20 {
 		p.pending = nil // do not keep a large request's buffer for the connection's life
@@ -117,6 +121,7 @@ func (p *connParser) dispatch(c *conn, args [][]byte, rt *router, sc *scratch, e
 	case cmd.kind == kindConn:
 		raw, closeAfter := p.connCommand(c, cmd, args)
 		emit(p.local(c, rt, raw, closeAfter))
+		p.dead = closeAfter
 		return
 	}
 	args = copyArgs(args)

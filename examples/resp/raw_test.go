@@ -120,6 +120,20 @@ func TestRawProtocol(t *testing.T) {
 	}
 }
 
+// TestQuitPipelined sends commands after QUIT in the same write: the connection ends
+// after QUIT's reply, and what followed is not run, as in Redis (before, SET q3 ran).
+func TestQuitPipelined(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		c := dialRaw(t, s.Addr())
+		c.send("SET q2 1\r\nQUIT\r\nSET q3 1\r\nPING\r\n")
+		c.expect("+OK\r\n+OK\r\n")
+		c.expectClosed()
+		check := dialRaw(t, s.Addr())
+		check.send("MGET q2 q3\r\n")
+		check.expect("*2\r\n$1\r\n1\r\n$-1\r\n")
+	})
+}
+
 // TestByteAtATime sends a pipeline one byte per write: every split point of a request must
 // parse the same.
 func TestByteAtATime(t *testing.T) {
