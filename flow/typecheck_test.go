@@ -9,8 +9,10 @@ import (
 )
 
 // TestMismatchedEdgeDoesNotCompile builds testdata/mismatch, whose second level reads int
-// from a level that produces string, and expects a type error; testdata/match, the same
-// program with the edge fixed, must build, so the test fails for that one reason only.
+// from a level that produces string, and testdata/fragmismatch, which applies a fragment
+// reading int to a stream of strings, and expects a type error on that line of each;
+// testdata/match and testdata/fragmatch, the same programs with the types fixed, must
+// build, so the test fails for that one reason only.
 func TestMismatchedEdgeDoesNotCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -32,14 +34,19 @@ func TestMismatchedEdgeDoesNotCompile(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := build("match"); err != nil {
-		t.Fatalf("the well-typed program does not build: %v\n%s", err, out)
-	}
-	out, err := build("mismatch")
-	if err == nil {
-		t.Fatal("a graph with a mismatched edge compiled")
-	}
-	if !strings.Contains(out, "main.go:15") || !strings.Contains(out, "string") {
-		t.Fatalf("the build failed, but not on the mismatched edge:\n%s", out)
+	for _, c := range []struct{ good, bad, line string }{
+		{"match", "mismatch", "main.go:15"},
+		{"fragmatch", "fragmismatch", "main.go:15"},
+	} {
+		if out, err := build(c.good); err != nil {
+			t.Fatalf("the well-typed %s does not build: %v\n%s", c.good, err, out)
+		}
+		out, err := build(c.bad)
+		if err == nil {
+			t.Fatalf("%s, a graph with a mismatched edge, compiled", c.bad)
+		}
+		if !strings.Contains(out, c.line) || !strings.Contains(out, "string") {
+			t.Fatalf("the build of %s failed, but not on the mismatched edge:\n%s", c.bad, out)
+		}
 	}
 }
