@@ -333,15 +333,6 @@ func (c *core) close() {
 	c.pubWaiter.Wake()
 }
 
-// storeSeq stores v in p: with a light store if light, else with a fenced one.
-func storeSeq(p *atomic.Int64, v int64, light bool) {
-	if light {
-		storeLight(p, v)
-	} else {
-		p.Store(v)
-	}
-}
-
 func (c *core) wakeReaders() {
 	for _, r := range c.readers {
 		r.waiter.Wake()

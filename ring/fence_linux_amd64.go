@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
@@ -35,10 +34,11 @@ import (
 // the development machine.
 //
 // Two assumptions under this are the compiler's and the standard library's,
-// not the language's, and tests pin them: that gc emits storeLight's store as
+// not the language's, and tests pin them: that gc emits storePlain's store as
 // one 8-byte store in program order between the slot writes and the loads
 // after it (TestLightStoreOrder, which disassembles the claim and the commit),
-// and that atomic.Int64 is one int64 at offset 0 (TestAtomicInt64Layout).
+// and that atomic.Int64 is one int64 at offset 0 (TestAtomicInt64Layout; the
+// cast is in sequence.go).
 //
 // The race detector does not see these stores as synchronization, so race
 // builds use the fenced ones (fence_other.go), as do other platforms, other
@@ -174,9 +174,7 @@ func lightRevoked() bool { return revoked.done.Load() }
 // storeLight may complete before the store is visible to other cores. Once
 // light stores are revoked it adds the fence (see revokeLight).
 func storeLight(p *atomic.Int64, v int64) {
-	// atomic.Int64's only field with a size is its value, at offset 0
-	// (TestAtomicInt64Layout).
-	*(*int64)(unsafe.Pointer(p)) = v
+	storePlain(p, v)
 	if revoked.v.Load() {
 		p.Add(0)
 	}

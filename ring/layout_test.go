@@ -65,11 +65,11 @@ func TestPadding(t *testing.T) {
 	}
 }
 
-// TestAtomicInt64Layout pins what storeLight assumes when it stores through
-// *(*int64)(unsafe.Pointer(p)) for p an *atomic.Int64: the type is exactly one
-// int64, at offset 0, with nothing else that has a size. If sync/atomic ever
-// adds a field with a size, or moves the value, light stores would write the
-// wrong word and this test fails.
+// TestAtomicInt64Layout pins what storePlain (sequence.go) assumes when it
+// stores through *(*int64)(unsafe.Pointer(p)) for p an *atomic.Int64: the type
+// is exactly one int64, at offset 0, with nothing else that has a size. If
+// sync/atomic ever adds a field with a size, or moves the value, light stores
+// would write the wrong word and this test fails.
 func TestAtomicInt64Layout(t *testing.T) {
 	var a atomic.Int64
 	if size := unsafe.Sizeof(a); size != 8 {
@@ -93,9 +93,9 @@ func TestAtomicInt64Layout(t *testing.T) {
 	}
 	// And the cast reads and writes what Load and Store do, in both directions.
 	for _, v := range []int64{1, -1, math.MaxInt64, math.MinInt64, 0x0102030405060708} {
-		storeLight(&a, v)
+		storePlain(&a, v)
 		if got := a.Load(); got != v {
-			t.Fatalf("storeLight(%#x): Load = %#x", v, got)
+			t.Fatalf("storePlain(%#x): Load = %#x", v, got)
 		}
 		a.Store(^v)
 		if got := *(*int64)(unsafe.Pointer(&a)); got != ^v {

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -22,6 +23,25 @@ type sequence struct {
 	v atomic.Int64
 	_ cpu.CacheLinePad
 }
+
+// storeSeq stores v in p, which a publisher owns: with a light store if
+// light, else with a fenced one (see fence_linux_amd64.go for when a ring may
+// use light stores).
+func storeSeq(p *atomic.Int64, v int64, light bool) {
+	if light {
+		storeLight(p, v)
+	} else {
+		p.Store(v)
+	}
+}
+
+// storePlain stores v in p with a plain 8-byte store, as if p were an *int64.
+// sync/atomic does not promise that an atomic.Int64 is one int64 at offset 0,
+// with nothing else that has a size; TestAtomicInt64Layout pins it, and this
+// is the one place that relies on it. To the Go memory model a plain store is
+// a data race with the atomic loads of p: only storeLight uses it, on
+// linux/amd64, where the hardware and the gc compiler give it release order.
+func storePlain(p *atomic.Int64, v int64) { *(*int64)(unsafe.Pointer(p)) = v }
 
 // noCopy makes go vet's copylocks check flag copies of the structs that embed
 // it. A copied Buffer or Reader would split its counters in two and silently
