@@ -164,7 +164,7 @@ func TestHugeMaxBatchIsBoundedByTheRing(t *testing.T) {
 	in.KeyBy(func(v int) uint64 { return uint64(v) }).
 		SinkBatch(2, func(b *flow.Batch[int]) error { n.Add(int64(b.Len())); return nil }, flow.MaxBatch(math.MaxInt))
 	start(t, g)
-	publishAll(t, in, 1000, func(i int) int { return i })
+	publishAll(t, in, 1000, id)
 	mustStop(t, g, nil)
 	if n.Load() != 1000 {
 		t.Fatalf("delivered %d of 1000", n.Load())

@@ -141,7 +141,7 @@ func TestPublishRacingStart(t *testing.T) {
 		g := flow.New(flow.FixedGOMAXPROCS())
 		in := flow.Input[int](g, flow.Capacity(1<<12))
 		var got atomic.Int64
-		in.Then(8, func(v int) int { return v }, flow.Capacity(1<<12)).Sink(1, func(int) { got.Add(1) })
+		in.Then(8, id, flow.Capacity(1<<12)).Sink(1, func(int) { got.Add(1) })
 		res := make(chan error, 1)
 		go func() {
 			for {
@@ -169,7 +169,7 @@ func TestStopRacingStart(t *testing.T) {
 	for i := range scale(200, 40) {
 		g := flow.New(flow.FixedGOMAXPROCS())
 		in := flow.Input[int](g, flow.Capacity(1<<12))
-		in.Then(2, func(v int) int { return v }, flow.Capacity(1<<12)).Sink(1, func(int) {})
+		in.Then(2, id, flow.Capacity(1<<12)).Sink(1, func(int) {})
 		stopped := make(chan error, 1)
 		go func() {
 			for {

@@ -7,10 +7,12 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
+// What a graph says about itself: String, DOT and Stats.
+
 func diamondGraph() (*flow.Graph, *flow.Publisher[int]) {
 	g := flow.New()
 	in := flow.Input[int](g, flow.Name("in"), flow.Capacity(64))
-	w := in.KeyBy(func(v int) uint64 { return uint64(v) }).Then(2, func(v int) int { return v }, flow.Name("work"))
+	w := in.KeyBy(func(v int) uint64 { return uint64(v) }).Then(2, id, flow.Name("work"))
 	a := w.Phase(1, func(*int) {}, flow.Name("journal"))
 	b := w.Phase(1, func(*int) {}, flow.Name("replicate"))
 	flow.Merge(a, b).Broadcast().Sink(2, func(int) {}, flow.Name("logic"))
@@ -55,7 +57,7 @@ func TestStatsCountEntriesAndBatches(t *testing.T) {
 		t.Fatal("Stats before Start is not empty")
 	}
 	start(t, g)
-	publishAll(t, in, 1000, func(i int) int { return i })
+	publishAll(t, in, 1000, id)
 	mustStop(t, g, nil)
 	byLevel := perLevel(g)
 	for _, s := range g.Stats() {

@@ -33,7 +33,7 @@ func TestErrorSinkReceivesEveryFailure(t *testing.T) {
 		mu.Unlock()
 	})).Sink(1, func(int) { ok.Add(1) })
 	start(t, g)
-	publishAll(t, in, 400, func(i int) int { return i })
+	publishAll(t, in, 400, id)
 	mustStop(t, g, nil)
 	if len(failures) != 100 || ok.Load() != 400 {
 		t.Fatalf("sink got %d failures and %d outputs, want 100 and 400", len(failures), ok.Load())

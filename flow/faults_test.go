@@ -1,7 +1,6 @@
 package flow_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -36,7 +35,7 @@ func TestPanicsAndErrorsUnderSkip(t *testing.T) {
 		}, flow.OnError(flow.Skip), flow.Name("erring")).
 		Sink(1, func(int) { got.Add(1) })
 	start(t, g)
-	publishAll(t, in, n, func(i int) int { return i })
+	publishAll(t, in, n, id)
 	if err := stopWithin(t, g, drainLimit); err != nil {
 		t.Fatalf("Skip policy still stopped the graph: %v", err)
 	}
@@ -61,16 +60,7 @@ func TestPanicUnderStopGraphIsReportedAndDrains(t *testing.T) {
 		return v
 	}, flow.Name("fragile"), flow.Capacity(2)).Sink(1, func(int) { after.Add(1) })
 	start(t, g)
-	var accepted int64
-	for i := 0; i < 1000; i++ {
-		if err := in.Publish(context.Background(), i); err != nil {
-			if !errors.Is(err, flow.ErrStopped) {
-				t.Fatal(err)
-			}
-			break
-		}
-		accepted++
-	}
+	accepted := int64(publishUntilRefused(t, in, 1000))
 	err := g.Wait()
 	var se *flow.StageError
 	if !errors.As(err, &se) {
@@ -104,7 +94,7 @@ func TestPanicInBatchFunctionReleasesTheBatch(t *testing.T) {
 		return nil
 	}, flow.OnError(flow.Skip), flow.Capacity(2)).Sink(1, func(int) { out.Add(1) })
 	start(t, g)
-	publishAll(t, in, 200, func(i int) int { return i }) // would hang if the batch stayed held
+	publishAll(t, in, 200, id) // would hang if the batch stayed held
 	mustStop(t, g, nil)
 	if out.Load() < 190 || out.Load() > 199 {
 		t.Fatalf("delivered %d of 200 with one panicking batch", out.Load())
@@ -124,13 +114,13 @@ func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
 			panic("bad key")
 		}
 		return uint64(v)
-	}).Then(2, func(v int) int { return v }, flow.Name("keyed"), flow.ErrorSink(func(se *flow.StageError) {
+	}).Then(2, id, flow.Name("keyed"), flow.ErrorSink(func(se *flow.StageError) {
 		mu.Lock()
 		seqs = append(seqs, se.Seq)
 		mu.Unlock()
 	})).Sink(1, func(int) { got.Add(1) })
 	start(t, g)
-	publishAll(t, in, 20, func(i int) int { return i })
+	publishAll(t, in, 20, id)
 	mustStop(t, g, nil)
 	// Both stages evaluate the key of every entry, so each reports entry 7 once.
 	if len(seqs) != 2 || seqs[0] != 7 || seqs[1] != 7 {

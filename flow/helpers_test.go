@@ -73,15 +73,33 @@ func publishAll[T any](t *testing.T, p *flow.Publisher[T], n int, mk func(i int)
 	}
 }
 
-// publishUntilRefused publishes 0..n-1 until the graph refuses one (a failure under
-// StopGraph stops it) and returns how many were committed.
+// publishUntilRefused publishes 0..n-1 until the graph refuses one, which it must refuse
+// with ErrStopped (a failure under StopGraph, or a cancellation, stops it), and returns how
+// many were committed.
 func publishUntilRefused(t *testing.T, in *flow.Publisher[int], n int) int {
+	t.Helper()
 	for i := range n {
-		if in.Publish(t.Context(), i) != nil {
+		if err := in.Publish(t.Context(), i); err != nil {
+			if !errors.Is(err, flow.ErrStopped) {
+				t.Fatalf("Publish(%d): %v, want nil or ErrStopped", i, err)
+			}
 			return i
 		}
 	}
 	return n
+}
+
+// errorMentions fails the test unless err is an error whose text contains each of wants.
+func errorMentions(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want one that mentions %q", wants)
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
 }
 
 // fataler is what the watchdogs need from *testing.T and *rapid.T alike.

@@ -251,11 +251,11 @@ func TestNoLeaksAcrossManyStartStopCycles(t *testing.T) {
 	for range scale(40, 8) {
 		g := flow.New()
 		in := flow.Input[int](g)
-		in.Then(2, func(v int) int { return v }).Then(3, func(v int) int { return v }).Sink(2, func(int) {})
+		in.Then(2, id).Then(3, id).Sink(2, func(int) {})
 		if err := g.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		publishAll(t, in, 100, func(i int) int { return i })
+		publishAll(t, in, 100, id)
 		if err := g.Stop(); err != nil {
 			t.Fatal(err)
 		}

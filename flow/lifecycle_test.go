@@ -12,6 +12,8 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
+// A graph's life: Start, the drain on Stop, cancellation, RequestStop, sources that finish.
+
 // TestInputFedByNothingStopsCleanly: an Input that nothing publishes into leaves its
 // readers asleep for the graph's whole life. The graph must still start, and Stop must wake
 // them and return, whether they read only that input or merge it with one that is fed.
@@ -27,7 +29,17 @@ func TestInputFedByNothingStopsCleanly(t *testing.T) {
 			flow.Merge(idle.Stream, fed.Stream).Sink(2, func(int) { got.Add(1) }, flow.Name("merged"))
 			start(t, g)
 			publishAll(t, fed, 100, id)
-			time.Sleep(10 * time.Millisecond) // every stage has gone to sleep
+			asleep := func() bool { // Stop must wake stages that sleep, not just catch them spinning
+				for _, s := range g.Stats() {
+					if s.Level == "idle-work" && s.Sleeps == 0 {
+						return false
+					}
+				}
+				return true
+			}
+			if !eventually(asleep) {
+				t.Fatalf("the stages reading the idle input never went to sleep\n%s", statsText(g))
+			}
 			mustStop(t, g, nil)
 			if err := g.Wait(); err != nil {
 				t.Fatalf("Wait after a clean Stop: %v", err)
@@ -47,8 +59,8 @@ func TestStopDrainsWhilePublishersPublish(t *testing.T) {
 		g := flow.New()
 		in := flow.Input[int](g, flow.Capacity(8))
 		var delivered atomic.Int64
-		in.Then(2, func(v int) int { return v }, flow.Capacity(4)).
-			Then(3, func(v int) int { return v }, flow.Capacity(4)).
+		in.Then(2, id, flow.Capacity(4)).
+			Then(3, id, flow.Capacity(4)).
 			Sink(1, func(int) { delivered.Add(1) })
 		start(t, g)
 		var accepted atomic.Int64
@@ -197,12 +209,12 @@ func TestContextCancellationStopsTheGraph(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	var n atomic.Int64
-	in.Then(2, func(v int) int { return v }).Sink(1, func(int) { n.Add(1) })
+	in.Then(2, id).Sink(1, func(int) { n.Add(1) })
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := g.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	publishAll(t, in, 1000, func(i int) int { return i })
+	publishAll(t, in, 1000, id)
 	cancel()
 	waitWithin(t, g, drainLimit)
 	if err := g.Wait(); !errors.Is(err, context.Canceled) {
@@ -230,18 +242,10 @@ func TestCancelFromInsideAStageStopsTheGraph(t *testing.T) {
 	if err := g.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var committed int64
-	for i := 0; ; i++ {
-		if err := in.Publish(context.Background(), i); err != nil {
-			if !errors.Is(err, flow.ErrStopped) {
-				t.Fatal(err)
-			}
-			break
-		}
-		committed++
-		if committed > 1<<22 {
-			t.Fatal("cancelling Start's context from inside a stage did not stop the inputs")
-		}
+	const most = 1 << 22
+	committed := int64(publishUntilRefused(t, in, most))
+	if committed == most {
+		t.Fatal("cancelling Start's context from inside a stage did not stop the inputs")
 	}
 	waitWithin(t, g, drainLimit)
 	if err := g.Wait(); !errors.Is(err, context.Canceled) {
@@ -286,7 +290,7 @@ func TestSourceFinishes(t *testing.T) {
 		return nil
 	})
 	var sum, count atomic.Int64
-	src.Then(2, func(v int) int { return v }).Sink(1, func(v int) { sum.Add(int64(v)); count.Add(1) })
+	src.Then(2, id).Sink(1, func(v int) { sum.Add(int64(v)); count.Add(1) })
 	if err := g.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

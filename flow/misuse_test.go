@@ -12,6 +12,9 @@ import (
 	"github.com/loopyring/loopyring/flow"
 )
 
+// Calls made out of order or from the wrong place: each gets an error or the package's
+// panic, never a hang.
+
 // TestStopAndWaitFromInsideAStage: Stop called from a stage's function used to wait for its
 // own stage forever. Stop and Wait from a stage now return ErrInsideStage at once; Stop
 // begins the drain, which still delivers every committed entry, and a Wait from outside

@@ -22,10 +22,10 @@ func TestPlacementPinsStages(t *testing.T) {
 	g := flow.New(flow.Placement(affinity.Compact))
 	in := flow.Input[int](g)
 	var got []int
-	in.Then(2, func(v int) int { return v }, flow.Name("pinned")).
+	in.Then(2, id, flow.Name("pinned")).
 		Sink(1, func(v int) { got = append(got, v) }, flow.CPUs(allowed[len(allowed)-1]), flow.Name("explicit"))
 	start(t, g)
-	publishAll(t, in, 100, func(i int) int { return i })
+	publishAll(t, in, 100, id)
 	mustStop(t, g, nil)
 	if len(got) != 100 {
 		t.Fatalf("a pinned graph delivered %d of 100", len(got))

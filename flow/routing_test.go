@@ -25,7 +25,7 @@ func TestSharedRoutingDeliversEachEntryOnce(t *testing.T) {
 	seen := make(map[int]int)
 	perStage := make(map[int]int)
 	// Three upstream stages deal into four workers: every worker reads every upstream ring.
-	in.Then(3, func(v int) int { return v }).
+	in.Then(3, id).
 		ThenBatch(4, func(b *flow.Batch[int], e *flow.Emitter[stamped]) error {
 			for i := range b.Len() {
 				e.Emit(stamped{v: *b.At(i)})
@@ -38,14 +38,14 @@ func TestSharedRoutingDeliversEachEntryOnce(t *testing.T) {
 			mu.Unlock()
 		})
 	in2 := flow.Input[int](g, flow.Name("second"))
-	in2.Then(4, func(v int) int { return v }).Sink(1, func(v int) {
+	in2.Then(4, id).Sink(1, func(v int) {
 		mu.Lock()
 		perStage[v]++
 		mu.Unlock()
 	})
 	start(t, g)
-	publishAll(t, in, n, func(i int) int { return i })
-	publishAll(t, in2, n, func(i int) int { return i })
+	publishAll(t, in, n, id)
+	publishAll(t, in2, n, id)
 	mustStop(t, g, nil)
 	for _, m := range []map[int]int{seen, perStage} {
 		if len(m) != n {
@@ -63,9 +63,9 @@ func TestSharedRoutingUsesEveryStage(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	var counts [4]atomic.Int64
-	in.Then(4, func(v int) int { return v }, flow.Name("work")).Sink(1, func(int) {})
+	in.Then(4, id, flow.Name("work")).Sink(1, func(int) {})
 	start(t, g)
-	publishAll(t, in, 4000, func(i int) int { return i })
+	publishAll(t, in, 4000, id)
 	mustStop(t, g, nil)
 	for _, s := range g.Stats() {
 		if s.Level == "work" {
@@ -184,10 +184,10 @@ func TestBroadcastEveryStageSeesEverything(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	var total, count atomic.Int64
-	in.Broadcast().Then(3, func(v int) int { return v }, flow.Name("bc")).
+	in.Broadcast().Then(3, id, flow.Name("bc")).
 		Sink(1, func(v int) { total.Add(int64(v)); count.Add(1) })
 	start(t, g)
-	publishAll(t, in, n, func(i int) int { return i })
+	publishAll(t, in, n, id)
 	mustStop(t, g, nil)
 	if count.Load() != int64(3*n) || total.Load() != int64(3*n*(n-1)/2) {
 		t.Fatalf("broadcast to 3 stages: %d entries summing %d; want %d summing %d",
@@ -205,7 +205,7 @@ func TestSinkBatchSeesEveryRoutedEntryOnce(t *testing.T) {
 	for _, keyed := range []bool{false, true} {
 		g := flow.New()
 		in := flow.Input[int](g)
-		s := in.Then(2, func(v int) int { return v })
+		s := in.Then(2, id)
 		if keyed {
 			s = s.KeyBy(func(v int) uint64 { return uint64(v % 7) })
 		}
@@ -222,7 +222,7 @@ func TestSinkBatchSeesEveryRoutedEntryOnce(t *testing.T) {
 			return nil
 		}, flow.MaxBatch(16))
 		start(t, g)
-		publishAll(t, in, n, func(i int) int { return i })
+		publishAll(t, in, n, id)
 		mustStop(t, g, nil)
 		if len(seen) != n {
 			t.Fatalf("keyed=%v: saw %d distinct entries, want %d", keyed, len(seen), n)
@@ -262,8 +262,8 @@ func TestPartitionByNamesTheStage(t *testing.T) {
 		return nil
 	})
 	start(t, g)
-	publishAll(t, in, 300, func(i int) int { return i })
-	publishAll(t, in2, 300, func(i int) int { return i })
+	publishAll(t, in, 300, id)
+	publishAll(t, in2, 300, id)
 	mustStop(t, g, nil)
 	if len(where) != 300 || negatives.Load() != 300 {
 		t.Fatalf("saw %d and %d entries, want 300 each", len(where), negatives.Load())

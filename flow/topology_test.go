@@ -23,7 +23,7 @@ func TestLinearChain(t *testing.T) {
 		Then(1, func(v int) string { return string(rune('a' + v%26)) }).
 		Sink(1, got.add)
 	start(t, g)
-	publishAll(t, in, n, func(i int) int { return i })
+	publishAll(t, in, n, id)
 	mustStop(t, g, nil)
 	var want []string
 	for i := range n {
@@ -47,7 +47,7 @@ func TestExpand(t *testing.T) {
 	}, flow.Capacity(4)).Sink(1, got.add)
 	start(t, g)
 	n := 1000
-	publishAll(t, in, n, func(i int) int { return i })
+	publishAll(t, in, n, id)
 	mustStop(t, g, nil)
 	var want []int
 	for v := range n {
@@ -70,7 +70,7 @@ func TestFanOutEachLevelSeesEverything(t *testing.T) {
 	doubled.Sink(1, func(v int) { a.Add(int64(v)); ca.Add(1) })
 	doubled.Sink(3, func(v int) { b.Add(int64(v)); cb.Add(1) })
 	start(t, g)
-	publishAll(t, in, n, func(i int) int { return i })
+	publishAll(t, in, n, id)
 	mustStop(t, g, nil)
 	want := int64(n * (n - 1)) // sum of 2i
 	if ca.Load() != int64(n) || cb.Load() != int64(n) || a.Load() != want || b.Load() != want {
@@ -89,8 +89,8 @@ func TestFanInMerge(t *testing.T) {
 	flow.Merge(left.Stream, neg).Sink(1, got.add)
 	start(t, g)
 	var wg sync.WaitGroup
-	wg.Go(func() { publishAll(t, left, n, func(i int) int { return i }) })
-	wg.Go(func() { publishAll(t, right, n, func(i int) int { return i }) })
+	wg.Go(func() { publishAll(t, left, n, id) })
+	wg.Go(func() { publishAll(t, right, n, id) })
 	wg.Wait()
 	mustStop(t, g, nil)
 	items := got.items()

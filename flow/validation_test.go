@@ -18,20 +18,16 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 
 	g := flow.New()
 	in := flow.Input[int](g, flow.Name("in"), flow.Capacity(3))
-	in.Then(0, func(v int) int { return v }, flow.Name("zero")).Sink(1, func(int) {}, flow.Name("s1"))
-	in.Then(1, func(v int) int { return v }, flow.Name("unread"))
-	in.Then(1, func(v int) int { return v }, flow.Name("dup")).Sink(1, func(int) {}, flow.Name("dup"))
-	in.Then(1, func(v int) int { return v }, flow.MaxBatch(0), flow.Spin(-1), flow.Capacity(1<<30+1)).Sink(1, func(int) {})
+	in.Then(0, id, flow.Name("zero")).Sink(1, func(int) {}, flow.Name("s1"))
+	in.Then(1, id, flow.Name("unread"))
+	in.Then(1, id, flow.Name("dup")).Sink(1, func(int) {}, flow.Name("dup"))
+	in.Then(1, id, flow.MaxBatch(0), flow.Spin(-1), flow.Capacity(1<<30+1)).Sink(1, func(int) {})
 	in.KeyBy(func(v int) uint64 { return uint64(v) }).Phase(1, func(*int) {}, flow.Name("keyed-phase")).Sink(1, func(int) {})
 	flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
 	var nilFn func(int) int
 	in.Then(1, nilFn).Sink(1, func(int) {})
 
-	err := g.Start(context.Background())
-	if err == nil {
-		t.Fatal("Start accepted an invalid graph")
-	}
-	for _, want := range []string{
+	errorMentions(t, g.Start(context.Background()),
 		`"in": ring: capacity 3`,
 		`"zero": 0 stages`,
 		`"unread": output is never read`,
@@ -42,11 +38,7 @@ func TestValidationReportsEveryProblemAtOnce(t *testing.T) {
 		`"keyed-phase": a phase sees every entry`,
 		`Merge of streams from different graphs`,
 		`nil function`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
+	)
 	if err := g.Start(context.Background()); !errors.Is(err, flow.ErrStarted) {
 		t.Fatalf("second Start after a failed one: %v, want ErrStarted", err)
 	}
@@ -142,7 +134,7 @@ var configCases = []struct {
 			PhaseErr(1, func(*int) error { return nil }, flow.Name("x")).Sink(1, func(int) {})
 	}, `level "x": a phase sees every entry of its rings; broadcast routing does not apply`},
 	{"partitioned phase", func(g *flow.Graph) {
-		flow.Input[int](g).PartitionBy(func(v int) int { return v }).
+		flow.Input[int](g).PartitionBy(id).
 			Phase(1, func(*int) {}, flow.Name("x")).Sink(1, func(int) {})
 	}, `level "x": a phase sees every entry of its rings; partition routing does not apply`},
 	{"nil partition function", func(g *flow.Graph) {

@@ -26,9 +26,9 @@ func TestIdleGraphSleeps(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			g := flow.New(flow.GraphMode(mode))
 			in := flow.Input[int](g)
-			in.Then(1, func(v int) int { return v }).
-				Then(2, func(v int) int { return v }).
-				Then(4, func(v int) int { return v }).
+			in.Then(1, id).
+				Then(2, id).
+				Then(4, id).
 				Sink(2, func(int) {})
 			start(t, g)
 			for _, s := range g.Stats() {
@@ -36,7 +36,7 @@ func TestIdleGraphSleeps(t *testing.T) {
 					t.Fatalf("stage %s/%d runs %s, want %s", s.Level, s.Stage, s.Mode, mode)
 				}
 			}
-			publishAll(t, in, 1000, func(i int) int { return i }) // wake everything once, then idle
+			publishAll(t, in, 1000, id) // wake everything once, then idle
 			time.Sleep(100 * time.Millisecond)
 			debug.FreeOSMemory() // collect and return memory now, not during the window
 			before := g.Stats()
