@@ -16,12 +16,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/loopyring/loopyring/flow"
 )
@@ -69,7 +72,11 @@ func measureAll(o options, progress io.Writer) (Report, error) {
 		flow.SetSpinCores(o.spinCores)
 		defer flow.SetSpinCores(-1)
 	}
-	r := &runner{o: o, progress: progress}
+	// SIGTERM is what timeout(1) sends: a run cut short by one still reports the rows it
+	// measured (benchmarks/manycore/run.sh runs each sweep under a timeout).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &runner{o: o, progress: progress, stop: ctx.Done()}
 	return r.run()
 }
 

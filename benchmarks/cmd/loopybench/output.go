@@ -79,8 +79,12 @@ func writeMarkdown(w io.Writer, rep Report) error {
 		rt = ns(m.LineRoundTripNs)
 	}
 	fmt.Fprintf(&b, "- cache line round trip between two spinning threads: %s (it bounds every hand-off between cores)\n", rt)
-	fmt.Fprintf(&b, "- each figure is the median of %d runs per side of %s each, sides alternated; latency input rate %d/s\n\n",
+	fmt.Fprintf(&b, "- each figure is the median of %d runs per side of %s each, sides alternated; latency input rate %d/s\n",
 		s.Runs, s.Duration, s.Rate)
+	if rep.Interrupted != "" {
+		fmt.Fprintf(&b, "- **interrupted**: %s\n", rep.Interrupted)
+	}
+	b.WriteString("\n")
 
 	var thr, lat []Row
 	for _, r := range rep.Rows {

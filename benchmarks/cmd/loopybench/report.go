@@ -10,6 +10,9 @@ type Report struct {
 	Machine  Machine  `json:"machine"`
 	Settings Settings `json:"settings"`
 	Rows     []Row    `json:"rows"`
+	// Interrupted says how far a run got that a signal (a timeout's SIGTERM) cut short; the
+	// rows it measured are all there.
+	Interrupted string `json:"interrupted,omitempty"`
 }
 
 // Settings are the flags that shaped the numbers.

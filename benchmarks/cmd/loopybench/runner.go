@@ -15,8 +15,9 @@ const maxEntries = 1 << 30
 type runner struct {
 	o        options
 	progress io.Writer
-	step     int // measurements done
-	steps    int // measurements planned
+	stop     <-chan struct{} // closed to end the run after the row being measured
+	step     int             // measurements done
+	steps    int             // measurements planned
 }
 
 // job is one row of the report: a throughput topology at one capacity and shape, or a
@@ -80,7 +81,16 @@ func (r *runner) run() (Report, error) {
 		return rep, fmt.Errorf("-topology %q matches nothing", r.o.filter)
 	}
 	r.steps = len(jobs) * len(benchmarks.Sides) * r.o.runs
-	for _, j := range jobs {
+	for i, j := range jobs {
+		select {
+		case <-r.stop:
+			// A row is not abandoned half measured: a run's sides are alternated so that
+			// they compare, and one side alone would not.
+			rep.Interrupted = fmt.Sprintf("stopped by a signal after %d of %d rows", i, len(jobs))
+			fmt.Fprintln(r.progress, "loopybench:", rep.Interrupted)
+			return rep, nil
+		default:
+		}
 		row, err := r.measure(j)
 		if err != nil {
 			return rep, err

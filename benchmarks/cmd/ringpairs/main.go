@@ -19,16 +19,19 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/loopyring/loopyring/benchmarks"
@@ -60,28 +63,46 @@ func (s sample) ratio() float64 { return s.chanNs / s.ringNs }
 func (s sample) slowest() time.Duration { return max(s.before, s.after) }
 
 func main() {
-	rounds := flag.Int("rounds", 12, "rounds; each runs every pair once")
-	benchtime := flag.Duration("benchtime", 300*time.Millisecond, "-benchtime of each benchmark run")
-	near := flag.Float64("near", 3, "a pair is in the fast group if its round trips are within this factor of the fastest seen")
-	verbose := flag.Bool("v", false, "print every pair as it is measured")
-	bin := flag.String("bin", "", "the ring's test binary (go test -c ./ring/) to run; empty: build it with the go command")
+	var c config
+	flag.IntVar(&c.rounds, "rounds", 12, "rounds; each runs every pair once")
+	flag.DurationVar(&c.benchtime, "benchtime", 300*time.Millisecond, "-benchtime of each benchmark run")
+	flag.Float64Var(&c.near, "near", 3, "a pair is in the fast group if its round trips are within this factor of the fastest seen")
+	flag.BoolVar(&c.verbose, "v", false, "print every pair as it is measured")
+	flag.StringVar(&c.bin, "bin", "", "the ring's test binary (go test -c ./ring/) to run; empty: build it with the go command")
 	flag.Parse()
-	if err := run(*bin, *rounds, *benchtime, *near, *verbose, os.Stdout, os.Stderr); err != nil {
+	// SIGTERM is what timeout(1) sends: a run cut short by one still reports the pairs it
+	// measured (benchmarks/manycore/run.sh runs it under a timeout).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c.stop = ctx.Done()
+	if err := run(c, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "ringpairs:", err)
 		os.Exit(1)
 	}
+}
+
+// config is the command's settings, from its flags.
+type config struct {
+	bin       string // the ring's test binary; empty: build one
+	rounds    int
+	benchtime time.Duration
+	near      float64
+	verbose   bool
+	stop      <-chan struct{} // closed to end the run and report the pairs measured so far
 }
 
 // roundTrip measures the machine's state around each pair; a variable so that a test of
 // the rest need not wait for it.
 var roundTrip = func() time.Duration { return benchmarks.LineRoundTrip(20_000, time.Second) }
 
-// run measures the pairs with the test binary bin, which it builds first if bin is empty.
-// A prebuilt binary lets ringpairs run where there is no Go toolchain (benchmarks/manycore).
-func run(bin string, rounds int, benchtime time.Duration, near float64, verbose bool, out, progress io.Writer) error {
-	if rounds < 1 || benchtime <= 0 || near < 1 {
+// run measures the pairs with the test binary c.bin, which it builds first if c.bin is
+// empty. A prebuilt binary lets ringpairs run where there is no Go toolchain
+// (benchmarks/manycore).
+func run(c config, out, progress io.Writer) error {
+	if c.rounds < 1 || c.benchtime <= 0 || c.near < 1 {
 		return errors.New("want -rounds >= 1, -benchtime > 0 and -near >= 1")
 	}
+	bin := c.bin
 	if bin == "" {
 		dir, err := os.MkdirTemp("", "ringpairs")
 		if err != nil {
@@ -98,27 +119,65 @@ func run(bin string, rounds int, benchtime time.Duration, near float64, verbose 
 	} else if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("-bin: %w", err)
 	}
-	var samples []sample
-	var err error
-	for r := range rounds {
-		fmt.Fprintf(progress, "round %d of %d\n", r+1, rounds)
-		for _, p := range pairs {
-			s := sample{bench: p.ring, before: roundTrip()}
-			if s.ringNs, err = nsPerOp(bin, p.ring, benchtime); err != nil {
-				return err
-			}
-			if s.chanNs, err = nsPerOp(bin, p.chans, benchtime); err != nil {
-				return err
-			}
-			s.after = roundTrip()
-			if verbose {
-				fmt.Fprintf(progress, "%-16s round trip %v / %v: ring %.2f ns, channels %.2f ns, %.2f×\n",
-					s.bench, s.before, s.after, s.ringNs, s.chanNs, s.ratio())
-			}
-			samples = append(samples, s)
+	// stopped says whether c.stop is closed, or closes within grace.
+	stopped := func(grace time.Duration) bool {
+		select {
+		case <-c.stop:
+			return true
+		default:
+		}
+		if grace <= 0 {
+			return false
+		}
+		select {
+		case <-c.stop:
+			return true
+		case <-time.After(grace):
+			return false
 		}
 	}
-	report(out, samples, near)
+	var samples []sample
+	measure := func(p pair) error {
+		s := sample{bench: p.ring, before: roundTrip()}
+		var err error
+		if s.ringNs, err = nsPerOp(bin, p.ring, c.benchtime); err != nil {
+			return err
+		}
+		if s.chanNs, err = nsPerOp(bin, p.chans, c.benchtime); err != nil {
+			return err
+		}
+		s.after = roundTrip()
+		if c.verbose {
+			fmt.Fprintf(progress, "%-16s round trip %v / %v: ring %.2f ns, channels %.2f ns, %.2f×\n",
+				s.bench, s.before, s.after, s.ringNs, s.chanNs, s.ratio())
+		}
+		samples = append(samples, s)
+		return nil
+	}
+	interrupted := false
+rounds:
+	for r := range c.rounds {
+		fmt.Fprintf(progress, "round %d of %d\n", r+1, c.rounds)
+		for _, p := range pairs {
+			if stopped(0) {
+				interrupted = true
+				break rounds
+			}
+			if err := measure(p); err != nil {
+				// timeout(1) signals the whole process group, so the benchmark may die of
+				// the signal a moment before this process hears of it.
+				if stopped(100 * time.Millisecond) {
+					interrupted = true
+					break rounds
+				}
+				return err
+			}
+		}
+	}
+	report(out, samples, c.near)
+	if interrupted {
+		fmt.Fprintf(out, "\n- **interrupted** by a signal after %d of %d pairs\n", len(samples), c.rounds*len(pairs))
+	}
 	return nil
 }
 

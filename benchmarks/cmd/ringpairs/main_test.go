@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,12 +87,12 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		bt     time.Duration
 		near   float64
 	}{{0, time.Second, 1.5}, {1, 0, 1.5}, {1, time.Second, 0.5}} {
-		if err := run("", c.rounds, c.bt, c.near, false, &strings.Builder{}, &strings.Builder{}); err == nil {
+		if err := run(config{rounds: c.rounds, benchtime: c.bt, near: c.near}, &strings.Builder{}, &strings.Builder{}); err == nil {
 			t.Errorf("run(%d, %v, %v) accepted", c.rounds, c.bt, c.near)
 		}
 	}
 	missing := filepath.Join(t.TempDir(), "ring.test")
-	if err := run(missing, 1, time.Millisecond, 3, false, &strings.Builder{}, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "-bin") {
+	if err := run(config{bin: missing, rounds: 1, benchtime: time.Millisecond, near: 3}, &strings.Builder{}, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "-bin") {
 		t.Errorf("a missing -bin: err %v, want it named", err)
 	}
 }
@@ -121,6 +122,7 @@ END
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	cfg := config{bin: bin, rounds: 2, benchtime: time.Millisecond, near: 3}
 	// The machine seems fast in the first round and slow in the second, so both groups fill.
 	trips := 0
 	defer func(f func() time.Duration) { roundTrip = f }(roundTrip)
@@ -132,7 +134,7 @@ END
 		return time.Microsecond
 	}
 	var out, progress strings.Builder
-	if err := run(bin, 2, time.Millisecond, 3, false, &out, &progress); err != nil {
+	if err := run(cfg, &out, &progress); err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
 	if strings.Contains(progress.String(), "building") {
@@ -142,6 +144,37 @@ END
 		t.Errorf("%d round trips measured, want 2 per pair in each of 2 rounds", trips)
 	}
 	for _, want := range []string{"| SPSC/batch=1 | 4.00× (1) | 4.00× (1) |", "| Multicast/ring | 2.00× (1) | 2.00× (1) |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// A run stopped by a signal reports the pairs it measured, and says it was stopped.
+func TestStopReportsWhatWasMeasured(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in binary is a shell script")
+	}
+	bin := filepath.Join(t.TempDir(), "ring.test")
+	script := "#!/bin/sh\necho 'BenchmarkSPSC/batch=1-2 100 10 ns/op'\necho 'BenchmarkSPSC/chan-2 100 30 ns/op'\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer func(f func() time.Duration) { roundTrip = f }(roundTrip)
+	stop := make(chan struct{})
+	trips := 0
+	roundTrip = func() time.Duration {
+		trips++
+		if trips == 2 { // the first pair is measured: stop before the second
+			close(stop)
+		}
+		return 100 * time.Nanosecond
+	}
+	var out strings.Builder
+	if err := run(config{bin: bin, rounds: 3, benchtime: time.Millisecond, near: 3, stop: stop}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| SPSC/batch=1 | 3.00× (1) | - |", "interrupted** by a signal after 1 of 18 pairs"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
