@@ -163,50 +163,14 @@ func (b *Buffer[T]) At(seq int64) *T { return &b.slots[seq&b.mask] }
 // claims nothing: no ring could ever grant such a claim, so asking for one is
 // a programming error, like an index out of range, not a condition to handle.
 func (b *Buffer[T]) Claim(ctx context.Context, n int) (lo int64, err error) {
-	return b.claim(ctx, n)
-}
-
-// claim is Claim for every T. Both fast paths are written out here, so that a
-// claim that finds room costs one call: a single publisher's tryClaimSingle
-// and publishClaim, or the publishers' compare-and-swap loop against the
-// shared gate. Anything else (a full ring by the cache, a closed ring, a bad
-// n) takes the slow path, which sorts it out.
-func (c *core) claim(ctx context.Context, n int) (int64, error) {
-	if !c.multi {
-		lo := c.pub.end.Load()
-		hi := lo + int64(n)
-		if uint(n-1) < uint(c.size) && hi-c.size <= c.pub.gate && c.claimed.v.Load() >= 0 {
-			storeSeq(&c.pub.end, hi, c.light)
-			if c.claimed.v.Load() >= 0 {
-				return lo, nil
-			}
-			c.retractClaim(lo)
-		}
-		return c.claimSingleSlow(ctx, n)
-	}
-	for uint(n-1) < uint(c.size) {
-		cur := c.claimed.v.Load()
-		hi := cur + int64(n)
-		if cur < 0 || hi-c.size > c.gateCache.v.Load() {
-			break
-		}
-		if c.claimed.v.CompareAndSwap(cur, hi) {
-			return cur, nil
-		}
-	}
-	return c.claimMulti(ctx, n)
+	return b.claim(ctx, n, true)
 }
 
 // TryClaim is Claim without blocking: ok is false if the ring is full or closed.
 // Like Claim, it panics if n is outside 1..Cap().
 func (b *Buffer[T]) TryClaim(n int) (lo int64, ok bool) {
-	if b.multi {
-		return b.tryClaimMulti(n)
-	}
-	if lo, ok := b.tryClaimSingle(n); ok {
-		return lo, true
-	}
-	return b.tryClaimSingleSlow(n)
+	lo, err := b.claim(context.Background(), n, false)
+	return lo, err == nil
 }
 
 // Commit publishes [lo, lo+n), previously claimed, and wakes the readers that
@@ -230,46 +194,6 @@ func (b *Buffer[T]) CommitQuiet(lo int64, n int) { b.commit(lo, n, false) }
 func (b *Buffer[T]) WakeReaders() (parked bool) {
 	b.freeze()
 	return b.wakeRoots()
-}
-
-// commit is Commit for every T, written out in one function so that a commit
-// costs one call and its stores. A single publisher publishes [lo, hi) with
-// one store of the cursor: readers that load a cursor >= hi see every slot
-// write made before it; the checks reject n < 1, a range past the claims and
-// commits out of claim order. With several publishers, each slot is marked
-// available by storing its sequence into avail: each store synchronizes with
-// the reader's load that observes it, so a reader that finds seq in
-// avail[seq&mask] sees the slot's contents.
-func (c *core) commit(lo int64, n int, wake bool) {
-	hi := lo + int64(n)
-	switch {
-	// One unsigned compare covers n < 1 and a range past the claims, including an n
-	// so large that hi overflows.
-	case !c.multi && lo == c.cursor.v.Load() && uint64(n-1) < uint64(c.pub.end.Load()-lo):
-		storeSeq(&c.cursor.v, hi, c.lightCommit)
-	case c.multi && uint(n-1) < uint(c.size):
-		for s := lo; s < hi; s++ {
-			storeSeq(&c.avail[s&c.mask], s, c.lightCommit)
-		}
-	case c.multi:
-		panicClaimSize(n, c.size)
-	default:
-		panicCommit(lo, n, c.cursor.v.Load())
-	}
-	// Wake after the store: see PhasedWaiter.park for why this order cannot
-	// lose a wakeup.
-	if !wake {
-		return
-	}
-	if c.phasedRoots != nil {
-		for _, w := range c.phasedRoots {
-			w.Wake()
-		}
-		return
-	}
-	for _, w := range c.roots {
-		w.Wake()
-	}
 }
 
 // wakeRoots wakes the waiters of the readers without upstreams and reports
@@ -340,6 +264,14 @@ func (c *core) wakeReaders() {
 }
 
 func (c *core) closed() bool { return c.claimed.v.Load() < 0 }
+
+// checkClaim panics on a claim of n slots that no ring of this size could
+// grant; the slow path of either kind of publisher calls it first.
+func (c *core) checkClaim(n int) {
+	if n < 1 || int64(n) > c.size {
+		panicClaimSize(n, c.size)
+	}
+}
 
 // final returns the end of the claimed sequences and whether the ring is
 // closed. Once the ring is closed, a single publisher's end may still rise

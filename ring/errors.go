@@ -29,6 +29,10 @@ func checkCapacity(capacity int) error {
 	return nil
 }
 
+// errFull is how a claim that may not block (TryClaim's) learns that the ring
+// is full; TryClaim reports it as false.
+var errFull = errors.New("ring: full")
+
 // errStarted is returned by NewReader once the gating set has been frozen.
 // Adding a reader later would let the publisher overwrite slots the new reader
 // has not seen, so it is refused rather than raced.

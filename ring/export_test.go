@@ -28,8 +28,15 @@ func Fenced(w *PhasedWaiter) bool { return w.fenced.Load() }
 func SetClosedBit[T any](b *Buffer[T]) { b.claimed.v.Or(closedBit) }
 
 // PublishClaim is a single publisher's claim of [lo, hi) from the point where
-// it has found room and no Close: it reports whether the claim stands.
-func PublishClaim[T any](b *Buffer[T], lo, hi int64) bool { return b.publishClaim(lo, hi) }
+// it has found room and no Close, as claim goes on from there: it reports
+// whether the claim stands, and takes the claim back if not.
+func PublishClaim[T any](b *Buffer[T], lo, hi int64) bool {
+	if b.publishClaim(hi) {
+		return true
+	}
+	b.retractClaim(lo)
+	return false
+}
 
 // SetFenced marks a PhasedWaiter as NewReader does for a ring with light
 // commits.

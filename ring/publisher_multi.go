@@ -13,21 +13,61 @@ import (
 // one, and a preempted publisher would stall everyone). Readers find the
 // highest contiguous committed sequence by scanning avail.
 
+// tryClaimMulti is a multi-publisher claim's fast path, small enough to be
+// inlined into claim and claimMultiSlow: compare-and-swaps of the claim cursor
+// while the shared gate cache says there is room. It gives up on a closed
+// ring, a full one by the cache or an n outside 1..Cap().
 func (c *core) tryClaimMulti(n int) (int64, bool) {
-	c.checkClaim(n)
-	for {
+	for uint(n-1) < uint(c.size) {
 		cur := c.claimed.v.Load()
-		if cur < 0 {
-			return 0, false
-		}
 		hi := cur + int64(n)
-		if hi-c.size > c.gateCache.v.Load() && !c.refreshGate(hi-c.size) {
-			return 0, false
+		if cur < 0 || hi-c.size > c.gateCache.v.Load() {
+			break
 		}
 		if c.claimed.v.CompareAndSwap(cur, hi) {
 			return cur, true
 		}
 	}
+	return 0, false
+}
+
+// claimMultiSlow is a multi-publisher claim of n slots once the fast path in
+// claim gave up: it re-reads the gating readers into the shared cache and,
+// while the ring is full, sleeps until there is room (or returns errFull if
+// block is false). It returns ErrClosed once the ring is closed, and
+// ctx.Err() if ctx is done while it waits.
+func (c *core) claimMultiSlow(ctx context.Context, n int, block bool) (int64, error) {
+	c.checkClaim(n)
+	for {
+		cur := c.claimed.v.Load()
+		if cur < 0 {
+			return 0, ErrClosed
+		}
+		if c.refreshGate(cur + int64(n) - c.size) {
+			if lo, ok := c.tryClaimMulti(n); ok {
+				return lo, nil
+			}
+			continue // another publisher took the room, or the ring closed
+		}
+		if !block {
+			return 0, errFull
+		}
+		if err := c.awaitRoomMulti(ctx, n); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// awaitRoomMulti sleeps on the publisher waiter until the gating readers have
+// released room for a claim of n slots, the ring is closed or ctx is done.
+func (c *core) awaitRoomMulti(ctx context.Context, n int) error {
+	w := claimWaits.Get().(*claimWait)
+	w.c, w.n = c, int64(n)
+	defer func() {
+		w.c = nil
+		claimWaits.Put(w)
+	}()
+	return c.pubWaiter.Wait(ctx, w.ready)
 }
 
 // refreshGate re-reads the gating readers into the shared cache and reports
@@ -43,36 +83,6 @@ func (c *core) refreshGate(need int64) bool {
 		c.gateCache.v.Store(g)
 	}
 	return g >= need
-}
-
-// claimMulti is a multi-publisher Claim after core.claim's fast loop gave up:
-// it re-reads the gating readers (tryClaimMulti), then sleeps until there is
-// room, the ring closes or ctx ends.
-func (c *core) claimMulti(ctx context.Context, n int) (int64, error) {
-	if lo, ok := c.tryClaimMulti(n); ok {
-		return lo, nil
-	}
-	return c.claimMultiSlow(ctx, n)
-}
-
-func (c *core) claimMultiSlow(ctx context.Context, n int) (int64, error) {
-	w := claimWaits.Get().(*claimWait)
-	w.c, w.n = c, int64(n)
-	defer func() {
-		w.c = nil
-		claimWaits.Put(w)
-	}()
-	for {
-		if c.closed() {
-			return 0, ErrClosed
-		}
-		if err := c.pubWaiter.Wait(ctx, w.ready); err != nil {
-			return 0, err
-		}
-		if lo, ok := c.tryClaimMulti(n); ok {
-			return lo, nil
-		}
-	}
 }
 
 // claimWait carries one blocked claimer's condition. Several claimers may
@@ -93,6 +103,16 @@ var claimWaits = sync.Pool{New: func() any {
 	}
 	return w
 }}
+
+// markAvail publishes [lo, hi) on a multi-publisher ring by storing each
+// slot's sequence into avail: each store synchronizes with the reader's load
+// that observes it, so a reader that finds seq in avail[seq&mask] sees the
+// slot's contents. Small enough to be inlined into commit.
+func (c *core) markAvail(lo, hi int64) {
+	for s := lo; s < hi; s++ {
+		storeSeq(&c.avail[s&c.mask], s, c.lightCommit)
+	}
+}
 
 // scanAvail returns the first sequence in [lo, end) that is not yet committed,
 // or end.

@@ -44,23 +44,40 @@ func (p *singlePublisher) init(c *core) {
 	}
 }
 
-// tryClaimSingle is the fast path: room according to the cached gate and a
-// ring not closed yet, then the claim published. Invalid n, a stale gate and a
-// closed ring all fall to the slow path. The first look at the closed bit
-// keeps claims made after Close from touching end at all (each would make
-// Drained report false for a moment); publishClaim's second look is the one
-// that decides.
-func (c *core) tryClaimSingle(n int) (int64, bool) {
+// claim is Claim, and TryClaim when block is false, for every T. A single
+// publisher's fast path is written out here rather than called, so that a
+// claim that finds room costs one call (a second measured slower, see the
+// README): room by the cached gate and a ring not closed yet, then the claim
+// published. A multi-publisher ring takes its compare-and-swap loop,
+// tryClaimMulti, inlined from publisher_multi.go. Anything else (a full ring
+// by the cache, a closed ring, a bad n) goes on to the slow path, which sorts
+// it out and claims with the same helpers.
+//
+// The single publisher's first look at the closed bit keeps claims made after
+// Close from touching end at all (each would make Drained report false for a
+// moment); publishClaim's second look is the one that decides.
+func (c *core) claim(ctx context.Context, n int, block bool) (int64, error) {
+	if c.multi {
+		if lo, ok := c.tryClaimMulti(n); ok {
+			return lo, nil
+		}
+		return c.claimMultiSlow(ctx, n, block)
+	}
 	lo := c.pub.end.Load()
 	hi := lo + int64(n)
-	if uint(n-1) >= uint(c.size) || hi-c.size > c.pub.gate || c.claimed.v.Load() < 0 {
-		return lo, false
+	if uint(n-1) < uint(c.size) && hi-c.size <= c.pub.gate && c.claimed.v.Load() >= 0 {
+		if c.publishClaim(hi) {
+			return lo, nil
+		}
+		c.retractClaim(lo)
 	}
-	return lo, c.publishClaim(lo, hi)
+	return c.claimSingleSlow(ctx, n, block)
 }
 
-// publishClaim stores the end of the claim [lo, hi), then checks for Close;
-// if the ring closed meanwhile, it takes the claim back and reports false.
+// publishClaim stores hi, the end of a claim that found room, then checks for
+// Close, and reports whether the claim stands; if not, the caller takes it
+// back with retractClaim. Small enough to be inlined into claim and
+// claimSingleSlow.
 //
 // Close and the claim order themselves as in Dekker's pattern: the claim
 // stores end, then loads the closed bit; Close sets the closed bit, then
@@ -69,13 +86,9 @@ func (c *core) tryClaimSingle(n int) (int64, bool) {
 // claim, so Drained cannot report true while a successful claim is
 // outstanding. With light stores the claim's store→load has no fence; Close's
 // heavyFence supplies it for both sides.
-func (c *core) publishClaim(lo, hi int64) bool {
+func (c *core) publishClaim(hi int64) bool {
 	storeSeq(&c.pub.end, hi, c.light)
-	if c.claimed.v.Load() < 0 {
-		c.retractClaim(lo)
-		return false
-	}
-	return true
+	return c.claimed.v.Load() >= 0
 }
 
 // retractClaim takes back a claim that found the ring closed after storing its
@@ -86,18 +99,12 @@ func (c *core) retractClaim(lo int64) {
 	c.wakeReaders()
 }
 
-// tryClaimSingleSlow re-reads the gating readers once and retries.
-func (c *core) tryClaimSingleSlow(n int) (int64, bool) {
-	c.checkClaim(n)
-	c.freeze()
-	if c.closed() {
-		return 0, false
-	}
-	c.pub.gate = c.minGate(math.MaxInt64)
-	return c.tryClaimSingle(n)
-}
-
-func (c *core) claimSingleSlow(ctx context.Context, n int) (int64, error) {
+// claimSingleSlow is a single publisher's claim of n slots once the fast
+// path in claim gave up: it re-reads the gating readers and, while the ring
+// is full, waits for them (or returns errFull if block is false). It returns
+// ErrClosed once the ring is closed, and ctx.Err() if ctx is done while it
+// waits.
+func (c *core) claimSingleSlow(ctx context.Context, n int, block bool) (int64, error) {
 	c.checkClaim(n)
 	c.freeze()
 	p := &c.pub
@@ -106,30 +113,64 @@ func (c *core) claimSingleSlow(ctx context.Context, n int) (int64, error) {
 			return 0, ErrClosed
 		}
 		p.gate = c.minGate(math.MaxInt64)
-		next := p.end.Load()
-		if p.gate < next+int64(n)-c.size {
-			// Full. Wait until a quarter of the ring is free (or n slots, if more),
-			// not just the first free slot: publisher and readers then trade large
-			// batches instead of waking each other for every release, which with
-			// more threads than cores costs a thread switch each time.
-			p.need = next + max(int64(n), c.size/4) - c.size
-			c.pubNeed.v.Store(p.need)
-			err := c.pubWaiter.Wait(ctx, p.ready)
-			c.pubNeed.v.Store(math.MaxInt64)
-			if err != nil {
-				return 0, err
+		lo := p.end.Load()
+		hi := lo + int64(n)
+		if hi-c.size <= p.gate {
+			if c.publishClaim(hi) {
+				return lo, nil
 			}
-			continue
+			c.retractClaim(lo)
+			continue // closed: the top of the loop returns
 		}
-		if lo, ok := c.tryClaimSingle(n); ok {
-			return lo, nil
+		if !block {
+			return 0, errFull
+		}
+		// Full. Wait until a quarter of the ring is free (or n slots, if more),
+		// not just the first free slot: publisher and readers then trade large
+		// batches instead of waking each other for every release, which with
+		// more threads than cores costs a thread switch each time.
+		p.need = lo + max(int64(n), c.size/4) - c.size
+		c.pubNeed.v.Store(p.need)
+		err := c.pubWaiter.Wait(ctx, p.ready)
+		c.pubNeed.v.Store(math.MaxInt64)
+		if err != nil {
+			return 0, err
 		}
 	}
 }
 
-func (c *core) checkClaim(n int) {
-	if n < 1 || int64(n) > c.size {
+// commit is Commit for every T, in one call: the store, then the wake. A
+// single publisher publishes [lo, hi) with one store of the cursor, written
+// out here like its claim: readers that load a cursor >= hi see every slot
+// write made before it. One unsigned compare rejects n < 1 and a range past
+// the claims (an n so large that hi overflows included), and the cursor
+// check a commit out of claim order. A multi-publisher ring marks the slots
+// with markAvail, inlined from publisher_multi.go.
+func (c *core) commit(lo int64, n int, wake bool) {
+	hi := lo + int64(n)
+	switch {
+	case !c.multi && lo == c.cursor.v.Load() && uint64(n-1) < uint64(c.pub.end.Load()-lo):
+		storeSeq(&c.cursor.v, hi, c.lightCommit)
+	case c.multi && uint(n-1) < uint(c.size):
+		c.markAvail(lo, hi)
+	case c.multi:
 		panicClaimSize(n, c.size)
+	default:
+		panicCommit(lo, n, c.cursor.v.Load())
+	}
+	// Wake after the store: see PhasedWaiter.park for why this order cannot
+	// lose a wakeup.
+	if !wake {
+		return
+	}
+	if c.phasedRoots != nil {
+		for _, w := range c.phasedRoots {
+			w.Wake()
+		}
+		return
+	}
+	for _, w := range c.roots {
+		w.Wake()
 	}
 }
 
