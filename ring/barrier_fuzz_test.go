@@ -228,8 +228,8 @@ func checkBarrierState(t *testing.T, step int, b *ring.Buffer[int64], rd []*ring
 		t.Fatalf("step %d: Len() = %d, model %d", step, b.Len(), want)
 	}
 	for i, r := range rd {
-		if r.Sequence() != m.pos[i] {
-			t.Fatalf("step %d: reader %d Sequence() = %d, model %d", step, i, r.Sequence(), m.pos[i])
+		if ring.SequenceOf(r) != m.pos[i] {
+			t.Fatalf("step %d: reader %d Sequence() = %d, model %d", step, i, ring.SequenceOf(r), m.pos[i])
 		}
 		for _, u := range m.up[i] {
 			if m.pos[i] > m.pos[u] {

@@ -78,8 +78,8 @@ func TestWraps(t *testing.T) {
 						a.Release(next)
 						readA = next
 					}
-					if c.Sequence() != readC || a.Sequence() != readA {
-						t.Fatalf("Sequence() = %d, %d; want %d, %d", a.Sequence(), c.Sequence(), readA, readC)
+					if ring.SequenceOf(c) != readC || ring.SequenceOf(a) != readA {
+						t.Fatalf("Sequence() = %d, %d; want %d, %d", ring.SequenceOf(a), ring.SequenceOf(c), readA, readC)
 					}
 				})
 			}

@@ -57,3 +57,9 @@ var LightRevoked = lightRevoked
 
 // LightAvailableNow reports whether a ring made now may use light stores.
 var LightAvailableNow = lightAvailable
+
+// SequenceOf returns the next sequence r will read: everything below it is released.
+func SequenceOf(r *Reader) int64 { return r.seq.v.Load() }
+
+// WaiterOf returns what r sleeps on.
+func WaiterOf(r *Reader) Waiter { return r.waiter }

@@ -56,10 +56,10 @@ func TestLightStoresWhereAvailable(t *testing.T) {
 			}
 			// Marked when the reader is made, before the reader set is
 			// known, so it settles even where commits turn out fenced.
-			if got := ring.Fenced(root.Waiter().(*ring.PhasedWaiter)); got != tc.wantSettle {
+			if got := ring.Fenced(ring.WaiterOf(root).(*ring.PhasedWaiter)); got != tc.wantSettle {
 				t.Errorf("root reader's waiter fences: %v, want %v", got, tc.wantSettle)
 			}
-			if ring.Fenced(down.Waiter().(*ring.PhasedWaiter)) {
+			if ring.Fenced(ring.WaiterOf(down).(*ring.PhasedWaiter)) {
 				t.Error("a downstream reader's waiter fences; commits do not wake it")
 			}
 		})

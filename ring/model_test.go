@@ -201,8 +201,8 @@ func TestModel(t *testing.T) {
 					t.Fatalf("Len() = %d, model %d", buf.Len(), want)
 				}
 				for i, r := range rd {
-					if r.Sequence() != m.pos[i] {
-						t.Fatalf("reader %d: Sequence() = %d, model %d", i, r.Sequence(), m.pos[i])
+					if ring.SequenceOf(r) != m.pos[i] {
+						t.Fatalf("reader %d: Sequence() = %d, model %d", i, ring.SequenceOf(r), m.pos[i])
 					}
 					if want := m.closed && m.pos[i] >= m.end(); r.Drained() != want {
 						t.Fatalf("reader %d: Drained() = %v, model %v", i, r.Drained(), want)

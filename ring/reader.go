@@ -9,15 +9,14 @@ import (
 
 // Reader consumes a ring's entries in sequence order, in batches. It is not
 // generic: it deals only in sequences, and the caller reads the slots through
-// [Buffer.At]. One goroutine at a time may call TryRead, Wait and Release;
-// Drained, Sequence and Waiter are safe from any goroutine. A Reader must not be
-// copied.
+// [Buffer.At]. One goroutine at a time may call TryRead, Wait, Batches and
+// Release; Drained is safe from any goroutine. A Reader must not be copied.
 type Reader struct {
 	_ noCopy
 
 	// seq is the next sequence this reader has not released. Written only by
 	// the reader's goroutine (Release); read by publishers (gating), by
-	// downstream readers (their barrier) and by Drained and Sequence.
+	// downstream readers (their barrier) and by Drained.
 	seq sequence
 
 	// Reader-local: touched only by the reading goroutine.
@@ -234,14 +233,6 @@ func (r *Reader) Drained() bool {
 	end, closed := r.c.final()
 	return closed && r.seq.v.Load() >= end
 }
-
-// Sequence returns the next sequence this reader will read: everything below
-// it has been released. For statistics.
-func (r *Reader) Sequence() int64 { return r.seq.v.Load() }
-
-// Waiter returns what the reader sleeps on, and what gets woken when it may
-// have new work.
-func (r *Reader) Waiter() Waiter { return r.waiter }
 
 // The barrier answers one question for a reader: below which sequence is
 // everything readable? A reader without upstreams asks the publishers; a

@@ -45,7 +45,7 @@ func TestWakeRules(t *testing.T) {
 			c := mk("c", a)
 			d := mk("d", b, c)
 			solo := mk("solo")
-			if d.Waiter() != ws["d"] {
+			if ring.WaiterOf(d) != ws["d"] {
 				t.Fatal("Waiter() does not return the configured waiter")
 			}
 			check := func(step string, want map[string]int, wantPub int) {
