@@ -44,25 +44,35 @@ func (e *StageError) Error() string {
 
 func (e *StageError) Unwrap() error { return e.Err }
 
-// ErrorPolicy says what a level does when its function fails on an entry. Whatever the policy,
-// the failing entry's input slot is released and every output already produced is committed,
-// so nothing stalls behind the failure.
-type ErrorPolicy uint8
+// ErrorPolicy says what a level does when its function fails on an entry: StopGraph (the
+// default, the zero value), Skip, or ErrorSink(fn). OnError sets it; a level has one policy.
+// Whatever the policy, the failing entry's input slot is released and every output already
+// produced is committed, so nothing stalls behind the failure.
+type ErrorPolicy struct {
+	skip bool
+	sink *func(*StageError) // ErrorSink's function; a pointer keeps policies comparable
+}
 
-const (
-	// StopGraph (the default) records the first failure as the graph's error and stops the
-	// graph: inputs close, everything already accepted drains, and Wait returns the error.
-	StopGraph ErrorPolicy = iota
+var (
+	// StopGraph records the first failure as the graph's error and stops the graph: inputs
+	// close, everything already accepted drains, and Wait returns the error.
+	StopGraph = ErrorPolicy{}
 	// Skip drops the failing entry, counts it in the stage's stats and carries on.
-	Skip
+	Skip = ErrorPolicy{skip: true}
 )
 
+// ErrorSink returns the policy that hands every failure of the level to fn, called on the
+// failing stage's goroutine, and carries on (the failing entry produces no output). fn must
+// not block for long: the stage processes nothing while it runs. An fn that panics or calls
+// runtime.Goexit stops the graph with an error that says so, and is not called again.
+func ErrorSink(fn func(*StageError)) ErrorPolicy { return ErrorPolicy{sink: &fn} }
+
 func (p ErrorPolicy) String() string {
-	switch p {
-	case StopGraph:
-		return "stop"
-	case Skip:
+	switch {
+	case p.sink != nil:
+		return "sink"
+	case p.skip:
 		return "skip"
 	}
-	return fmt.Sprintf("ErrorPolicy(%d)", uint8(p))
+	return "stop"
 }

@@ -27,11 +27,11 @@ func TestErrorSinkReceivesEveryFailure(t *testing.T) {
 			return fmt.Errorf("entry %d: %w", v, errOdd)
 		}
 		return nil
-	}, flow.Name("ex"), flow.ErrorSink(func(se *flow.StageError) {
+	}, flow.Name("ex"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
 		mu.Lock()
 		failures = append(failures, se)
 		mu.Unlock()
-	})).Sink(1, func(int) { ok.Add(1) })
+	}))).Sink(1, func(int) { ok.Add(1) })
 	start(t, g)
 	publishAll(t, in, 400, id)
 	mustStop(t, g, nil)
@@ -50,7 +50,7 @@ func TestPanickingErrorSinkStopsTheGraph(t *testing.T) {
 	g := flow.New()
 	in := flow.Input[int](g)
 	in.ThenErr(1, func(v int) (int, error) { return 0, errOdd }, flow.Name("failing"),
-		flow.ErrorSink(func(*flow.StageError) { panic("sink broke") })).Sink(1, func(int) {})
+		flow.OnError(flow.ErrorSink(func(*flow.StageError) { panic("sink broke") }))).Sink(1, func(int) {})
 	start(t, g)
 	_ = in.Publish(context.Background(), 1)
 	waitWithin(t, g, drainLimit)
@@ -86,10 +86,10 @@ func TestErrorSinkGoexit(t *testing.T) {
 						return 0, errors.New("bad entry")
 					}
 					return v, nil
-				}, flow.ErrorSink(func(*flow.StageError) {
+				}, flow.OnError(flow.ErrorSink(func(*flow.StageError) {
 					sunk.Add(1)
 					runtime.Goexit()
-				}), flow.Name("fails")).
+				})), flow.Name("fails")).
 					Sink(1, func(int) { got.Add(1) })
 				start(t, g)
 				committed := publishUntilRefused(t, in, n)
@@ -105,5 +105,49 @@ func TestErrorSinkGoexit(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestErrorPolicyIsOneOption: an error sink is a policy like the others, so the last OnError
+// of a level decides; an earlier ErrorSink does not quietly outrank a later Skip.
+func TestErrorPolicyIsOneOption(t *testing.T) {
+	boom := errors.New("boom")
+	fails := func(v int) error {
+		if v%2 == 0 {
+			return boom
+		}
+		return nil
+	}
+	var sunk atomic.Int64
+	sink := flow.ErrorSink(func(*flow.StageError) { sunk.Add(1) })
+	for _, c := range []struct {
+		name     string
+		policies []flow.ErrorPolicy
+		sunk     int64
+		stops    bool
+	}{
+		{"sink then skip", []flow.ErrorPolicy{sink, flow.Skip}, 0, false},
+		{"skip then sink", []flow.ErrorPolicy{flow.Skip, sink}, 5, false},
+		{"sink then stop", []flow.ErrorPolicy{sink, flow.StopGraph}, 0, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sunk.Store(0)
+			opts := []flow.Option{flow.Name("x")}
+			for _, p := range c.policies {
+				opts = append(opts, flow.OnError(p))
+			}
+			g := flow.New()
+			in := flow.Input[int](g)
+			in.SinkErr(1, fails, opts...)
+			start(t, g)
+			n := publishUntilRefused(t, in, 10)
+			err := g.Stop()
+			if c.stops != (err != nil) || (c.stops && !errors.Is(err, boom)) {
+				t.Fatalf("Stop returned %v after %d publishes", err, n)
+			}
+			if sunk.Load() != c.sunk {
+				t.Fatalf("the sink got %d failures, want %d", sunk.Load(), c.sunk)
+			}
+		})
 	}
 }

@@ -117,11 +117,11 @@ func TestRandomFaultsUnderEachPolicy(t *testing.T) {
 				case "skip":
 					opts = append(opts, flow.OnError(flow.Skip))
 				case "sink":
-					opts = append(opts, flow.ErrorSink(func(se *flow.StageError) {
+					opts = append(opts, flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
 						mu.Lock()
 						reported = append(reported, se)
 						mu.Unlock()
-					}))
+					})))
 				}
 				g := flow.New()
 				in := flow.Input[uint64](g, flow.Capacity(8))

@@ -114,11 +114,11 @@ func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
 			panic("bad key")
 		}
 		return uint64(v)
-	}).Then(2, id, flow.Name("keyed"), flow.ErrorSink(func(se *flow.StageError) {
+	}).Then(2, id, flow.Name("keyed"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
 		mu.Lock()
 		seqs = append(seqs, se.Seq)
 		mu.Unlock()
-	})).Sink(1, func(int) { got.Add(1) })
+	}))).Sink(1, func(int) { got.Add(1) })
 	start(t, g)
 	publishAll(t, in, 20, id)
 	mustStop(t, g, nil)

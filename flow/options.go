@@ -23,7 +23,6 @@ type levelOptions struct {
 	spin     time.Duration
 	mode     Mode
 	policy   ErrorPolicy
-	sink     func(*StageError)
 	cpus     []int
 	errs     []error // option values that are invalid; reported by Start with the rest
 }
@@ -74,26 +73,13 @@ func GraphSpin(d time.Duration) GraphOption {
 	return func(o *graphOptions) { o.spin, o.spinSet = d, true }
 }
 
-// OnError sets the level's error policy (default StopGraph).
+// OnError sets the level's error policy: StopGraph (the default), Skip, or ErrorSink(fn).
 func OnError(p ErrorPolicy) Option {
 	return func(o *levelOptions) {
-		if p != StopGraph && p != Skip {
-			o.errs = append(o.errs, fmt.Errorf("unknown error policy %d", p))
-		}
-		o.policy = p
-	}
-}
-
-// ErrorSink sends every failure of the level to fn, called on the failing stage's goroutine,
-// and carries on (the failing entry produces no output). fn must not block for long: the
-// stage processes nothing while it runs. An fn that panics or calls runtime.Goexit stops
-// the graph with an error that says so, and is not called again.
-func ErrorSink(fn func(*StageError)) Option {
-	return func(o *levelOptions) {
-		if fn == nil {
+		if p.sink != nil && *p.sink == nil {
 			o.errs = append(o.errs, fmt.Errorf("nil error sink"))
 		}
-		o.sink = fn
+		o.policy = p
 	}
 }
 

@@ -408,9 +408,9 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	}
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {
-	case st.lv.opts.sink != nil && !st.sinkGone:
+	case st.lv.opts.policy.sink != nil && !st.sinkGone:
 		st.toSink(se)
-	case st.lv.opts.policy == Skip:
+	case st.lv.opts.policy.skip:
 	default:
 		st.stopGraph(se)
 	}
@@ -434,7 +434,7 @@ func (st *stage) toSink(se *StageError) {
 		}
 		st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq, Err: err, Stack: stack})
 	}()
-	st.lv.opts.sink(se)
+	(*st.lv.opts.policy.sink)(se)
 	returned = true
 }
 

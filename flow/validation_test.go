@@ -112,11 +112,8 @@ var configCases = []struct {
 	{"negative spin", func(g *flow.Graph) {
 		flow.Input[int](g).Sink(1, func(int) {}, flow.Spin(-1), flow.Name("x"))
 	}, `level "x": spin -1ns is negative`},
-	{"unknown error policy", func(g *flow.Graph) {
-		flow.Input[int](g).Sink(1, func(int) {}, flow.OnError(flow.ErrorPolicy(9)), flow.Name("x"))
-	}, `level "x": unknown error policy 9`},
 	{"nil error sink", func(g *flow.Graph) {
-		flow.Input[int](g).Sink(1, func(int) {}, flow.ErrorSink(nil), flow.Name("x"))
+		flow.Input[int](g).Sink(1, func(int) {}, flow.OnError(flow.ErrorSink(nil)), flow.Name("x"))
 	}, `level "x": nil error sink`},
 	{"empty CPU list", func(g *flow.Graph) {
 		flow.Input[int](g).Sink(1, func(int) {}, flow.CPUs(), flow.Name("x"))
