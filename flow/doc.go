@@ -10,19 +10,25 @@
 //
 // # Usage
 //
+// A level is a typed value, built without a graph: Level makes one, and Then (and the other
+// Fragment methods) chain more, into a Fragment that any number of graphs apply with Via.
+//
+//	serve := flow.Level[[]byte, Request](2, parse, flow.Name("parse")).
+//		KeyBy(func(r Request) uint64 { return r.Key }).
+//		Then[Response](4, handle, flow.Name("work"))
+//
 //	g := flow.New()
 //	in := flow.Input[[]byte](g, flow.Name("requests"))
-//	in.Then[Request](2, parse, flow.Name("parse")).
-//		KeyBy(func(r Request) uint64 { return r.Key }).
-//		Then[Response](4, handle, flow.Name("work")).
-//		Sink(2, reply, flow.Name("reply"))
+//	in.Via(serve).Sink(2, reply, flow.Name("reply"))
 //	if err := g.Start(ctx); err != nil { ... } // every build problem, at once
 //	in.Publish(ctx, msg)
 //	err := g.Stop() // drains: nothing committed is lost
 //
-// Levels come from Input (external publishers), Source (stages that do their own I/O in
-// their loop) and the methods of Stream: Then, ThenErr, Filter, Expand, ExpandErr,
-// ThenBatch, Sink, SinkErr, Phase and PhaseErr. Attaching two levels to one stream fans out
+// Fragment.Run runs a fragment alone, for its tests. Levels come from Input (external
+// publishers), Source (stages that do their own I/O in their loop), fragments, and the
+// methods of Stream, which a fragment mirrors: Then, ThenErr, Filter (a filter-map), Expand,
+// ExpandErr, ThenBatch, Stateful, Sink, SinkErr, SinkBatch, StatefulSink, Phase, PhaseErr and
+// PhaseBatch. Attaching two levels to one stream fans out
 // (each sees every entry); Merge fans in. The next level divides what it reads among its
 // stages by shared work (the default: each entry to exactly one stage), by key (KeyBy: equal
 // keys reach the same stage), by an explicit partition (PartitionBy: the function names the
@@ -34,6 +40,19 @@
 // nothing that reads the same rings concurrently reads what it writes: parallel phases, and
 // levels attached to the phase's input stream rather than to its output (Then, Filter,
 // Expand and Sink receive entries by value, so they read every field).
+//
+// # Stages, their loops and their state
+//
+// User code reaches its stage through one handle, *Stage: Emitter.Stage, Batch.Stage, the
+// Init of a Stateful level, and the SourceStage a source gets all lead to it. It names the
+// stage (Index, Level, Mode), requests a stop (RequestStop, Stopping), and gives a dedicated
+// stage's event loop (Loop), on which every level kind may register fds and timers; their
+// callbacks run on the stage's goroutine, between batches and while it waits. A shared stage
+// has no loop: a level that needs one asks for StageMode(Dedicated).
+//
+// Stateful and StatefulSink levels give each stage a state of its own, made by Init when the
+// graph starts and handed to every call, and an End hook that runs once the stage's inputs
+// are drained and may still emit: per-stage aggregates need no lock and no index by stage.
 //
 // # Concurrency
 //
@@ -68,8 +87,10 @@
 // # Lifecycle and errors
 //
 // Start validates the graph and reports every problem in one error (a level with fewer than
-// one stage, a bad capacity or option, an input fed by nothing, an output nothing reads, a
-// cycle, duplicate names), then builds and starts it. Stop, or the cancellation of Start's
+// one or more than MaxStages stages, a bad capacity or option, an input fed by nothing, an
+// output nothing reads, duplicate names, misuse such as a nil function or fragment), then
+// builds and starts it. The builder cannot make a cycle: a level attaches only to levels
+// that exist already. Stop, or the cancellation of Start's
 // context, drains: inputs and sources stop first, every committed entry flows through the
 // rest of the graph, and every stage and loop is released. A graph runs once. From inside a
 // stage's function, use RequestStop: Stop and Wait there would wait for the calling stage
@@ -77,32 +98,44 @@
 //
 // A function's error or panic is reported as a *StageError naming the level and stage, and
 // handled by the level's policy: StopGraph (the default) stops the graph and makes it the
-// error of Wait; Skip counts it; ErrorSink hands it to a function. Either way the failing
+// error of Wait; Skip counts it; ErrorSink(fn) hands it to fn. Either way the failing
 // batch's input is released and its outputs so far are committed, so nothing stalls.
 //
 // # Guarantees
 //
+// Each promise names the tests that check it.
+//
 //   - Every entry a publisher committed (Publish returned nil) is delivered: exactly once to
-//     one stage of each level that reads it under shared, key or partition routing, and once to every
-//     stage under broadcast.
+//     one stage of each level that reads it under shared, key or partition routing, and once
+//     to every stage under broadcast (TestRandomGraphs, the routing tests, FuzzRouting).
 //
 //   - Per upstream stage, entries reach a downstream stage in the order they were published;
-//     under key routing, entries with equal keys from one upstream stage keep their order.
+//     under key routing, entries with equal keys from one upstream stage keep their order
+//     (TestRandomGraphs, TestKeyRoutingKeepsPerKeyOrderOnOneStage).
 //
-//   - Stop returns only after every committed entry has been processed.
+//   - Stop returns only after every committed entry has been processed, End hooks included
+//     (TestStopDrainsWhilePublishersPublish, TestStatefulHooksRunOncePerStage).
 //
 //   - A publish into a stopped graph returns ErrStopped; it never hangs and never drops an
-//     entry silently.
+//     entry silently (TestStopRacesManyPublishers, TestCancelMidRunRacesManyPublishers,
+//     TestStopReleasesEveryBlockedPublisher).
 //
 //   - Under every error policy a failure never stalls the graph: a per-entry function loses
 //     exactly the failing entry, a batch function the rest of the failing batch, and a phase
-//     nothing (the entry moves on).
+//     nothing (the entry moves on) (TestRandomFaultsUnderEachPolicy,
+//     TestPanicInBatchFunctionReleasesTheBatch).
 //
 //   - Memory is bounded by the rings: a full ring blocks its publisher, and nothing queues
-//     outside them.
+//     outside them (TestSlowStageBoundsMemory, TestHugeMaxBatchIsBoundedByTheRing).
 //
 //   - PublishBatch's count is exact: vs[:n] is delivered and vs[n:] is not. An entry a
-//     source's Emit accepted is delivered like a published one.
+//     source's Emit accepted is delivered like a published one (TestRandomGraphs).
+//
+//   - A resource that runs out during Start (descriptors, threads, ring memory, a pin) makes
+//     Start return an error naming the level and stage, with everything already made
+//     released; an absurd width or size is a build error, not a crash
+//     (TestStartOutOfDescriptorsFailsCleanly, TestAbsurdWidthsAreBuildErrors,
+//     TestPinFailureStopsTheGraph).
 //
 //   - When Stop (or Wait) returns, every fd the graph opened is closed. Every dedicated
 //     stage's thread is retired: its goroutine ends locked, so the runtime ends the thread
@@ -111,21 +144,19 @@
 //     each one to go). Threads that are not stages' are the runtime's: it keeps idle ones
 //     for reuse, up to about the highest GOMAXPROCS a running graph raised it to, so a
 //     process's thread count can grow once to that bound and no further
-//     (TestNoDescriptorOrThreadLeaks).
+//     (TestNoDescriptorOrThreadLeaks, TestNoLeaksAcrossManyStartStopCycles).
 //
 //   - A stage function that calls runtime.Goexit (t.FailNow in a callback) fails like one
-//     that panics, and the stage carries on: nothing committed is lost.
+//     that panics, and the stage carries on: nothing committed is lost
+//     (TestGoexitInAStageIsReported, TestGoexitInASourceIsReported, TestErrorSinkGoexit).
+//
+//   - An idle graph costs no CPU in either mode (TestIdleGraphSleeps).
 //
 // Not promised: order between entries of different upstream stages, or any delivery of an
 // entry whose function failed at a level (it goes no further).
 //
-// The tests named for each promise: TestRandomGraphs (delivery, order, routing, drain under
-// Stop and cancellation), TestStopRacesManyPublishers and TestCancelMidRunRacesManyPublishers
-// (every publish either delivered or refused), TestStopReleasesEveryBlockedPublisher,
-// TestRandomFaultsUnderEachPolicy, TestSlowStageBoundsMemory, TestNoLeaksAcrossManyStartStopCycles
-// and the reliability_leak tests, TestGoexitInAStageIsReported, FuzzRouting. The suite runs
-// in each mode (LOOPYRING_FLOW_MODE=dedicated, then =shared), as the README's test command
-// does; TestIdleGraphSleeps checks that an idle graph costs no CPU in either.
+// The suite runs in each mode (LOOPYRING_FLOW_MODE=dedicated, then =shared), as the README's
+// test command does, so every promise is checked in both.
 //
 // # Publishing into a graph from its own stages
 //
