@@ -3,15 +3,9 @@ package main
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/loopyring/loopyring/examples/internal/testrun"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { testrun.Main(m) }
 
-// scale returns full under the default run and small under -short.
-func scale(full, small int) int {
-	if testing.Short() {
-		return small
-	}
-	return full
-}
+var scale = testrun.Scale
