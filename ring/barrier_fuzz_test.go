@@ -20,10 +20,7 @@ import (
 // FuzzAvailability covers the multi-publisher availability marks with one reader;
 // TestModel covers one After edge. This target covers the barrier arithmetic of any
 // DAG of phases (diamonds, chains, several roots and leaves) under any release order.
-var barrierCases = []struct {
-	name string
-	ops  []byte
-}{
+var barrierCases = []opsCase{
 	{"chain of three", []byte{1, 2, 0b1, 0b10, 4, 1, 2, 6, 10, 2, 6, 10}},
 	{"diamond", []byte{2, 3, 0b1, 0b1, 0b110, 12, 1, 2, 6, 130, 10, 14, 2, 6, 10, 14}},
 	{"two roots one join", []byte{1, 2, 0b0, 0b11, 8, 1, 6, 2, 10, 6, 10}},
@@ -242,15 +239,6 @@ func checkBarrierState(t *testing.T, step int, b *ring.Buffer[int64], rd []*ring
 	}
 }
 
-func TestBarrier(t *testing.T) {
-	for _, tc := range barrierCases {
-		t.Run(tc.name, func(t *testing.T) { checkBarrier(t, tc.ops) })
-	}
-}
+func TestBarrier(t *testing.T) { runOps(t, barrierCases, checkBarrier) }
 
-func FuzzBarrier(f *testing.F) {
-	for _, tc := range barrierCases {
-		f.Add(tc.ops)
-	}
-	f.Fuzz(checkBarrier)
-}
+func FuzzBarrier(f *testing.F) { fuzzOps(f, barrierCases, checkBarrier) }

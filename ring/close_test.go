@@ -62,14 +62,7 @@ func TestCloseUnblocksClaim(t *testing.T) {
 				n = cap(errc)
 			}
 			for range n {
-				select {
-				case err := <-errc:
-					if !errors.Is(err, ring.ErrClosed) {
-						t.Fatalf("blocked Claim returned %v, want ErrClosed", err)
-					}
-				case <-time.After(hang):
-					t.Fatal("blocked Claim did not return after Close")
-				}
+				wantErr(t, errc, ring.ErrClosed, "a Claim blocked at Close")
 			}
 			if _, err := b.Claim(context.Background(), 1); !errors.Is(err, ring.ErrClosed) {
 				t.Fatalf("Claim after Close = %v, want ErrClosed", err)
@@ -123,13 +116,9 @@ func TestCloseDeliversClaimedEntries(t *testing.T) {
 			}
 			b.Commit(lo+2, 1) // committing after Close is allowed and delivered
 			for range 2 {
-				select {
-				case seen := <-got:
-					if fmt.Sprint(seen) != "[100 101 102]" {
-						t.Fatalf("reader saw %v, want [100 101 102]", seen)
-					}
-				case <-time.After(hang):
-					t.Fatal("Wait did not return ErrClosed after the drain")
+				// Each reader sends what it saw when its Wait fails, as it must with ErrClosed after the drain.
+				if seen := receive(t, got, "ErrClosed after the drain"); fmt.Sprint(seen) != "[100 101 102]" {
+					t.Fatalf("reader saw %v, want [100 101 102]", seen)
 				}
 			}
 		})
@@ -166,14 +155,7 @@ func TestContextCancel(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 			cancel()
 			for range 2 {
-				select {
-				case err := <-errc:
-					if !errors.Is(err, context.Canceled) {
-						t.Fatalf("got %v, want context.Canceled", err)
-					}
-				case <-time.After(hang):
-					t.Fatal("cancel did not end the wait")
-				}
+				wantErr(t, errc, context.Canceled, "a Claim or Wait blocked at cancel")
 			}
 			if b.Closed() {
 				t.Fatal("cancel closed the ring")

@@ -10,10 +10,7 @@ import (
 // operation: low bit 0 claims (byte>>1)%capacity+1 slots, low bit 1 commits the
 // outstanding claim with index (byte>>1)%outstanding. The first byte picks
 // the capacity.
-var availabilityCases = []struct {
-	name string
-	ops  []byte
-}{
+var availabilityCases = []opsCase{
 	{"in order", []byte{3, 0, 0, 0, 1, 1, 1}},
 	{"reverse", []byte{3, 2, 4, 6, 5, 3, 1}},
 	{"middle first", []byte{2, 0, 0, 0, 3, 1, 1}},
@@ -95,15 +92,6 @@ func checkAvailability(t *testing.T, ops []byte) {
 	}
 }
 
-func TestAvailability(t *testing.T) {
-	for _, tc := range availabilityCases {
-		t.Run(tc.name, func(t *testing.T) { checkAvailability(t, tc.ops) })
-	}
-}
+func TestAvailability(t *testing.T) { runOps(t, availabilityCases, checkAvailability) }
 
-func FuzzAvailability(f *testing.F) {
-	for _, tc := range availabilityCases {
-		f.Add(tc.ops)
-	}
-	f.Fuzz(checkAvailability)
-}
+func FuzzAvailability(f *testing.F) { fuzzOps(f, availabilityCases, checkAvailability) }

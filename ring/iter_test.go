@@ -14,25 +14,11 @@ import (
 // an error when the ring is closed.
 func TestBatchesDeliversEverythingThenEnds(t *testing.T) {
 	const n = 10_000
-	buf, err := ring.New[int](16)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := buf.NewReader()
-	if err != nil {
-		t.Fatal(err)
-	}
+	buf := mustNew[int](t, 16)
+	r := mustReader(t, buf)
 	go func() {
 		defer buf.Close()
-		for i := range n {
-			seq, err := buf.Claim(context.Background(), 1)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			*buf.At(seq) = i
-			buf.Commit(seq, 1)
-		}
+		commitN(t, buf, 0, n)
 	}()
 	next := 0
 	for span, err := range r.Batches(context.Background()) {

@@ -30,20 +30,6 @@ func committed(t *testing.T, capacity, n int, opts ...ring.ReaderOption) (*ring.
 	return buf, r
 }
 
-// commitN publishes values from, from+1, ... one claim each.
-func commitN(t *testing.T, buf *ring.Buffer[int], from, n int) {
-	t.Helper()
-	for i := range n {
-		lo, err := buf.Claim(context.Background(), 1)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		*buf.At(lo) = from + i
-		buf.Commit(lo, 1)
-	}
-}
-
 // waitWhileCommitting commits entry 0, calls r.Wait, and commits entries 1 to 20
 // 20 ms later from another goroutine, which is done when it returns.
 func waitWhileCommitting(t *testing.T, r *ring.Reader, buf *ring.Buffer[int]) (lo, hi int64, err error) {

@@ -420,14 +420,7 @@ func TestParkerContext(t *testing.T) {
 			time.Sleep(20 * time.Microsecond)
 		}
 		cancel()
-		select {
-		case err := <-errc:
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("Wait canceled while asleep = %v, want context.Canceled", err)
-			}
-		case <-time.After(hang):
-			t.Fatal("Wait slept on after its context was canceled")
-		}
+		wantErr(t, errc, context.Canceled, "Wait canceled while asleep")
 		s := startSleeper(t, p)
 		s.checkAsleep(t, 20*time.Millisecond)
 		s.wake(t)
@@ -625,48 +618,7 @@ func TestParkerReaderGetsEveryCommit(t *testing.T) {
 				r := mustReader(t, b, ring.ReaderWaiter(mk(ring.NewParker())), ring.Linger(0))
 				ctx, cancel := context.WithTimeout(context.Background(), hang)
 				defer cancel()
-				acks := make(chan int64, 1)
-				readErr := make(chan error, 1)
-				go func() {
-					for {
-						lo, hi, err := r.Wait(ctx)
-						if err != nil {
-							readErr <- err
-							return
-						}
-						for s := lo; s < hi; s++ {
-							if *b.At(s) != int(s) {
-								t.Errorf("slot %d = %d", s, *b.At(s))
-							}
-						}
-						r.Release(hi)
-						acks <- hi
-					}
-				}()
-				timer := time.NewTimer(hang)
-				defer timer.Stop()
-				for i := range rounds {
-					lo, err := b.Claim(ctx, 1)
-					if err != nil {
-						t.Fatal(err)
-					}
-					*b.At(lo) = int(lo)
-					for range i % 4 { // vary where the commit finds the reader on its way to sleep
-						runtime.Gosched()
-					}
-					b.Commit(lo, 1)
-					timer.Reset(hang)
-					select {
-					case hi := <-acks:
-						if hi != lo+1 {
-							t.Fatalf("commit %d acknowledged up to %d", lo, hi)
-						}
-					case err := <-readErr:
-						t.Fatalf("reader ended at commit %d: %v", lo, err)
-					case <-timer.C:
-						t.Fatalf("the reader slept through commit %d", lo)
-					}
-				}
+				readErr := commitEach(t, ctx, b, []*ring.Reader{r}, rounds, 4)
 				b.Close()
 				if err := <-readErr; !errors.Is(err, ring.ErrClosed) {
 					t.Fatalf("reader ended with %v, want ErrClosed", err)
@@ -714,23 +666,13 @@ func TestParkerReaderManyPublishers(t *testing.T) {
 				readErr := make(chan error, 1)
 				go func() {
 					next := make([]int, publishers)
-					for {
-						lo, hi, err := r.Wait(ctx)
-						if err != nil {
-							readErr <- err
-							return
+					readErr <- readEach(ctx, b, r, func(s int64, e entry) error {
+						if e.pub < 0 || e.pub >= publishers || e.i != next[e.pub] {
+							return fmt.Errorf("slot %d holds entry %d of publisher %d, want entry %v", s, e.i, e.pub, next)
 						}
-						for s := lo; s < hi; s++ {
-							e := *b.At(s)
-							if e.pub < 0 || e.pub >= publishers || e.i != next[e.pub] {
-								readErr <- fmt.Errorf("slot %d holds entry %d of publisher %d, want entry %v", s, e.i, e.pub, next)
-								return
-							}
-							next[e.pub]++
-						}
-						r.Release(hi)
-						released.Store(hi)
-					}
+						next[e.pub]++
+						return nil
+					}, released.Store)
 				}()
 				wg.Wait()
 				total := int64(publishers * per)

@@ -2,7 +2,6 @@ package ring_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -89,14 +88,7 @@ func TestPhasedWaiterCancel(t *testing.T) {
 	go func() { errc <- w.Wait(ctx, func() bool { return false }) }()
 	time.Sleep(5 * time.Millisecond)
 	cancel()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait = %v, want context.Canceled", err)
-		}
-	case <-time.After(hang):
-		t.Fatal("cancel did not end Wait")
-	}
+	wantErr(t, errc, context.Canceled, "Wait canceled while waiting")
 	// A canceled waiter leaves nothing behind: the next Wait parks and wakes normally.
 	var flag atomic.Bool
 	go func() { errc <- w.Wait(context.Background(), flag.Load) }()

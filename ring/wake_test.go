@@ -3,7 +3,6 @@ package ring_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -174,50 +173,11 @@ func TestCommitWakesParkedReaders(t *testing.T) {
 			t.Run(m.name+"/"+name, func(t *testing.T) {
 				buf := mustNew[int](t, 8, m.opts...)
 				defer buf.Close() // lets the readers end if the test fails early
-				ws := mk()
-				acks := make(chan int64, len(ws))
-				for _, w := range ws {
-					r := mustReader(t, buf, ring.ReaderWaiter(w), ring.Linger(0))
-					go func() {
-						for {
-							lo, hi, err := r.Wait(context.Background())
-							if err != nil {
-								return
-							}
-							for s := lo; s < hi; s++ {
-								if *buf.At(s) != int(s) {
-									t.Errorf("slot %d = %d", s, *buf.At(s))
-								}
-							}
-							r.Release(hi)
-							acks <- hi
-						}
-					}()
+				var readers []*ring.Reader
+				for _, w := range mk() {
+					readers = append(readers, mustReader(t, buf, ring.ReaderWaiter(w), ring.Linger(0)))
 				}
-				timer := time.NewTimer(time.Hour)
-				defer timer.Stop()
-				for i := range rounds {
-					lo, err := buf.Claim(context.Background(), 1)
-					if err != nil {
-						t.Fatal(err)
-					}
-					*buf.At(lo) = int(lo)
-					for range i % 8 { // vary where the commit finds the readers on their way to sleep
-						runtime.Gosched()
-					}
-					buf.Commit(lo, 1)
-					timer.Reset(10 * time.Second)
-					for range ws {
-						select {
-						case hi := <-acks:
-							if hi != lo+1 {
-								t.Fatalf("commit %d acknowledged up to %d", lo, hi)
-							}
-						case <-timer.C:
-							t.Fatalf("a reader slept through commit %d", lo)
-						}
-					}
-				}
+				commitEach(t, context.Background(), buf, readers, rounds, 8)
 			})
 		}
 	}
