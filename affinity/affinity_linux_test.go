@@ -125,15 +125,7 @@ func TestPinErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Pin(%v): no error", tt.cpus)
 			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "affinity: pin: ") {
-				t.Errorf("error %q lacks the prefix", msg)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error %q does not contain %q", msg, w)
-				}
-			}
+			checkErrorText(t, err, "affinity: pin: ", tt.want)
 			if got := lt.current(t); !slices.Equal(got, before) {
 				t.Errorf("a failed Pin changed the mask to %v (was %v)", got, before)
 			}

@@ -3,7 +3,6 @@ package affinity
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -162,15 +161,7 @@ func TestPlanErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Plan = %+v; want an error", plan)
 			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "affinity: plan") {
-				t.Errorf("error %q lacks the package prefix", msg)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error %q does not contain %q", msg, w)
-				}
-			}
+			checkErrorText(t, err, "affinity: plan", tt.want)
 		})
 	}
 }

@@ -2,6 +2,7 @@ package affinity
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -43,10 +44,17 @@ func linuxTopology(pkgs, cores, threads int) Topology {
 	return t
 }
 
+// mustLoad loads the topology of linuxTree(pkgs, cores, threads).
 func mustLoad(t testing.TB, pkgs, cores, threads int) Topology {
 	t.Helper()
 	fsys, ids := linuxTree(pkgs, cores, threads)
-	topo, err := LoadTopology(fsys, ids)
+	return mustLoadFS(t, fsys, ids)
+}
+
+// mustLoadFS returns LoadTopology(fsys, cpus) and fails the test on an error.
+func mustLoadFS(t testing.TB, fsys fs.FS, cpus []int) Topology {
+	t.Helper()
+	topo, err := LoadTopology(fsys, cpus)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,10 +79,7 @@ func TestLoadTopology(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := LoadTopology(os.DirFS(tt.dir), tt.cpus)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := mustLoadFS(t, os.DirFS(tt.dir), tt.cpus)
 			if diff := cmp.Diff(tt.want, got.CPUs); diff != "" {
 				t.Errorf("LoadTopology(%s, %v) mismatch (-want +got):\n%s", tt.dir, tt.cpus, diff)
 			}
@@ -96,10 +101,7 @@ func TestLoadTopologyMapFS(t *testing.T) {
 // TestLoadTopologySMT8MatchesTree ties the on-disk testdata tree to the
 // generated one, so the plans tested on either describe the same machine.
 func TestLoadTopologySMT8MatchesTree(t *testing.T) {
-	disk, err := LoadTopology(os.DirFS("testdata/smt8"), []int{0, 1, 2, 3, 4, 5, 6, 7})
-	if err != nil {
-		t.Fatal(err)
-	}
+	disk := mustLoadFS(t, os.DirFS("testdata/smt8"), []int{0, 1, 2, 3, 4, 5, 6, 7})
 	if diff := cmp.Diff(mustLoad(t, 1, 4, 2), disk); diff != "" {
 		t.Errorf("testdata/smt8 differs from linuxTree(1, 4, 2) (-tree +disk):\n%s", diff)
 	}
@@ -114,22 +116,14 @@ func TestLoadTopologyUnknownIDs(t *testing.T) {
 		"cpu3/topology/core_id":             {Data: []byte("1\n")},
 		"cpu3/topology/physical_package_id": {Data: []byte("1\n")},
 	}
-	got, err := LoadTopology(fsys, []int{0, 1, 3})
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []CPU{{0, 0, 0}, {1, 0, 0}, {3, 1, 1}}
-	if diff := cmp.Diff(want, got.CPUs); diff != "" {
+	if diff := cmp.Diff(want, mustLoadFS(t, fsys, []int{0, 1, 3}).CPUs); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 
 	fsys["cpu1/topology/core_id"] = &fstest.MapFile{Data: []byte("-1\n")}
-	got, err = LoadTopology(fsys, []int{0, 1, 3})
-	if err != nil {
-		t.Fatal(err)
-	}
 	want = []CPU{{0, 0, 0}, {1, 1, 0}, {3, 3, 1}}
-	if diff := cmp.Diff(want, got.CPUs); diff != "" {
+	if diff := cmp.Diff(want, mustLoadFS(t, fsys, []int{0, 1, 3}).CPUs); diff != "" {
 		t.Errorf("one unknown core_id: mismatch (-want +got):\n%s", diff)
 	}
 }
