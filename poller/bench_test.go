@@ -60,16 +60,11 @@ func BenchmarkPingPong(b *testing.B) {
 				a.Wake()
 			}
 		}()
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		b.ReportAllocs()
-		var i int64
-		for b.Loop() {
-			i++
+		i := roundTrips(b, true, func(i int64) {
 			ping.Store(i)
 			c.Wake()
 			_ = a.Wait(ctx, func() bool { return pong.Load() == i })
-		}
+		})
 		ping.Store(stop)
 		c.Wake()
 		if last := <-done; last != i {
@@ -95,6 +90,20 @@ func benchChanPingPong(b *testing.B, locked bool) {
 		}
 		close(pong)
 	}()
+	roundTrips(b, locked, func(i int64) {
+		ping <- i
+		if v := <-pong; v != i {
+			b.Fatalf("payload %d, want %d", v, i)
+		}
+	})
+	close(ping)
+	<-pong
+}
+
+// roundTrips is the measuring side of a ping-pong benchmark, the same for the
+// loop and its channel baselines: on an OS-locked goroutine where locked, it
+// makes one round trip per op with the payloads 1, 2, ... and returns the last.
+func roundTrips(b *testing.B, locked bool, roundTrip func(i int64)) int64 {
 	if locked {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -103,11 +112,7 @@ func benchChanPingPong(b *testing.B, locked bool) {
 	var i int64
 	for b.Loop() {
 		i++
-		ping <- i
-		if v := <-pong; v != i {
-			b.Fatalf("payload %d, want %d", v, i)
-		}
+		roundTrip(i)
 	}
-	close(ping)
-	<-pong
+	return i
 }

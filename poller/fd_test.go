@@ -65,6 +65,22 @@ func write(t *testing.T, fd int, s string) {
 	}
 }
 
+// addReadablePipes makes two pipes with a byte waiting in each and adds their
+// read ends to l with cb, so that one step reports both in one batch.
+func addReadablePipes(t *testing.T, l *Loop, cb func(int, Events)) (r1, r2 int) {
+	t.Helper()
+	r1, w1 := pipe(t)
+	r2, w2 := pipe(t)
+	write(t, w1, "x")
+	write(t, w2, "x")
+	for _, fd := range []int{r1, r2} {
+		if err := l.Add(fd, Readable, cb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r1, r2
+}
+
 func TestPipeReadiness(t *testing.T) {
 	l := newLoop(t)
 	rfd, wfd := pipe(t)
@@ -185,13 +201,9 @@ func TestSocketpairReadiness(t *testing.T) {
 // the batch being dispatched.
 func TestCallbackRemovesOther(t *testing.T) {
 	l := newLoop(t)
-	r1, w1 := pipe(t)
-	r2, w2 := pipe(t)
-	write(t, w1, "x")
-	write(t, w2, "x")
 	calls := 0
-	other := map[int]int{r1: r2, r2: r1}
-	cb := func(fd int, ev Events) {
+	var other map[int]int // each read end to the other's
+	r1, r2 := addReadablePipes(t, l, func(fd int, ev Events) {
 		calls++
 		if err := l.Remove(other[fd]); err != nil {
 			t.Error(err)
@@ -199,12 +211,8 @@ func TestCallbackRemovesOther(t *testing.T) {
 		if err := l.Remove(fd); err != nil {
 			t.Error(err)
 		}
-	}
-	for _, fd := range []int{r1, r2} {
-		if err := l.Add(fd, Readable, cb); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
+	other = map[int]int{r1: r2, r2: r1}
 	time.Sleep(time.Millisecond)
 	if err := l.Poll(time.Second); err != nil {
 		t.Fatal(err)
@@ -254,24 +262,15 @@ func TestRemoveAfterClose(t *testing.T) {
 // loses the other descriptors of its batch nor breaks later dispatches.
 func TestCallbackPanicKeepsLoopUsable(t *testing.T) {
 	l := newLoop(t)
-	r1, w1 := pipe(t)
-	r2, w2 := pipe(t)
-	write(t, w1, "x")
-	write(t, w2, "x")
 	seen := map[int]int{}
 	panicked := false
-	cb := func(fd int, ev Events) {
+	r1, r2 := addReadablePipes(t, l, func(fd int, ev Events) {
 		seen[fd]++
 		if !panicked {
 			panicked = true
 			panic("boom")
 		}
-	}
-	for _, fd := range []int{r1, r2} {
-		if err := l.Add(fd, Readable, cb); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	func() {
 		defer func() {
 			if r := recover(); r != "boom" {

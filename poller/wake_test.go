@@ -155,46 +155,48 @@ func TestWaitReadyReturnsAtOnce(t *testing.T) {
 	}
 }
 
+// TestWaitContext checks that a Wait whose condition never holds ends with its
+// context's error, however the context ends.
 func TestWaitContext(t *testing.T) {
-	never := func() bool { return false }
-	t.Run("cancelled", func(t *testing.T) {
-		l := newLoop(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if err := l.Wait(ctx, never); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait = %v, want context.Canceled", err)
-		}
-	})
-	t.Run("cancel while asleep", func(t *testing.T) {
-		l := newLoop(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			for l.Stats().Sleeps == 0 {
-				time.Sleep(time.Millisecond)
-			}
+	for _, tc := range []struct {
+		name string
+		ctx  func(t *testing.T, l *Loop) context.Context // the context to wait with
+		want error
+	}{
+		{"cancelled", func(t *testing.T, l *Loop) context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-		}()
-		if err := l.Wait(ctx, never); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait = %v, want context.Canceled", err)
-		}
-	})
-	t.Run("deadline", func(t *testing.T) {
-		l := newLoop(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		defer cancel()
-		if err := l.Wait(ctx, never); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Wait = %v, want context.DeadlineExceeded", err)
-		}
-	})
-	t.Run("stop does not end wait", func(t *testing.T) {
-		l := newLoop(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		l.Stop()
-		if err := l.Wait(ctx, never); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Wait = %v, want context.DeadlineExceeded despite Stop", err)
-		}
-	})
+			return ctx
+		}, context.Canceled},
+		{"cancel while asleep", func(t *testing.T, l *Loop) context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				for l.Stats().Sleeps == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				cancel()
+			}()
+			return ctx
+		}, context.Canceled},
+		{"deadline", func(t *testing.T, l *Loop) context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			t.Cleanup(cancel)
+			return ctx
+		}, context.DeadlineExceeded},
+		{"stop does not end wait", func(t *testing.T, l *Loop) context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			t.Cleanup(cancel)
+			l.Stop()
+			return ctx
+		}, context.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLoop(t)
+			if err := l.Wait(tc.ctx(t, l), func() bool { return false }); !errors.Is(err, tc.want) {
+				t.Fatalf("Wait = %v, want %v", err, tc.want)
+			}
+		})
+	}
 }
 
 func TestZeroAllocs(t *testing.T) {
