@@ -3,19 +3,11 @@
 package poller
 
 import (
-	"errors"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// supported: see Supported.
-const supported = true
-
-// maxEvents bounds one batch; more ready descriptors are reported by the next
-// call, since readiness is level-triggered.
-const maxEvents = 128
 
 // pollState is the epoll half of a Loop. The event array lives inside the Loop
 // so that a wait allocates nothing.
@@ -33,12 +25,7 @@ func (l *Loop) openPoller() error {
 	return nil
 }
 
-func (l *Loop) closePoller() error {
-	if err := unix.Close(l.p.epfd); err != nil {
-		return os.NewSyscallError("close", err)
-	}
-	return nil
-}
+func (l *Loop) closePoller() error { return closeFD(l.p.epfd) }
 
 // pollRegister moves fd's kernel registration from interest old to ev. An
 // empty interest is no registration at all: epoll reports EPOLLHUP and EPOLLERR
@@ -128,10 +115,4 @@ func epollMsec(d time.Duration) int {
 		return 1<<31 - 1
 	}
 	return int((d + time.Millisecond - 1) / time.Millisecond)
-}
-
-// isClosedFD reports whether err says the descriptor was already closed, and
-// so already forgotten by epoll.
-func isClosedFD(err error) bool {
-	return errors.Is(err, unix.EBADF) || errors.Is(err, unix.ENOENT)
 }

@@ -3,19 +3,11 @@
 package poller
 
 import (
-	"errors"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// supported: see Supported.
-const supported = true
-
-// maxEvents bounds one batch; more ready descriptors are reported by the next
-// call, since readiness is level-triggered.
-const maxEvents = 128
 
 // pollState is the kqueue half of a Loop. The arrays live inside the Loop so
 // that a wait allocates nothing.
@@ -37,12 +29,7 @@ func (l *Loop) openPoller() error {
 	return nil
 }
 
-func (l *Loop) closePoller() error {
-	if err := unix.Close(l.p.kq); err != nil {
-		return os.NewSyscallError("close", err)
-	}
-	return nil
-}
+func (l *Loop) closePoller() error { return closeFD(l.p.kq) }
 
 // kevent applies one change. Changes go one by one (Add and Modify make at most
 // two) so that a failure is attributed to its filter and can be undone.
@@ -135,10 +122,4 @@ func (l *Loop) collect(n int) {
 		}
 		l.markReady(int(k.Ident), ev)
 	}
-}
-
-// isClosedFD reports whether err says the descriptor was already closed, and
-// so already forgotten by kqueue.
-func isClosedFD(err error) bool {
-	return errors.Is(err, unix.EBADF) || errors.Is(err, unix.ENOENT)
 }

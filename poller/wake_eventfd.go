@@ -59,9 +59,4 @@ func (l *Loop) takeWake(e *unix.EpollEvent) bool {
 	}
 }
 
-func (l *Loop) closeWaker() error {
-	if err := unix.Close(l.w.fd); err != nil {
-		return os.NewSyscallError("close", err)
-	}
-	return nil
-}
+func (l *Loop) closeWaker() error { return closeFD(l.w.fd) }

@@ -63,10 +63,3 @@ func (l *Loop) takeWake(k *unix.Kevent_t) bool {
 func (l *Loop) closeWaker() error {
 	return errors.Join(closeFD(l.w.r), closeFD(l.w.w))
 }
-
-func closeFD(fd int) error {
-	if err := unix.Close(fd); err != nil {
-		return os.NewSyscallError("close", err)
-	}
-	return nil
-}
