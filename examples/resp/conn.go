@@ -24,9 +24,10 @@ type conn struct {
 	fd    int // -1 in goroutine mode
 	parse connParser
 	out   assembler
-	// dropped is set by the replier when it ends the connection for a reason of its own (a
-	// failed write, output past its limit); the listener and the parser read it to stop
-	// reading and executing what the client still sends.
+	// dropped is set when the server ends the connection for a reason of its own: by the
+	// parser on a protocol error, by the replier on a failed write or output past its
+	// limit. The listener then stops reading the connection, the parser stops executing
+	// what it sent, and the replier closes it with a reset rather than a FIN.
 	dropped atomic.Bool
 }
 

@@ -72,8 +72,13 @@ func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit fu
 			err = protoError("request too large")
 		}
 		if err != nil {
+			// The client may be in the middle of sending a request it was refused (an
+			// upload past the limits): nothing more is read, and once the error is written
+			// the connection is closed with a reset, which ends the client's write at once
+			// (resetOnClose).
 			p.dead = true
 			p.pending, p.need = nil, 0
+			c.dropped.Store(true)
 			emit(p.local(c, rt, errorReply("ERR "+err.Error()), true))
 			return
 		}

@@ -81,20 +81,23 @@ func (s *goroutineServer) accept() {
 
 func (s *goroutineServer) serve(tc *net.TCPConn) {
 	defer s.wg.Done()
+	c := &conn{id: s.nextID.Add(1), fd: -1}
 	defer func() {
 		s.mu.Lock()
 		if s.conns != nil {
 			delete(s.conns, tc)
 		}
 		s.mu.Unlock()
+		if c.dropped.Load() {
+			_ = tc.SetLinger(0) // a reset, as the graph sends (resetOnClose)
+		}
 		tc.Close()
 	}()
-	c := &conn{id: s.nextID.Add(1), fd: -1}
 	var sc scratch
 	hard := s.cfg.outLimit.hard
 	emit := func(r request) {
 		c.out.add(s.run(&r))
-		if hard > 0 && c.out.buf.len() > hard {
+		if hard > 0 && c.out.buf.len() > hard && !c.out.broken {
 			c.out.discard() // past the hard limit: the client is dropped
 			c.dropped.Store(true)
 		}
@@ -105,12 +108,12 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 		n, err := tc.Read(buf)
 		if n > 0 {
 			c.parse.feed(c, buf[:n], s.rt, &sc, emit)
-			if c.dropped.Load() || w.write(&c.out.buf) != nil {
-				return
+			if c.out.broken || w.write(&c.out.buf) != nil {
+				return // past the output limit, or a failed write
 			}
 			c.out.written()
 			if c.out.shutdown {
-				return
+				return // QUIT or a protocol error, whose reply is written
 			}
 		}
 		if err != nil {

@@ -120,6 +120,40 @@ func TestRawProtocol(t *testing.T) {
 	}
 }
 
+// TestOversizeUpload: a client that uploads a request past the limits in one long write is
+// refused with an error, and its write ends promptly, whether the refusal comes with the
+// first bytes (a bulk length over -max-bulk) or after the buffered request passes
+// -max-request. Before, the server shut the connection down and stopped reading, and the
+// client's write could hang until the kernel timed the connection out, a minute later.
+func TestOversizeUpload(t *testing.T) {
+	small := func(cfg *config) { cfg.lim.maxBulk, cfg.lim.maxRequest = 1<<20, 2<<20 }
+	cases := []struct{ name, head, want string }{
+		{"bulk", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$50000000\r\n", "-ERR Protocol error: invalid bulk length"},
+		{"request", "*9\r\n$4\r\nMSET\r\n" + strings.Repeat("$1\r\nk\r\n$1000000\r\n"+strings.Repeat("v", 1e6)+"\r\n", 3) + "$1\r\nk\r\n$1000000\r\n", "-ERR Protocol error: request too large"},
+	}
+	forModes(t, small, func(t *testing.T, s server) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				upload := []byte(tc.head + strings.Repeat("x", 48<<20))
+				c := dialRaw(t, s.Addr())
+				_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				start := time.Now()
+				_, err := c.nc.Write(upload)
+				took := time.Since(start)
+				if err == nil {
+					t.Fatalf("the whole %d MiB upload was taken", len(upload)>>20)
+				}
+				t.Logf("the write ended after %v: %v", took, err)
+				if took > time.Second {
+					t.Fatalf("the write ended only after %v", took)
+				}
+				c.expectLine(tc.want) // the reset does not destroy the reply sent before it
+				c.expectClosed()
+			})
+		}
+	})
+}
+
 // TestQuitPipelined sends commands after QUIT in the same write: the connection ends
 // after QUIT's reply, and what followed is not run, as in Redis (before, SET q3 ran).
 func TestQuitPipelined(t *testing.T) {

@@ -188,8 +188,8 @@ func (s *graphServer) checkEvery() time.Duration {
 
 // drop ends a connection at once: its output is thrown away and its buffer released, and
 // it is shut down, so its listener sees end of file and its last request comes here to
-// close it. dropped tells the listener and the parser to read and execute nothing more of
-// it. Other connections are not affected.
+// close it, with a reset (resetOnClose). dropped tells the listener and the parser to read
+// and execute nothing more of it. Other connections are not affected.
 func (r *replierStage) drop(c *conn) {
 	a := &c.out
 	a.discard()
@@ -216,6 +216,9 @@ func (r *replierStage) settle(c *conn) {
 		_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
 	}
 	if a.last {
+		if c.dropped.Load() {
+			resetOnClose(c.fd)
+		}
 		unix.Close(c.fd)
 		r.s.conns.remove(c)
 		c.out = assembler{}

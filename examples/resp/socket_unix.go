@@ -82,6 +82,18 @@ func accept(lfd int) (int, error) {
 	return fd, nil
 }
 
+// resetOnClose makes the close of a connection send a reset (SO_LINGER with a zero time),
+// for a client that may still be sending what the server will not read.
+//
+// A FIN is not enough there. The connection was shut down for reading (which is how its
+// listener learns to stop), and Linux sends no window update once a socket is shut down
+// for reading: a client that had filled the window stays blocked in its write, probing a
+// window that never opens, until the kernel times the orphaned socket out (a minute). A
+// reset ends its write at once; on Linux the replies it was sent before stay readable.
+func resetOnClose(fd int) {
+	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+}
+
 // closing is a connection that Stop closes, with the replies its socket has not taken yet.
 type closing struct {
 	fd    int
