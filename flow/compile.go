@@ -124,6 +124,7 @@ func (g *Graph) build(cpus map[*level][]int) error {
 			count = 1
 		}
 		lv.rings = make([]ringHandle, count)
+		lv.readers = make([][]reader, count)
 		for j := range lv.rings {
 			var pw ring.Waiter // nil: the ring's default phased waiter, for external publishers
 			switch lv.kind {
@@ -188,7 +189,13 @@ func (g *Graph) attach(lv *level) error {
 				if err != nil {
 					return fmt.Errorf("flow: level %q reading %q: %w", lv.name, e.from.name, err)
 				}
-				st.ports = append(st.ports, port{r: rd, run: fn, whole: whole})
+				ck := new(checkpoint)
+				st.ports = append(st.ports, port{r: rd, run: fn, whole: whole, ck: ck})
+				next := reader{ck: ck}
+				if lv.kind == kindProcess {
+					next.next, next.ring = lv, st.idx
+				}
+				e.from.readers[j] = append(e.from.readers[j], next)
 				if lv.kind == kindPhase {
 					lv.phaseRd[ei][j] = rd
 				}

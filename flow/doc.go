@@ -150,6 +150,12 @@
 //     that panics, and the stage carries on: nothing committed is lost
 //     (TestGoexitInAStageIsReported, TestGoexitInASourceIsReported, TestErrorSinkGoexit).
 //
+//   - Completed (of a Publisher or a SourceStage) never counts an entry before every level
+//     that reads it, and everything it became, is done with it, and reaches every entry once
+//     the levels below have caught up (TestCompletedNeverAheadOfTheSinks,
+//     TestCompletedFollowsTheSlowestPath, TestSourceCompleted). It is what a connector
+//     acknowledges to its broker.
+//
 //   - An idle graph costs no CPU in either mode (TestIdleGraphSleeps).
 //
 // Not promised: order between entries of different upstream stages, or any delivery of an

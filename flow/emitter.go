@@ -97,6 +97,10 @@ func (e *Emitter[T]) flush() {
 	e.n = 0
 }
 
+// committed returns the sequence after the last entry the emitter committed: claims are
+// contiguous, so every committed entry lies below the first claimed and uncommitted one.
+func (e *Emitter[T]) committed() int64 { return e.lo }
+
 // end commits what is filled and gives the rest of the reservation back, before the stage
 // closes its ring.
 func (e *Emitter[T]) end() {

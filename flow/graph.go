@@ -36,6 +36,8 @@ type Graph struct {
 
 	errMu sync.Mutex
 	err   error // the first error: a failing stage under StopGraph, or a start failure
+
+	completion sync.Mutex // guards the checkpoints' sampled lists (complete.go)
 }
 
 // New returns an empty graph.

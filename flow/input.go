@@ -112,3 +112,14 @@ func publishErr(err error) error {
 	}
 	return err
 }
+
+// Completed returns how many of the entries committed into the input are finished, in
+// commit order, as SourceStage.Completed counts them: the first Completed() entries to claim
+// their slots are done with, down to the sinks. With one publishing goroutine that is the
+// order it published in. It returns 0 before Start.
+func (p *Publisher[T]) Completed() int64 {
+	if p.buf.Load() == nil {
+		return 0
+	}
+	return p.lv.g.finished(p.lv, 0)
+}

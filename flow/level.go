@@ -67,6 +67,7 @@ type level struct {
 	mode    Mode // Dedicated or Shared, resolved from the options and the host
 	rings   []ringHandle
 	phaseRd [][]*ring.Reader // for phases: per upstream edge, per ring: this phase's reader
+	readers [][]reader       // per ring: the ports that read it, for completion
 	stages  []*stage
 }
 
@@ -102,8 +103,9 @@ type roles struct {
 
 // outbox is the untyped side of a stage's Emitter that the stage loop drives.
 type outbox interface {
-	flush() // commits every filled slot
-	end()   // flush, then gives unfilled claimed slots back, before the ring closes
+	flush()           // commits every filled slot
+	end()             // flush, then gives unfilled claimed slots back, before the ring closes
+	committed() int64 // the sequence after the last committed entry
 }
 
 func (lv *level) String() string { return lv.name }

@@ -118,3 +118,17 @@ func (s *SourceStage[T]) OnStop(f func()) { s.onStop = append(s.onStop, f) }
 // Finish ends the stage once the current callback returns: its ring closes, and readers
 // drain it. A graph whose sources have all finished and that has no Input stops by itself.
 func (s *SourceStage[T]) Finish() { s.st.src.finished.Store(true) }
+
+// Completed returns how many of the entries this stage has emitted are finished: taken by
+// every level that reads them, and every entry that processing them produced finished in
+// its turn, down to the sinks, whatever became of them on the way (filtered, skipped by an
+// error policy, expanded, broadcast). Entries finish in emission order as far as Completed
+// counts them: the first Completed() entries emitted are finished. A connector that must
+// acknowledge its records only once the graph is done with them (a broker offset, an ack)
+// acknowledges that many. Committed entries count only once Flush (or the end of a round of
+// callbacks) has committed them. Any goroutine may call it; each call walks the levels
+// below the source, so call it at the pace of acknowledgements, not per entry.
+func (s *SourceStage[T]) Completed() int64 {
+	st := s.Stage.st
+	return st.lv.g.finished(st.lv, st.idx)
+}

@@ -20,7 +20,8 @@ import (
 type port struct {
 	r     *ring.Reader
 	run   func(lo, hi int64)
-	whole bool // run takes a batch as one unit: a panic fails the rest of it
+	whole bool        // run takes a batch as one unit: a panic fails the rest of it
+	ck    *checkpoint // what the port has processed, for completion (complete.go)
 }
 
 // stage is one worker of a level. Everything but the stats counters, gid and the waiter's
@@ -288,6 +289,7 @@ func (st *stage) batch(p *port, lo, from, hi int64) {
 		next = st.protect(p, lo, next, hi)
 	}
 	st.bp = nil
+	st.mark(p, hi)
 	p.r.Release(hi)
 	end := time.Now()
 	st.in.Add(uint64(hi - lo))
