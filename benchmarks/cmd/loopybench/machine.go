@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/loopyring/loopyring/affinity"
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 )
 
 // Machine describes where a report was measured: numbers from one machine say little about
@@ -23,7 +23,7 @@ type Machine struct {
 	LoadAvg    string `json:"load_avg"`   // 1, 5 and 15 minute load averages at the start, where known
 	Date       string `json:"date"`       // when the run began, UTC
 	// LineRoundTripNs is the median time for one cache line to go from one spinning
-	// thread to another and back, measured at the start (see benchmarks.LineRoundTrip); 0 if it
+	// thread to another and back, measured at the start (see bench.LineRoundTrip); 0 if it
 	// could not be measured.
 	LineRoundTripNs float64 `json:"line_round_trip_ns"`
 }
@@ -45,7 +45,7 @@ func describeMachine(placement affinity.Policy) Machine {
 	if m.CPU == "" {
 		m.CPU = "unknown"
 	}
-	m.LineRoundTripNs = float64(benchmarks.LineRoundTrip(20_000, time.Second).Nanoseconds())
+	m.LineRoundTripNs = float64(bench.LineRoundTrip(20_000, time.Second).Nanoseconds())
 	return m
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -22,10 +22,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // allNames is every row a full run must have.
 func allNames() []string {
 	var names []string
-	for _, tp := range benchmarks.Topologies() {
+	for _, tp := range bench.Topologies() {
 		names = append(names, tp.Name)
 	}
-	for _, lt := range benchmarks.LatencyTests() {
+	for _, lt := range bench.LatencyTests() {
 		names = append(names, lt.Name)
 	}
 	return names

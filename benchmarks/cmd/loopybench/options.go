@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/loopyring/loopyring/affinity"
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 	"github.com/loopyring/loopyring/flow"
 )
 
@@ -53,13 +53,13 @@ usage: go run ./benchmarks/cmd/loopybench [flags]
 	fs.DurationVar(&o.duration, "duration", time.Second, "timed length of each run of each side")
 	fs.IntVar(&o.runs, "runs", 3, "runs of each side; the table shows the median")
 	filter := fs.String("topology", "", "regexp: run only the topologies and latency tests whose names match (unicast, pipeline,\nmulticast, diamond, sequencer, seed, pingpong, pipeline-latency)")
-	caps := fs.String("capacity", strconv.Itoa(benchmarks.DefaultCapacity), "ring capacity and channel buffer; a comma-separated list sweeps them (1024,8192,16384)")
+	caps := fs.String("capacity", strconv.Itoa(bench.DefaultCapacity), "ring capacity and channel buffer; a comma-separated list sweeps them (1024,8192,16384)")
 	stages := fs.String("stages", "2/4/2", "seed topology shapes to sweep, comma-separated: W means W/2, W and W/2 stages after the\nsource (4 is the seed's 1→2→4→2); a slash-separated list gives each level's stages (2/4/2)")
 	placement := fs.String("placement", "none", "CPU placement of the loopyring side's threads: none, compact or spread")
 	mode := fs.String("mode", "auto", "how flow runs the loopyring side's stages: auto (dedicated when every stage has a CPU,\nshared otherwise), dedicated (locked threads in event loops) or shared (goroutines)")
 	fs.DurationVar(&o.spin, "spin", 0, "how long an idle flow stage spins before it sleeps, when the spin budget allows (0: flow's default)")
 	fs.IntVar(&o.spinCores, "spincores", -1, "stages that may spin at once (flow.SetSpinCores); -1: the spare cores (allowed CPUs less running stages)")
-	fs.IntVar(&o.rate, "rate", benchmarks.DefaultRate, "pipeline-latency: entries per second offered")
+	fs.IntVar(&o.rate, "rate", bench.DefaultRate, "pipeline-latency: entries per second offered")
 	fs.StringVar(&o.format, "format", "markdown", "output: markdown, csv or json")
 	fs.StringVar(&o.plotDir, "plot", "", "draw the report as PNG charts into this directory (created if need be)")
 	fs.StringVar(&o.from, "from", "", "print (in -format) and plot (with -plot) the JSON report in this file instead of running;\nonly -format and -plot go with it")

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 )
 
 // latencyFigures draws, per capacity, each latency test's distribution on both sides as
@@ -66,7 +66,7 @@ func latencyPlot(r Row) (*plot.Plot, error) {
 			if pt.Ns <= 0 {
 				continue // a log axis has no room for it; the histograms record at least 1 ns
 			}
-			x, y := benchmarks.Nines(pt.Percent), math.Log10(pt.Ns)
+			x, y := bench.Nines(pt.Percent), math.Log10(pt.Ns)
 			l.xys = append(l.xys, plotter.XY{X: x, Y: y})
 			lo, hi, right = min(lo, y), max(hi, y), max(right, x)
 		}
@@ -102,7 +102,7 @@ func (ninesTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for k := math.Ceil(lo); k <= hi; k++ {
 		ts = append(ts, plot.Tick{Value: k, Label: ninesLabel(int(k))})
-		if half := k + benchmarks.Nines(50); half <= hi {
+		if half := k + bench.Nines(50); half <= hi {
 			ts = append(ts, plot.Tick{Value: half})
 		}
 	}

@@ -16,7 +16,7 @@ import (
 
 	"gonum.org/v1/plot"
 
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 )
 
 // fixedReport is a report with every kind of chart's data: two capacities, two seed shapes
@@ -29,7 +29,7 @@ func fixedReport() Report {
 	curve := func(base float64, n int) []PercentileNs {
 		var c []PercentileNs
 		for k := range n {
-			c = append(c, PercentileNs{Percent: benchmarks.PercentileGrid(k), Ns: base * float64(1+k*k)})
+			c = append(c, PercentileNs{Percent: bench.PercentileGrid(k), Ns: base * float64(1+k*k)})
 		}
 		return c
 	}
@@ -196,15 +196,15 @@ func TestRunPlots(t *testing.T) {
 }
 
 func TestMedianCurve(t *testing.T) {
-	run := func(values ...int64) benchmarks.Latency {
-		var l benchmarks.Latency
+	run := func(values ...int64) bench.Latency {
+		var l bench.Latency
 		for k, v := range values {
-			l.Percentiles = append(l.Percentiles, benchmarks.Percentile{Percent: benchmarks.PercentileGrid(k), Value: time.Duration(v)})
+			l.Percentiles = append(l.Percentiles, bench.Percentile{Percent: bench.PercentileGrid(k), Value: time.Duration(v)})
 		}
 		return l
 	}
-	got := medianCurve([]benchmarks.Latency{run(10, 20, 30, 40), run(30, 30, 60), run(20, 25, 35, 90)})
-	want := []PercentileNs{{benchmarks.PercentileGrid(0), 20}, {benchmarks.PercentileGrid(1), 25}, {benchmarks.PercentileGrid(2), 35}}
+	got := medianCurve([]bench.Latency{run(10, 20, 30, 40), run(30, 30, 60), run(20, 25, 35, 90)})
+	want := []PercentileNs{{bench.PercentileGrid(0), 20}, {bench.PercentileGrid(1), 25}, {bench.PercentileGrid(2), 35}}
 	if len(got) != len(want) {
 		t.Fatalf("medianCurve = %v, want %v: only the points every run resolved", got, want)
 	}

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 )
 
 // maxEntries bounds one run, however fast a side is.
@@ -23,9 +23,9 @@ type runner struct {
 // job is one row of the report: a throughput topology at one capacity and shape, or a
 // latency test at one capacity.
 type job struct {
-	tp    benchmarks.Topology
-	lt    benchmarks.LatencyTest
-	cfg   benchmarks.Config
+	tp    bench.Topology
+	lt    bench.LatencyTest
+	cfg   bench.Config
 	shape string
 }
 
@@ -50,8 +50,8 @@ func (j job) about() string {
 func (r *runner) plan() []job {
 	var jobs []job
 	for _, capacity := range r.o.capacities {
-		base := benchmarks.Config{Capacity: capacity, Placement: r.o.placement, Rate: r.o.rate, Mode: r.o.mode, Spin: r.o.spin}
-		for _, tp := range benchmarks.Topologies() {
+		base := bench.Config{Capacity: capacity, Placement: r.o.placement, Rate: r.o.rate, Mode: r.o.mode, Spin: r.o.spin}
+		for _, tp := range bench.Topologies() {
 			if !r.o.filter.MatchString(tp.Name) {
 				continue
 			}
@@ -65,7 +65,7 @@ func (r *runner) plan() []job {
 				jobs = append(jobs, job{tp: tp, cfg: cfg, shape: shapeString(shape)})
 			}
 		}
-		for _, lt := range benchmarks.LatencyTests() {
+		for _, lt := range bench.LatencyTests() {
 			if r.o.filter.MatchString(lt.Name) {
 				jobs = append(jobs, job{lt: lt, cfg: base})
 			}
@@ -80,7 +80,7 @@ func (r *runner) run() (Report, error) {
 	if len(jobs) == 0 {
 		return rep, fmt.Errorf("-topology %q matches nothing", r.o.filter)
 	}
-	r.steps = len(jobs) * len(benchmarks.Sides) * r.o.runs
+	r.steps = len(jobs) * len(bench.Sides) * r.o.runs
 	for i, j := range jobs {
 		select {
 		case <-r.stop:
@@ -107,16 +107,16 @@ func (r *runner) measure(j job) (Row, error) {
 	if j.latency() {
 		row.Kind = "latency"
 	}
-	n := make([]int, len(benchmarks.Sides))
-	for i, side := range benchmarks.Sides {
+	n := make([]int, len(bench.Sides))
+	for i, side := range bench.Sides {
 		var err error
 		if n[i], err = r.calibrate(j, side); err != nil {
 			return row, err
 		}
 	}
-	samples := make([][]benchmarks.Latency, len(benchmarks.Sides))
+	samples := make([][]bench.Latency, len(bench.Sides))
 	for run := range r.o.runs {
-		for i, side := range benchmarks.Sides {
+		for i, side := range bench.Sides {
 			cfg := j.cfg
 			cfg.N = n[i]
 			lat, err := r.once(j, side, cfg)
@@ -135,18 +135,18 @@ func (r *runner) measure(j job) (Row, error) {
 }
 
 // once runs one side once. A throughput run is reported as a Latency with only its Result.
-func (r *runner) once(j job, side benchmarks.Side, cfg benchmarks.Config) (benchmarks.Latency, error) {
+func (r *runner) once(j job, side bench.Side, cfg bench.Config) (bench.Latency, error) {
 	if j.latency() {
 		return j.lt.Run(side, cfg)
 	}
 	res, err := j.tp.Run(side, cfg)
-	return benchmarks.Latency{Result: res}, err
+	return bench.Latency{Result: res}, err
 }
 
 // calibrate finds how many entries make one run of side last about -duration, as testing.B
 // does: it grows a probe run until it lasts a fifth of that, then scales. A paced latency
 // test needs no probe: its length is its rate.
-func (r *runner) calibrate(j job, side benchmarks.Side) (int, error) {
+func (r *runner) calibrate(j job, side bench.Side) (int, error) {
 	if j.lt.Name == "pipeline-latency" {
 		return max(50, int(float64(r.o.rate)*r.o.duration.Seconds())), nil
 	}
@@ -172,7 +172,7 @@ func (r *runner) calibrate(j job, side benchmarks.Side) (int, error) {
 
 func clampEntries(f float64) int { return int(min(max(f, 1), maxEntries)) }
 
-func describe(j job, lat benchmarks.Latency) string {
+func describe(j job, lat bench.Latency) string {
 	if j.latency() {
 		return fmt.Sprintf("p50 %v p99 %v p99.9 %v max %v", lat.P50, lat.P99, lat.P999, lat.Max)
 	}
@@ -181,26 +181,26 @@ func describe(j job, lat benchmarks.Latency) string {
 
 // summarize takes the median of each figure over the runs of one side; the maximum
 // latency is the largest seen, since a worst case is not averaged away.
-func summarize(runs []benchmarks.Latency, latency bool) SideResult {
-	med := func(f func(benchmarks.Latency) float64) float64 {
+func summarize(runs []bench.Latency, latency bool) SideResult {
+	med := func(f func(bench.Latency) float64) float64 {
 		v := make([]float64, len(runs))
 		for i, l := range runs {
 			v[i] = f(l)
 		}
-		return benchmarks.Median(v)
+		return bench.Median(v)
 	}
 	s := SideResult{
-		EntriesPerSec:  med(func(l benchmarks.Latency) float64 { return l.Result.PerSecond() }),
-		AllocsPerEntry: med(func(l benchmarks.Latency) float64 { return l.Result.AllocsPerEntry() }),
-		CPUPerEntryNs:  med(func(l benchmarks.Latency) float64 { return float64(l.Result.CPUPerEntry()) }),
+		EntriesPerSec:  med(func(l bench.Latency) float64 { return l.Result.PerSecond() }),
+		AllocsPerEntry: med(func(l bench.Latency) float64 { return l.Result.AllocsPerEntry() }),
+		CPUPerEntryNs:  med(func(l bench.Latency) float64 { return float64(l.Result.CPUPerEntry()) }),
 	}
 	for _, l := range runs {
 		s.Runs = append(s.Runs, l.Result.PerSecond())
 	}
 	if latency {
-		s.P50Ns = med(func(l benchmarks.Latency) float64 { return float64(l.P50) })
-		s.P99Ns = med(func(l benchmarks.Latency) float64 { return float64(l.P99) })
-		s.P999Ns = med(func(l benchmarks.Latency) float64 { return float64(l.P999) })
+		s.P50Ns = med(func(l bench.Latency) float64 { return float64(l.P50) })
+		s.P99Ns = med(func(l bench.Latency) float64 { return float64(l.P99) })
+		s.P999Ns = med(func(l bench.Latency) float64 { return float64(l.P999) })
 		for _, l := range runs {
 			s.MaxNs = max(s.MaxNs, float64(l.Max))
 		}
@@ -212,7 +212,7 @@ func summarize(runs []benchmarks.Latency, latency bool) SideResult {
 // medianCurve is the median of the runs' distributions, point by point, over the grid
 // points every run resolved. The median of curves that rise is a curve that rises, and at
 // 99% and 99.9% it is the table's P99 and P99.9.
-func medianCurve(runs []benchmarks.Latency) []PercentileNs {
+func medianCurve(runs []bench.Latency) []PercentileNs {
 	n := -1
 	for _, l := range runs {
 		if n < 0 || len(l.Percentiles) < n {
@@ -225,7 +225,7 @@ func medianCurve(runs []benchmarks.Latency) []PercentileNs {
 		for i, l := range runs {
 			v[i] = float64(l.Percentiles[k].Value)
 		}
-		curve = append(curve, PercentileNs{Percent: runs[0].Percentiles[k].Percent, Ns: benchmarks.Median(v)})
+		curve = append(curve, PercentileNs{Percent: runs[0].Percentiles[k].Percent, Ns: bench.Median(v)})
 	}
 	return curve
 }

@@ -6,7 +6,7 @@
 // change several times a minute (70 ns to 560 ns on the 2-vCPU development VM), and a plain
 // run then mixes ring figures from one state with channel figures from another. ringpairs
 // runs each ring benchmark right next to its channel baseline, measures the line's round
-// trip before and after each pair (benchmarks.LineRoundTrip), and reports the median ratio
+// trip before and after each pair (bench.LineRoundTrip), and reports the median ratio
 // over the pairs whose round trips stayed within -near times the fastest seen, and over the
 // others. The default of 3 separates the development VM's two states (round trips of about
 // 70–200 ns and 400–560 ns).
@@ -34,7 +34,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/loopyring/loopyring/benchmarks"
+	"github.com/loopyring/loopyring/benchmarks/internal/bench"
 )
 
 // pair is one ring benchmark of ring/bench_test.go and the channel baseline it is compared with.
@@ -93,7 +93,7 @@ type config struct {
 
 // roundTrip measures the machine's state around each pair; a variable so that a test of
 // the rest need not wait for it.
-var roundTrip = func() time.Duration { return benchmarks.LineRoundTrip(20_000, time.Second) }
+var roundTrip = func() time.Duration { return bench.LineRoundTrip(20_000, time.Second) }
 
 // run measures the pairs with the test binary c.bin, which it builds first if c.bin is
 // empty. A prebuilt binary lets ringpairs run where there is no Go toolchain
@@ -266,5 +266,5 @@ func cell(v []float64) string {
 	if len(v) == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f× (%d)", benchmarks.Median(v), len(v))
+	return fmt.Sprintf("%.2f× (%d)", bench.Median(v), len(v))
 }

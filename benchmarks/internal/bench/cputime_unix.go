@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package benchmarks
+package bench
 
 import (
 	"syscall"
