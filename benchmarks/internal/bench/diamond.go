@@ -36,16 +36,7 @@ func diamondChan(cfg Config, m *meter) error {
 	v.diamond = true
 	ready := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		<-ready
-		for i := range int64(cfg.N) {
-			p := newPayload(i, 0, cfg.corrupt)
-			toLeft <- p
-			toRight <- p
-		}
-		close(toLeft)
-		close(toRight)
-	})
+	feedChans(&wg, ready, cfg, toLeft, toRight)
 	wg.Go(func() {
 		for p := range toLeft {
 			p.left = leftOf(&p)

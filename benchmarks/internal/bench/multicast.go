@@ -39,24 +39,9 @@ func multicastChan(cfg Config, m *meter) error {
 	}
 	ready := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		<-ready
-		for i := range int64(cfg.N) {
-			p := newPayload(i, 0, cfg.corrupt)
-			for _, ch := range chs {
-				ch <- p
-			}
-		}
-		for _, ch := range chs {
-			close(ch)
-		}
-	})
+	feedChans(&wg, ready, cfg, chs...)
 	for i, ch := range chs {
-		wg.Go(func() {
-			for p := range ch {
-				vs[i].see(&p)
-			}
-		})
+		verifyChan(&wg, ch, vs[i])
 	}
 	m.timed(ready, &wg, cfg.N)
 	return checkEach(cfg.N, vs)

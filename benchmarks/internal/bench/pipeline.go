@@ -36,19 +36,9 @@ func pipelineChan(cfg Config, m *meter) error {
 	v := newVerifier(2, 1, true)
 	ready := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		<-ready
-		for i := range int64(cfg.N) {
-			chs[0] <- newPayload(i, 0, cfg.corrupt)
-		}
-		close(chs[0])
-	})
+	feedChans(&wg, ready, cfg, chs[0])
 	hopChain(&wg, chs)
-	wg.Go(func() {
-		for p := range chs[2] {
-			v.see(&p)
-		}
-	})
+	verifyChan(&wg, chs[2], v)
 	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, v)
 }

@@ -50,22 +50,12 @@ func seedChan(cfg Config, m *meter) error {
 	}
 	ready := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		<-ready
-		for i := range int64(cfg.N) {
-			ins[0] <- newPayload(i, 0, cfg.corrupt)
-		}
-		close(ins[0])
-	})
+	feedChans(&wg, ready, cfg, ins[0])
 	for lv, w := range widths {
 		in := ins[lv]
 		if lv == last {
 			for i := range w {
-				wg.Go(func() {
-					for p := range in {
-						vs[i].see(&p)
-					}
-				})
+				verifyChan(&wg, in, vs[i])
 			}
 			break
 		}

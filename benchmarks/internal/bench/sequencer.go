@@ -75,11 +75,7 @@ func sequencerChan(cfg Config, m *meter) error {
 		pubs.Wait()
 		close(ch)
 	})
-	wg.Go(func() {
-		for p := range ch {
-			v.see(&p)
-		}
-	})
+	verifyChan(&wg, ch, v)
 	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, v)
 }

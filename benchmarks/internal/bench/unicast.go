@@ -82,18 +82,8 @@ func unicastChan(cfg Config, m *meter) error {
 	v := newVerifier(0, 1, true)
 	ready := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		<-ready
-		for i := range int64(cfg.N) {
-			ch <- newPayload(i, 0, cfg.corrupt)
-		}
-		close(ch)
-	})
-	wg.Go(func() {
-		for p := range ch {
-			v.see(&p)
-		}
-	})
+	feedChans(&wg, ready, cfg, ch)
+	verifyChan(&wg, ch, v)
 	m.timed(ready, &wg, cfg.N)
 	return check(cfg.N, v)
 }
