@@ -30,6 +30,21 @@ type scratch struct {
 	touched []uint32
 }
 
+// maxScratchArgs is the longest argument array a parser keeps between requests; one grown
+// by a request of more arguments is let go.
+const maxScratchArgs = 1024
+
+// forget clears the arguments of the request just parsed, since they point into the read
+// buffer or into the connection's pending request: left in the scratch, they kept a large
+// incomplete request's buffer alive after its connection had closed, until the parser
+// happened to parse a request of as many arguments. The requests own copies (copyArgs).
+func (sc *scratch) forget(args [][]byte) {
+	clear(args)
+	if cap(sc.args) > maxScratchArgs {
+		sc.args = nil
+	}
+}
+
 // connParser is a connection's parse state, owned by the parser that the connection's id
 // selects.
 type connParser struct {
@@ -58,6 +73,10 @@ func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit fu
 	for pos := 0; pos < len(buf) && !c.dropped.Load(); {
 		args, n, need, err := parseCommand(buf[pos:], &rt.lim, sc.args)
 		sc.args = args
+		if err == nil && len(args) > 0 {
+			p.dispatch(c, args, rt, sc, emit)
+		}
+		sc.forget(args)
 		if err == errIncomplete {
 			if need <= rt.lim.maxRequest {
 				rest := buf[pos:]
@@ -83,9 +102,6 @@ func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit fu
 			return
 		}
 		pos += n
-		if len(args) > 0 {
-			p.dispatch(c, args, rt, sc, emit)
-		}
 		if p.dead {
 			p.pending, p.need = nil, 0
 			return // QUIT: what was sent after it is not run, as in Redis

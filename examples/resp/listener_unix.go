@@ -3,7 +3,6 @@
 package main
 
 import (
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,17 +14,10 @@ import (
 // chunk is what a listener hands to a parser: bytes read from a connection, or its end.
 type chunk struct {
 	c   *conn
-	buf *[]byte // from bufPool; the parser puts it back
+	buf *[]byte // from the server's readPool; the parser puts it back
 	n   int
 	eof bool
 }
-
-// bufPool recycles read buffers between the listener, which fills them, and the parser,
-// which copies the arguments out and returns them, so steady reading allocates nothing.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, readSize); return &b }}
-
-func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
-func putBuf(b *[]byte) { bufPool.Put(b) }
 
 // readsPerEvent bounds the reads of one connection per readiness callback, so that one
 // client that never stops sending cannot starve the others on the same listener.
@@ -94,11 +86,11 @@ func (l *listenerStage) reader(c *conn) func(int, poller.Events) {
 			return
 		}
 		for range readsPerEvent {
-			bp := getBuf()
+			bp := l.s.reads.get()
 			n, err := unix.Read(fd, *bp)
 			if n > 0 {
 				if l.ss.Emit(chunk{c: c, buf: bp, n: n}) != nil {
-					putBuf(bp) // stopping: the server closes the connection after the drain
+					l.s.reads.put(bp) // stopping: the server closes the connection after the drain
 					return
 				}
 				if n < len(*bp) {
@@ -106,7 +98,7 @@ func (l *listenerStage) reader(c *conn) func(int, poller.Events) {
 				}
 				continue
 			}
-			putBuf(bp)
+			l.s.reads.put(bp)
 			switch err {
 			case unix.EAGAIN:
 				return

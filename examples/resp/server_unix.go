@@ -25,6 +25,7 @@ type graphServer struct {
 	rt       *router
 	stores   []*store
 	conns    registry
+	reads    *readPool
 	parsers  []parserStage
 	repliers []replierStage // each reply stage's state, here so that tests can read its gauges
 	stopOnce sync.Once
@@ -46,7 +47,7 @@ func startGraph(cfg config) (server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &graphServer{cfg: cfg, lfd: lfd, addr: addr, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker)}
+	s := &graphServer{cfg: cfg, lfd: lfd, addr: addr, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker), reads: newReadPool(maxPooledReads)}
 	s.stores = make([]*store, s.rt.shards)
 	for i := range s.stores {
 		s.stores[i] = newStore()
@@ -60,7 +61,11 @@ func startGraph(cfg config) (server, error) {
 
 	s.g = flow.New(flow.Placement(cfg.placement, cfg.cpus...))
 	capacity := flow.Capacity(cfg.capacity)
-	flow.Source(s.g, cfg.listeners, s.listen, flow.Name("listen"), capacity).
+	// A ring keeps what its released slots point to until they are written again, so the
+	// listen level's ring, whose entries hold 16 KiB read buffers, is no longer than the
+	// read pool: the buffers a burst leaves behind are then the pool's, within its bound,
+	// rather than as many as the ring has slots (8192 slots: 128 MiB).
+	flow.Source(s.g, cfg.listeners, s.listen, flow.Name("listen"), flow.Capacity(min(cfg.capacity, maxPooledReads))).
 		KeyBy(func(ch chunk) uint64 { return ch.c.id }).
 		Expand[request](cfg.parsers, s.parse, flow.Name("parse"), capacity).
 		PartitionBy(func(r request) int { return int(r.shard) }).
@@ -109,7 +114,7 @@ func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
 		return
 	}
 	ch.c.parse.feed(ch.c, (*ch.buf)[:ch.n], s.rt, &p.sc, p.emit)
-	putBuf(ch.buf)
+	s.reads.put(ch.buf)
 }
 
 // work is the worker level: the request's shard is owned by this stage alone.
