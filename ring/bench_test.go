@@ -88,13 +88,13 @@ func consumeChan(b *testing.B, ch <-chan payload, sources int) int {
 }
 
 // runRing runs writers publishers (b.N entries in all, claiming k at a time)
-// into a ring with readers readers, each checking everything.
-func runRing(b *testing.B, writers, readers, k int) {
+// into a ring of capacity slots with readers readers, each checking everything.
+func runRing(b *testing.B, capacity, writers, readers, k int) {
 	var opts []ring.Option
 	if writers > 1 {
 		opts = append(opts, ring.MultiPublisher())
 	}
-	buf := mustNew[payload](b, benchCap, opts...)
+	buf := mustNew[payload](b, capacity, opts...)
 	rs := make([]*ring.Reader, readers)
 	for i := range rs {
 		rs[i] = mustReader(b, buf)
@@ -127,11 +127,12 @@ func runRing(b *testing.B, writers, readers, k int) {
 	b.ReportMetric(float64(b.N*readers)/float64(max(1, batches.Load())), "entries/batch")
 }
 
-// runChan is runRing's baseline: writers send into each of readers channels.
-func runChan(b *testing.B, writers, readers int) {
+// runChan is runRing's baseline: writers send into each of readers channels
+// of capacity slots.
+func runChan(b *testing.B, capacity, writers, readers int) {
 	chs := make([]chan payload, readers)
 	for i := range chs {
-		chs[i] = make(chan payload, benchCap)
+		chs[i] = make(chan payload, capacity)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -167,19 +168,36 @@ func runChan(b *testing.B, writers, readers int) {
 
 func BenchmarkSPSC(b *testing.B) {
 	for _, k := range []int{1, 16, 256} {
-		b.Run(fmt.Sprintf("batch=%d", k), func(b *testing.B) { runRing(b, 1, 1, k) })
+		b.Run(fmt.Sprintf("batch=%d", k), func(b *testing.B) { runRing(b, benchCap, 1, 1, k) })
 	}
-	b.Run("chan", func(b *testing.B) { runChan(b, 1, 1) })
+	b.Run("chan", func(b *testing.B) { runChan(b, benchCap, 1, 1) })
 }
 
 func BenchmarkMPSC(b *testing.B) {
 	for _, k := range []int{1, 16} {
-		b.Run(fmt.Sprintf("batch=%d", k), func(b *testing.B) { runRing(b, 4, 1, k) })
+		b.Run(fmt.Sprintf("batch=%d", k), func(b *testing.B) { runRing(b, benchCap, 4, 1, k) })
 	}
-	b.Run("chan", func(b *testing.B) { runChan(b, 4, 1) })
+	b.Run("chan", func(b *testing.B) { runChan(b, benchCap, 4, 1) })
 }
 
 func BenchmarkMulticast(b *testing.B) {
-	b.Run("ring", func(b *testing.B) { runRing(b, 1, 3, 1) })
-	b.Run("chan", func(b *testing.B) { runChan(b, 1, 3) })
+	b.Run("ring", func(b *testing.B) { runRing(b, benchCap, 1, 3, 1) })
+	b.Run("chan", func(b *testing.B) { runChan(b, benchCap, 1, 3) })
+}
+
+// deepCap is the capacity of the deep-ring benchmarks: room for a publisher to
+// run far ahead of its readers, where how much a reader takes per hand-over
+// decides the throughput (go-disruptor's benchmarks use it too).
+const deepCap = 1 << 16
+
+func BenchmarkSPSC64K(b *testing.B) {
+	for _, k := range []int{1, 16} {
+		b.Run(fmt.Sprintf("batch=%d", k), func(b *testing.B) { runRing(b, deepCap, 1, 1, k) })
+	}
+	b.Run("chan", func(b *testing.B) { runChan(b, deepCap, 1, 1) })
+}
+
+func BenchmarkMulticast64K(b *testing.B) {
+	b.Run("batch=16", func(b *testing.B) { runRing(b, deepCap, 1, 3, 16) })
+	b.Run("chan", func(b *testing.B) { runChan(b, deepCap, 1, 3) })
 }
