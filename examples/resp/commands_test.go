@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -84,6 +85,106 @@ var commandSteps = []step{
 	{args: []any{"HELLO", "3"}, errSub: "NOPROTO"},
 	{args: []any{"HELLO", "x"}, errSub: "not an integer"},
 	{args: []any{"CONFIG", "GET", "save"}, want: "[save ]"},
+	// SET's options as Redis 7 takes them (each step checked against redis-server 7.0):
+	// a repeated option counts its last value, conflicting ones are a syntax error.
+	{args: []any{"SET", "so", "v", "EX", "10", "EX", "20"}, want: "OK"},
+	{args: []any{"TTL", "so"}, want: "20"},
+	{args: []any{"SET", "so", "v", "PX", "10000", "EX", "20"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "EX", "10", "PX", "20000"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "NX", "NX"}, errSub: "redis: nil"},
+	{args: []any{"SET", "so", "v", "XX", "XX"}, want: "OK"},
+	{args: []any{"SET", "so", "v", "NX", "XX"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "EX", "10", "KEEPTTL"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "KEEPTTL", "EX", "10"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "EX", "30"}, want: "OK"},
+	{args: []any{"SET", "so", "v", "KEEPTTL", "KEEPTTL"}, want: "OK"},
+	{args: []any{"TTL", "so"}, want: "30"},
+	{args: []any{"SET", "so", "v", "EXAT", "0"}, errSub: "invalid expire time in 'set'"},
+	{args: []any{"SET", "so", "v", "PX", "-5"}, errSub: "invalid expire time in 'set'"},
+	{args: []any{"SET", "so", "v", "EXAT", "99999999999999999"}, errSub: "invalid expire time in 'set'"},
+	{args: []any{"SET", "so", "v", "EXAT", "10", "PXAT", "20000000000000"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "EX", "x", "BLAH"}, errSub: "syntax error"},
+	{args: []any{"SET", "so", "v", "EX", "x"}, errSub: "not an integer"},
+	{args: []any{"SET", "so", "v", "EX", "10", "EX"}, errSub: "syntax error"},
+	{args: []any{"SET", "sg", "v1"}, want: "OK"},
+	{args: []any{"SET", "sg", "v2", "GET"}, want: "v1"},
+	{args: []any{"SET", "sg", "v3", "NX", "GET"}, want: "v2"},
+	{args: []any{"GET", "sg"}, want: "v2"},
+	{args: []any{"SET", "sg", "v", "GET", "GET"}, want: "v2"},
+	{args: []any{"SET", "sn", "v", "NX", "GET"}, errSub: "redis: nil"},
+	{args: []any{"GET", "sn"}, want: "v"},
+	{args: []any{"SET", "sn", "w", "XX", "GET", "PX", "100000", "PX", "200000"}, want: "v"},
+	{args: []any{"TTL", "sn"}, want: "200"},
+	// EXPIRE's conditions, checked against redis-server 7.0 the same way.
+	{args: []any{"SET", "x", "v"}, want: "OK"},
+	{args: []any{"EXPIRE", "x", "100", "XX"}, want: "0"},
+	{args: []any{"TTL", "x"}, want: "-1"},
+	{args: []any{"EXPIRE", "x", "100", "NX"}, want: "1"},
+	{args: []any{"TTL", "x"}, want: "100"},
+	{args: []any{"EXPIRE", "x", "50", "NX"}, want: "0"},
+	{args: []any{"EXPIRE", "x", "50", "GT"}, want: "0"},
+	{args: []any{"EXPIRE", "x", "200", "GT"}, want: "1"},
+	{args: []any{"TTL", "x"}, want: "200"},
+	{args: []any{"EXPIRE", "x", "300", "LT"}, want: "0"},
+	{args: []any{"EXPIRE", "x", "150", "lt"}, want: "1"},
+	{args: []any{"TTL", "x"}, want: "150"},
+	{args: []any{"EXPIRE", "x", "10", "NX", "XX"}, errSub: "NX and XX, GT or LT options at the same time are not compatible"},
+	{args: []any{"EXPIRE", "x", "10", "lt", "gt", "nx"}, errSub: "NX and XX, GT or LT options at the same time are not compatible"},
+	{args: []any{"EXPIRE", "x", "10", "GT", "LT"}, errSub: "GT and LT options at the same time are not compatible"},
+	{args: []any{"EXPIRE", "x", "10", "XX", "GT"}, want: "0"},
+	{args: []any{"EXPIRE", "x", "10", "FOO"}, errSub: "Unsupported option FOO"},
+	{args: []any{"EXPIRE", "x", "x", "FOO"}, errSub: "Unsupported option FOO"},
+	{args: []any{"EXPIRE", "x", "x", "NX"}, errSub: "not an integer"},
+	{args: []any{"EXPIRE", "x", "10", "XX", "XX"}, want: "1"},
+	{args: []any{"TTL", "x"}, want: "10"},
+	{args: []any{"EXPIRE", "x", "9223372036854775"}, errSub: "invalid expire time in 'expire'"},
+	{args: []any{"SET", "y", "v"}, want: "OK"},
+	{args: []any{"EXPIRE", "y", "10", "GT"}, want: "0"},
+	{args: []any{"EXPIRE", "y", "10", "LT"}, want: "1"},
+	{args: []any{"TTL", "y"}, want: "10"},
+	{args: []any{"SET", "z", "v"}, want: "OK"},
+	{args: []any{"EXPIRE", "z", "-1", "GT"}, want: "0"},
+	{args: []any{"EXISTS", "z"}, want: "1"},
+	{args: []any{"EXPIRE", "z", "-1", "LT"}, want: "1"},
+	{args: []any{"EXISTS", "z"}, want: "0"},
+	{args: []any{"EXPIRE", "missing", "10", "NX"}, want: "0"},
+	{args: []any{"PEXPIRE", "x", "5000", "GT"}, want: "0"},
+	{args: []any{"PEXPIRE", "x", "5000", "LT"}, want: "1"},
+}
+
+// TestSetAbsoluteExpiry checks SET's EXAT and PXAT, whose answers depend on the clock.
+func TestSetAbsoluteExpiry(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		ctx := testContext(t)
+		c := newClient(t, s.Addr(), 2)
+		now := time.Now()
+		do := func(args ...any) any {
+			t.Helper()
+			v, err := c.Do(ctx, args...).Result()
+			if err != nil && err != redis.Nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+			return v
+		}
+		do("SET", "a", "v", "EXAT", now.Unix()+100)
+		if ttl := do("TTL", "a").(int64); ttl < 99 || ttl > 100 {
+			t.Fatalf("TTL after EXAT now+100 = %d", ttl)
+		}
+		do("SET", "a", "v", "PXAT", now.UnixMilli()+100000)
+		if ms := do("PTTL", "a").(int64); ms <= 98000 || ms > 100000 {
+			t.Fatalf("PTTL after PXAT now+100000 = %d", ms)
+		}
+		do("SET", "a", "v", "EXAT", 9999999999) // past 2262: too late for a deadline in nanoseconds
+		if ttl := do("TTL", "a").(int64); ttl < 9999999999-now.Unix()-2 || ttl > 9999999999-now.Unix() {
+			t.Fatalf("TTL after EXAT 9999999999 = %d", ttl)
+		}
+		if v := do("SET", "a", "v", "EXAT", 1); v != "OK" {
+			t.Fatalf("SET with a deadline in the past = %v, want OK", v)
+		}
+		if v := do("GET", "a"); v != nil {
+			t.Fatalf("GET after a SET with a deadline in the past = %v, want nil", v)
+		}
+	})
 }
 
 func TestCommands(t *testing.T) {

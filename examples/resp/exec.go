@@ -22,7 +22,7 @@ func execute(st *store, r *request) reply {
 		it, _ := st.get(args[1], &clk)
 		out.kind, out.b = replyBulk, it.val
 	case cmdSet:
-		out.b = set(st, args, &clk)
+		return set(out, st, args, &clk)
 	case cmdIncr:
 		return incrBy(out, st, args[1], 1, &clk)
 	case cmdDecr:
@@ -78,50 +78,112 @@ func execute(st *store, r *request) reply {
 	return out
 }
 
-// set runs SET key value [NX|XX] [EX seconds|PX milliseconds|KEEPTTL].
-func set(st *store, args [][]byte, clk *clock) []byte {
-	var nx, xx, keep bool
-	var ttl int64 // nanoseconds; 0: none
+// set runs SET key value [NX|XX] [GET] [EX s|PX ms|EXAT unix-s|PXAT unix-ms|KEEPTTL] as
+// Redis 7 does: an option may be given again (the last expiry value counts), but NX with
+// XX, or two kinds of expiry, or an expiry with KEEPTTL, is a syntax error; the expiry's
+// value is checked only once every option has parsed. With GET the reply is the old value
+// (or nil), whether or not NX or XX let the SET happen.
+func set(out reply, st *store, args [][]byte, clk *clock) reply {
+	var nx, xx, get, keep bool
+	var kind expiryKind
+	var when []byte
 	for i := 3; i < len(args); i++ {
 		a := args[i]
-		switch {
+		switch k := expiryOption(a); {
 		case equalFold(a, "nx") && !xx:
 			nx = true
 		case equalFold(a, "xx") && !nx:
 			xx = true
-		case equalFold(a, "keepttl") && ttl == 0:
+		case equalFold(a, "get"):
+			get = true
+		case equalFold(a, "keepttl") && kind == 0:
 			keep = true
-		case (equalFold(a, "ex") || equalFold(a, "px")) && ttl == 0 && !keep && i+1 < len(args):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				return errNotInt
-			}
-			unit := int64(1e6)
-			if equalFold(a, "ex") {
-				unit = 1e9
-			}
-			if n <= 0 || n > math.MaxInt64/unit/2 {
-				return errorReply("ERR invalid expire time in 'set' command")
-			}
-			ttl = n * unit
+		case k != 0 && (kind == 0 || kind == k) && !keep && i+1 < len(args):
+			kind, when = k, args[i+1]
 			i++
 		default:
-			return errSyntax
+			out.b = errSyntax
+			return out
+		}
+	}
+	var exp int64
+	if kind != 0 {
+		var err []byte
+		if exp, err = kind.deadline(when, clk, "set"); err != nil {
+			out.b = err
+			return out
 		}
 	}
 	old, exists := st.get(args[1], clk)
-	if (nx && exists) || (xx && !exists) {
-		return replyNil
+	if get {
+		out.kind, out.b = replyBulk, old.val
 	}
-	it := item{val: args[2]}
-	switch {
-	case ttl != 0:
-		it.exp = clk.now() + ttl
-	case keep:
+	if (nx && exists) || (xx && !exists) {
+		if !get {
+			out.b = replyNil
+		}
+		return out
+	}
+	it := item{val: args[2], exp: exp}
+	if keep {
 		it.exp = old.exp
 	}
 	st.set(args[1], it)
-	return replyOK
+	if !get {
+		out.b = replyOK
+	}
+	return out
+}
+
+// expiryKind is how SET's expiry option gives its time.
+type expiryKind uint8
+
+const (
+	expEX   expiryKind = iota + 1 // seconds from now
+	expPX                         // milliseconds from now
+	expEXAT                       // a Unix time in seconds
+	expPXAT                       // a Unix time in milliseconds
+)
+
+func expiryOption(a []byte) expiryKind {
+	switch {
+	case equalFold(a, "ex"):
+		return expEX
+	case equalFold(a, "px"):
+		return expPX
+	case equalFold(a, "exat"):
+		return expEXAT
+	case equalFold(a, "pxat"):
+		return expPXAT
+	}
+	return 0
+}
+
+// deadline turns an expiry option's value into a Unix time in milliseconds, refusing what
+// Redis refuses: a value that is not an integer, not positive, or that overflows.
+func (k expiryKind) deadline(v []byte, clk *clock, cmd string) (int64, []byte) {
+	n, ok := parseInt(v)
+	if !ok {
+		return 0, errNotInt
+	}
+	seconds := k == expEX || k == expEXAT
+	if n <= 0 || (seconds && n > math.MaxInt64/1000) {
+		return 0, errExpireTime(cmd)
+	}
+	if seconds {
+		n *= 1000
+	}
+	if k == expEX || k == expPX {
+		if n > math.MaxInt64-clk.now() {
+			return 0, errExpireTime(cmd)
+		}
+		n += clk.now()
+	}
+	return n, nil
+}
+
+func errExpireTime(cmd string) []byte {
+	return errorReply("ERR invalid expire time in '" + cmd + "' command")
 }
 
 func incrBy(out reply, st *store, key []byte, d int64, clk *clock) reply {
@@ -143,29 +205,60 @@ func incrBy(out reply, st *store, key []byte, d int64, clk *clock) reply {
 	return out
 }
 
-// expire runs EXPIRE key seconds and PEXPIRE key milliseconds; a deadline in the past
+// expire runs EXPIRE key seconds and PEXPIRE key milliseconds, with Redis 7's conditions:
+// NX (only a key without a deadline), XX (only one with), GT (only a later deadline; no
+// deadline counts as infinite) and LT (only an earlier one). A deadline in the past
 // deletes the key, as in Redis.
 func expire(st *store, args [][]byte, cmd *command, clk *clock) []byte {
-	n, ok := parseInt(args[2])
+	var nx, xx, gt, lt bool
+	for _, a := range args[3:] {
+		switch {
+		case equalFold(a, "nx"):
+			nx = true
+		case equalFold(a, "xx"):
+			xx = true
+		case equalFold(a, "gt"):
+			gt = true
+		case equalFold(a, "lt"):
+			lt = true
+		default:
+			return errorReply("ERR Unsupported option " + quoteArg(a))
+		}
+	}
+	switch {
+	case nx && (xx || gt || lt):
+		return errorReply("ERR NX and XX, GT or LT options at the same time are not compatible")
+	case gt && lt:
+		return errorReply("ERR GT and LT options at the same time are not compatible")
+	}
+	when, ok := parseInt(args[2])
 	if !ok {
 		return errNotInt
 	}
-	unit := int64(1e6)
 	if cmd.id == cmdExpire {
-		unit = 1e9
+		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
+			return errExpireTime(cmd.name)
+		}
+		when *= 1000
 	}
-	if n > math.MaxInt64/unit/2 || n < math.MinInt64/unit/2 {
-		return errorReply("ERR invalid expire time in '" + cmd.name + "' command")
+	if when > math.MaxInt64-clk.now() {
+		return errExpireTime(cmd.name)
 	}
+	when += clk.now()
 	it, exists := st.get(args[1], clk)
-	if !exists {
+	switch {
+	case !exists,
+		nx && it.exp != 0,
+		xx && it.exp == 0,
+		gt && (it.exp == 0 || when <= it.exp),
+		lt && it.exp != 0 && when >= it.exp:
 		return replyZero
 	}
-	if n <= 0 {
+	if when <= clk.now() {
 		st.del(args[1])
 		return replyOne
 	}
-	it.exp = clk.now() + n*unit
+	it.exp = when
 	st.set(args[1], it)
 	return replyOne
 }
@@ -180,7 +273,7 @@ func ttl(st *store, key []byte, ms bool, clk *clock) int64 {
 	case it.exp == 0:
 		return -1
 	}
-	left := (it.exp - clk.now()) / 1e6
+	left := max(it.exp-clk.now(), 0)
 	if ms {
 		return left
 	}

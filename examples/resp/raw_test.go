@@ -97,6 +97,8 @@ func TestRawProtocol(t *testing.T) {
 		{"inline over limit", strings.Repeat("x", 300), []string{"-ERR Protocol error: too big inline request"}, true},
 		{"replies before the error are kept", "PING\r\nSET k v\r\n*1\r\n$z\r\nPING\r\n", []string{"+PONG", "+OK", "-ERR Protocol error"}, true},
 		{"quit", "PING\r\nQUIT\r\nPING\r\n", []string{"+PONG", "+OK"}, true},
+		{"inline quotes", "SET q \"a b\"\r\nGET q\r\nECHO 'x y'\r\nECHO \"\\x41\\t\"\r\n", []string{"+OK", "$3", "a b", "$3", "x y", "$2", "A"}, false},
+		{"unbalanced quotes", "PING\r\nECHO \"abc\r\nPING\r\n", []string{"+PONG", "-ERR Protocol error: unbalanced quotes in request"}, true},
 	}
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {

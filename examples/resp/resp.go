@@ -120,9 +120,15 @@ func parseHeader(b []byte, pos int) (v int64, next int, err error) {
 	return v, pos + end + 1, nil
 }
 
-// parseInline parses a command line as redis-cli's raw mode and telnet users send it:
-// arguments separated by spaces or tabs. Unlike Redis it gives quotes no meaning; clients
-// that need binary-safe arguments use arrays.
+// parseInline parses a command line as redis-cli's raw mode and telnet users send it, as
+// Redis splits it (sdssplitargs): arguments separated by blanks, where "double quotes" take
+// the escapes \n \r \t \b \a \xHH and a backslash before any other byte, 'single quotes'
+// take \' only, and a closing quote must end its argument. Unbalanced quotes are a protocol
+// error. A NUL byte is an ordinary byte here (Redis looks for the newline with strchr, so a
+// NUL makes it wait for a newline it has already received).
+//
+// Quoted arguments are unescaped in place, which never makes them longer: the line's bytes
+// are rewritten, so b must be the caller's to change.
 func parseInline(b []byte, lim *limits, args [][]byte) ([][]byte, int, int, error) {
 	nl := bytes.IndexByte(b[:min(len(b), lim.maxInline+1)], '\n')
 	if nl < 0 {
@@ -132,28 +138,104 @@ func parseInline(b []byte, lim *limits, args [][]byte) ([][]byte, int, int, erro
 		return args, 0, len(b) + 1, errIncomplete
 	}
 	line := b[:nl]
-	for len(line) > 0 {
-		i := 0
-		for i < len(line) && isSpace(line[i]) {
-			i++
+	quoted := bytes.IndexByte(line, '"') >= 0 || bytes.IndexByte(line, '\'') >= 0
+	for r := 0; ; {
+		for r < len(line) && isSpace(line[r]) {
+			r++
 		}
-		line = line[i:]
-		j := 0
-		for j < len(line) && !isSpace(line[j]) {
-			j++
+		if r == len(line) {
+			break
 		}
-		if j > 0 {
-			if len(args) == lim.maxArgs {
-				return args, 0, 0, protoError("too many inline arguments")
+		if len(args) == lim.maxArgs {
+			return args, 0, 0, protoError("too many inline arguments")
+		}
+		var arg []byte
+		if quoted {
+			var ok bool
+			if arg, r, ok = unquoteArg(line, r); !ok {
+				return args, 0, 0, protoError("unbalanced quotes in request")
 			}
-			args = append(args, line[:j])
+		} else {
+			start := r
+			for r < len(line) && !endsWord(line[r]) {
+				r++
+			}
+			arg = line[start:r]
 		}
-		line = line[j:]
+		args = append(args, arg)
 	}
 	return args, nl + 1, 0, nil
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
+// unquoteArg reads the argument that starts at line[r], unescaping it in place, and returns
+// it with the position after it; ok is false for unbalanced quotes.
+func unquoteArg(line []byte, r int) (arg []byte, next int, ok bool) {
+	w, start := r, r
+	inq, insq := false, false
+	for r < len(line) {
+		c := line[r]
+		switch {
+		case inq && c == '\\' && r+3 < len(line) && line[r+1] == 'x' && isHex(line[r+2]) && isHex(line[r+3]):
+			line[w] = unhex(line[r+2])<<4 | unhex(line[r+3])
+			w, r = w+1, r+4
+		case inq && c == '\\' && r+1 < len(line):
+			line[w] = unescape(line[r+1])
+			w, r = w+1, r+2
+		case insq && c == '\\' && r+1 < len(line) && line[r+1] == '\'':
+			line[w] = '\''
+			w, r = w+1, r+2
+		case (inq && c == '"') || (insq && c == '\''):
+			if r+1 < len(line) && !isSpace(line[r+1]) {
+				return nil, 0, false // a closing quote must end its argument
+			}
+			return line[start:w], r + 1, true
+		case !inq && !insq && c == '"':
+			inq, r = true, r+1
+		case !inq && !insq && c == '\'':
+			insq, r = true, r+1
+		case !inq && !insq && endsWord(c):
+			return line[start:w], r, true
+		default:
+			line[w] = c
+			w, r = w+1, r+1
+		}
+	}
+	return line[start:w], r, !inq && !insq
+}
+
+func unescape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return c
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// isSpace is C's isspace, which separates arguments; endsWord is what ends an unquoted
+// one (sdssplitargs does not end a word at a vertical tab or form feed).
+func isSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
+
+func endsWord(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // printable renders one byte for an error message without letting control bytes through.
 func printable(c byte) string {

@@ -9,7 +9,7 @@ import (
 // the item, so a reply may keep referring to the old one while a replier writes it out.
 type item struct {
 	val []byte
-	exp int64 // deadline in Unix nanoseconds; 0: none
+	exp int64 // deadline in Unix milliseconds, as Redis keeps it; 0: none
 }
 
 // store is one shard of the key space. In the graph, one worker stage owns each shard (the
@@ -25,9 +25,10 @@ func newStore() *store { return &store{m: make(map[string]item)} }
 // clock reads the time at most once per request, and only for requests that need it.
 type clock struct{ t int64 }
 
+// now returns the Unix time in milliseconds.
 func (c *clock) now() int64 {
 	if c.t == 0 {
-		c.t = time.Now().UnixNano()
+		c.t = time.Now().UnixMilli()
 	}
 	return c.t
 }
