@@ -4,15 +4,38 @@ import (
 	"hash/maphash"
 )
 
-// router holds what a parser needs to turn requests into parts: the limits and the shards.
+// router holds what a parser needs to turn requests into parts: the limits, the shards and,
+// in the graph, the sequencer that orders the commands spanning shards (order.go).
 type router struct {
 	lim    limits
 	shards int
 	seed   maphash.Seed
+	seq    *sequencer // nil in goroutine mode, which locks every shard a command touches
+	all    []uint32   // every shard, for the commands that touch them all
 }
 
-func newRouter(lim limits, shards int) *router {
-	return &router{lim: lim, shards: shards, seed: maphash.MakeSeed()}
+func newRouter(lim limits, shards int, ordered bool) *router {
+	rt := &router{lim: lim, shards: shards, seed: maphash.MakeSeed(), all: make([]uint32, shards)}
+	for i := range rt.all {
+		rt.all[i] = uint32(i)
+	}
+	if ordered {
+		rt.seq = newSequencer(shards)
+	}
+	return rt
+}
+
+// stamp numbers the parts of one multi-shard command, one per shard in shards, in their
+// shards' sequences (mseqs[i] for shards[i]).
+func (rt *router) stamp(shards []uint32, sc *scratch) []uint64 {
+	if cap(sc.mseqs) < len(shards) {
+		sc.mseqs = make([]uint64, len(shards))
+	}
+	sc.mseqs = sc.mseqs[:len(shards)]
+	if rt.seq != nil && len(shards) > 1 {
+		rt.seq.stamp(shards, sc.mseqs)
+	}
+	return sc.mseqs
 }
 
 func (rt *router) shardOf(key []byte) uint32 {
@@ -28,6 +51,7 @@ type scratch struct {
 	args    [][]byte
 	byShard [][]int32
 	touched []uint32
+	mseqs   []uint64
 }
 
 // maxScratchArgs is the longest argument array a parser keeps between requests; one grown
@@ -151,8 +175,9 @@ func (p *connParser) dispatch(c *conn, args [][]byte, rt *router, sc *scratch, e
 	case kindKey:
 		emit(request{c: c, seq: seq, parts: 1, shard: rt.shardOf(args[1]), cmd: cmd, args: args})
 	case kindAll:
+		mseqs := rt.stamp(rt.all, sc)
 		for s := range rt.shards {
-			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), cmd: cmd, args: args})
+			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), mseq: mseqs[s], cmd: cmd, args: args})
 		}
 	case kindMulti:
 		p.split(c, seq, cmd, args, rt, sc, emit)
@@ -174,8 +199,9 @@ func (p *connParser) split(c *conn, seq uint64, cmd *command, args [][]byte, rt 
 		sc.byShard[s] = append(sc.byShard[s], int32(i))
 	}
 	parts := uint32(len(sc.touched))
+	mseqs := rt.stamp(sc.touched, sc)
 	for part, s := range sc.touched {
-		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, cmd: cmd, args: args, keys: sc.byShard[s]})
+		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, mseq: mseqs[part], cmd: cmd, args: args, keys: sc.byShard[s]})
 		sc.byShard[s] = nil // the request owns the slice now
 	}
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +31,7 @@ func startGoroutines(cfg config) (server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &goroutineServer{cfg: cfg, ln: ln, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker), conns: make(map[*net.TCPConn]struct{})}
+	s := &goroutineServer{cfg: cfg, ln: ln, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker, false), conns: make(map[*net.TCPConn]struct{})}
 	s.stores = make([]*store, s.rt.shards)
 	for i := range s.stores {
 		s.stores[i] = newStore()
@@ -95,8 +97,15 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 	}()
 	var sc scratch
 	hard := s.cfg.outLimit.hard
+	var parts []request // the parts of a command that spans shards, until the last one
 	emit := func(r request) {
-		c.out.add(s.run(&r))
+		if r.parts == 1 {
+			c.out.add(s.run(&r))
+		} else if parts = append(parts, r); len(parts) == int(r.parts) {
+			s.runAll(parts, &c.out)
+			clear(parts)
+			parts = parts[:0]
+		}
 		if hard > 0 && c.out.buf.len() > hard && !c.out.broken {
 			c.out.discard() // past the hard limit: the client is dropped
 			c.dropped.Store(true)
@@ -175,6 +184,22 @@ func (w *writer) write(out *outbuf) error {
 }
 
 var errOutputLimit = errors.New("client output buffer limit reached")
+
+// runAll executes the parts of a command that spans shards with every one of its shards
+// locked, so that no other command sees it half done; the locks are taken in shard order,
+// so that two such commands cannot each wait for the other's.
+func (s *goroutineServer) runAll(parts []request, out *assembler) {
+	slices.SortFunc(parts, func(a, b request) int { return cmp.Compare(a.shard, b.shard) })
+	for i := range parts {
+		s.stores[parts[i].shard].mu.Lock()
+	}
+	for i := range parts {
+		out.add(execute(s.stores[parts[i].shard], &parts[i]))
+	}
+	for i := range parts {
+		s.stores[parts[i].shard].mu.Unlock()
+	}
+}
 
 // run executes a request part under its shard's lock.
 func (s *goroutineServer) run(r *request) reply {

@@ -33,7 +33,7 @@ func TestReadPoolBound(t *testing.T) {
 // ends, nothing of the parser (its scratch included) points into that request's buffer.
 // The scratch's argument array used to keep the sub-slices of the last request it parsed.
 func TestParserForgetsIncompleteRequest(t *testing.T) {
-	rt := newRouter(defaultLimits, 4)
+	rt := newRouter(defaultLimits, 4, false)
 	var sc scratch
 	c := &conn{id: 1}
 	data := []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4000000\r\n" + strings.Repeat("v", 1<<20))

@@ -10,6 +10,7 @@ type request struct {
 	part       uint32 // this part's index among parts
 	parts      uint32 // how many parts the command was split into (1: not split)
 	shard      uint32 // the store shard the part runs on, which picks the worker
+	mseq       uint64 // parts > 1: the part's place in its shard's order of multi-shard commands (order.go)
 	cmd        *command
 	args       [][]byte // the whole command, name first; shared by every part
 	keys       []int32  // kindMulti: the indexes in args of this part's keys

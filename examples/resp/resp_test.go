@@ -138,7 +138,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("unexpected error %v", err)
 			}
 		}
-		rt := newRouter(lim, 4)
+		rt := newRouter(lim, 4, true)
 		whole := feedAll(rt, data)
 		at := int(cut) % (len(data) + 1)
 		split := feedAll(rt, data[:at], data[at:])

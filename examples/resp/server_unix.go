@@ -47,7 +47,7 @@ func startGraph(cfg config) (server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &graphServer{cfg: cfg, lfd: lfd, addr: addr, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker), reads: newReadPool(maxPooledReads)}
+	s := &graphServer{cfg: cfg, lfd: lfd, addr: addr, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker, true), reads: newReadPool(maxPooledReads)}
 	s.stores = make([]*store, s.rt.shards)
 	for i := range s.stores {
 		s.stores[i] = newStore()
@@ -69,7 +69,7 @@ func startGraph(cfg config) (server, error) {
 		KeyBy(func(ch chunk) uint64 { return ch.c.id }).
 		Expand[request](cfg.parsers, s.parse, flow.Name("parse"), capacity).
 		PartitionBy(func(r request) int { return int(r.shard) }).
-		Then[reply](cfg.workers, s.work, flow.Name("work"), capacity).
+		Stateful(cfg.workers, s.workLevel(), flow.Name("work"), capacity).
 		KeyBy(func(r reply) uint64 { return r.c.id }).
 		StatefulSink(cfg.repliers, s.replyLevel(), flow.Name("reply"), flow.StageMode(flow.Dedicated))
 	if err := s.g.Start(context.Background()); err != nil {
@@ -117,7 +117,35 @@ func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
 	s.reads.put(ch.buf)
 }
 
-// work is the worker level: the request's shard is owned by this stage alone.
-func (s *graphServer) work(r request) reply {
-	return execute(s.stores[r.shard], &r)
+// workerStage is one work stage: it runs requests on the shards it owns, which no other
+// stage touches, in the order that makes commands spanning shards atomic (order.go).
+type workerStage struct {
+	order shardOrder
+	em    *flow.Emitter[reply] // the emitter of the call in progress
+	cur   request              // the request of the call in progress: a parameter's address would escape
+	run   func(*request)       // made once: a closure per call would allocate
+}
+
+// workLevel is the worker level: stateful, for the requests each stage holds back.
+func (s *graphServer) workLevel() flow.Stateful[request, *workerStage, reply] {
+	return flow.Stateful[request, *workerStage, reply]{
+		Init: func(*flow.Stage, *flow.Emitter[reply]) (*workerStage, error) {
+			w := &workerStage{order: newShardOrder()}
+			w.run = func(r *request) { w.em.Emit(execute(s.stores[r.shard], r)) }
+			return w, nil
+		},
+		Each: func(w *workerStage, r request, e *flow.Emitter[reply]) error {
+			w.em, w.cur = e, r
+			w.order.add(&w.cur, w.run)
+			return nil
+		},
+		End: func(w *workerStage, _ *flow.Emitter[reply]) error {
+			if n := w.order.waiting(); n > 0 {
+				// Every part stamped has been published before the drain ends, so a held
+				// request here means a number was taken and its part lost.
+				return fmt.Errorf("resp: %d requests still wait for an earlier part of a multi-shard command", n)
+			}
+			return nil
+		},
+	}
 }
