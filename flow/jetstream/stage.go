@@ -1,0 +1,188 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/loopyring/loopyring/flow"
+	"github.com/loopyring/loopyring/poller"
+)
+
+// sourceStage is one stage of a source level at run time. Everything in it belongs to the
+// stage's goroutine: the source function and the callbacks of its loop.
+//
+// The source function does not return until the stage is done: it sleeps in the stage's
+// loop itself, on a condition its fetcher makes true. Returning at once and emitting from a
+// callback on a descriptor the fetcher writes was rejected: a callback cannot fail the stage
+// under the level's policy the way a returned error does, and it would cost a pipe.
+type sourceStage struct {
+	ss       *flow.SourceStage[record]
+	g        *flow.Graph
+	cfg      *SourceConfig
+	consumer string
+
+	f       *fetcher
+	q       ackQueue
+	spare   []natsjs.Msg // the fetcher's next hand-over buffer
+	timer   *poller.Timer
+	tick    bool      // the ack timer fired
+	lastAck time.Time // when the stage last acknowledged
+	frozen  bool      // the graph failed: acknowledge nothing more
+}
+
+// runStage is the source function of every stage of a source level.
+func runStage(g *flow.Graph, ss *flow.SourceStage[record], cfg *SourceConfig) error {
+	s := &sourceStage{ss: ss, g: g, cfg: cfg, consumer: cfg.Consumers[ss.Index()%len(cfg.Consumers)]}
+	it, err := s.open()
+	if err != nil {
+		return err
+	}
+	s.f = startFetch(it, ss.Loop(), cfg.Batch)
+	err = s.serve()
+	nakAll(s.f.stop())
+	if err != nil {
+		// The fetch or an acknowledgement failed, likely the connection: what was emitted
+		// and not acknowledged is redelivered after AckWait.
+		return err
+	}
+	return s.drain()
+}
+
+// open looks the stage's consumer up, checks that it acknowledges explicitly, and starts
+// iterating over its messages.
+func (s *sourceStage) open() (natsjs.MessagesContext, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	c, err := s.cfg.JetStream.Consumer(ctx, s.cfg.Stream, s.consumer)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: consumer %q of stream %q: %w", s.consumer, s.cfg.Stream, err)
+	}
+	// AckAll would acknowledge, with one stage's acknowledgement, messages another client
+	// still holds; AckNone cannot redeliver anything.
+	if p := c.CachedInfo().Config.AckPolicy; p != natsjs.AckExplicitPolicy {
+		return nil, fmt.Errorf("jetstream: consumer %q of stream %q acknowledges with %s, and a source needs %s",
+			s.consumer, s.cfg.Stream, p, natsjs.AckExplicitPolicy)
+	}
+	it, err := c.Messages(natsjs.PullMaxMessages(s.cfg.Batch))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: consumer %q of stream %q: %w", s.consumer, s.cfg.Stream, err)
+	}
+	return it, nil
+}
+
+// serve emits what the fetcher hands over and acknowledges what the graph finished, until the
+// stage stops (nil) or the fetch or an acknowledgement fails.
+func (s *sourceStage) serve() error {
+	loop := s.ss.Loop()
+	ready := func() bool { return s.f.ready.Load() || s.tick || s.ss.Stopping() }
+	for {
+		// A background context never ends the wait, and the loop closes only after the
+		// stage has ended: Wait returns when ready does.
+		_ = loop.Wait(context.Background(), ready)
+		if s.ss.Stopping() {
+			return nil
+		}
+		msgs, err := s.f.take(s.spare)
+		s.emit(msgs)
+		clear(msgs)
+		s.spare = msgs
+		if err != nil {
+			return fmt.Errorf("jetstream: fetch from consumer %q of stream %q: %w", s.consumer, s.cfg.Stream, err)
+		}
+		if err := s.ackDue(); err != nil {
+			return err
+		}
+	}
+}
+
+// emit emits msgs in order and commits them. Once the graph stops, Emit refuses, and the rest
+// go back to the server.
+func (s *sourceStage) emit(msgs []natsjs.Msg) {
+	for i, m := range msgs {
+		if s.ss.Emit(record{msg: m, stage: s.ss.Index()}) != nil {
+			nakAll(msgs[i:])
+			break
+		}
+		s.q.push(m)
+	}
+	s.ss.Flush()
+}
+
+// ackDue acknowledges what is finished when AckInterval has passed since the last time, and
+// arms the timer that brings the stage back for it while it would otherwise sleep. The time
+// is checked here as well as by the timer because a busy stage's wait returns at once,
+// without running due timers.
+func (s *sourceStage) ackDue() error {
+	now := time.Now()
+	if s.tick || now.Sub(s.lastAck) >= s.cfg.AckInterval {
+		s.tick = false
+		s.lastAck = now
+		if err := s.ack(); err != nil {
+			return err
+		}
+	}
+	s.arm()
+	return nil
+}
+
+// arm schedules the ack timer while messages wait for acknowledgement. An idle stage with
+// nothing to acknowledge has no timer, and sleeps without waking.
+func (s *sourceStage) arm() {
+	if s.timer == nil && s.q.unacked() > 0 {
+		s.timer = s.ss.Loop().AfterFunc(s.cfg.AckInterval, func() {
+			s.timer = nil
+			s.tick = true
+		})
+	}
+}
+
+// ack acknowledges the messages whose entries the graph has finished, unless the graph has
+// failed. Completed is read before the graph's error: an entry whose failure stopped the graph
+// is finished only after the failure was recorded, so an ack that sees it finished sees the
+// failure too, and the failing entry's message is never acknowledged, whichever level failed.
+func (s *sourceStage) ack() error {
+	if s.frozen {
+		return nil
+	}
+	done := s.ss.Completed()
+	var se *flow.StageError
+	if errors.As(s.g.Err(), &se) {
+		s.frozen = true
+		return nil
+	}
+	return s.q.ackTo(done)
+}
+
+// drain acknowledges, once the stage has stopped fetching, every message it emitted as the
+// graph finishes it, then flushes the connection so that the acknowledgements have reached
+// the server when the graph's Stop or Wait returns. The graph goes on draining meanwhile:
+// the stage's ring stays open, and what it holds flows on to the levels below.
+func (s *sourceStage) drain() error {
+	loop := s.ss.Loop()
+	for {
+		if err := s.ack(); err != nil {
+			return err
+		}
+		if s.frozen || s.q.unacked() == 0 {
+			break
+		}
+		s.arm()
+		_ = loop.Wait(context.Background(), func() bool { return s.tick })
+		s.tick = false
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	if s.q.acked == 0 {
+		return nil
+	}
+	if err := s.cfg.JetStream.Conn().FlushTimeout(s.cfg.Timeout); err != nil {
+		return fmt.Errorf("jetstream: flush the acknowledgements to consumer %q of stream %q: %w", s.consumer, s.cfg.Stream, err)
+	}
+	return nil
+}
