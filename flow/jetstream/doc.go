@@ -24,9 +24,11 @@
 //
 // Source adds two levels: n fetching stages (named SourceConfig.Name) and n decoding stages
 // (Name+".decode"), decoding stage i reading fetching stage i only. Each fetching stage
-// iterates over its consumer's messages (Consumer.Messages) on a goroutine of its own, which
-// hands them over to the stage in batches and wakes it in its event loop; the stage emits
-// them in delivery order.
+// fetches its consumer's messages (Consumer.Fetch, SourceConfig.Batch at a time) on a
+// goroutine of its own, which hands them over to the stage as they arrive and wakes it in its
+// event loop; the stage emits them in delivery order. The goroutine asks for the next batch
+// only when the hand-over has taken the last one, and the hand-over takes no more than Batch
+// while the stage is behind: a full ring stops the fetch.
 //
 // # At-least-once
 //
@@ -43,8 +45,7 @@
 // When the graph stops, a fetching stage stops fetching, gives back (Nak) what it fetched and
 // had not emitted, and waits, acknowledging as the drain goes, until the graph has finished
 // every entry it emitted; then it flushes the connection, so that when Stop or Wait returns
-// the server has received every acknowledgement. Messages still in the iterator's buffer are
-// dropped with it, and the server redelivers them after the consumer's AckWait.
+// the server has received every acknowledgement.
 //
 // What the error policies mean for acknowledgement: an entry that a level's Skip or ErrorSink
 // policy drops is finished, so its message is acknowledged: this is how a poison message
@@ -112,6 +113,10 @@
 // SourceConfig.Timeout under the fetching level's policy, so by default Wait returns the
 // error; a consumer that does not acknowledge explicitly is refused the same way. A sink
 // checks, during Start, that the server answers within SinkConfig.Timeout, and Start fails if
-// it does not. An iterator that ends (the connection closed, the consumer deleted) fails the
-// fetching stage. Nothing waits without a bound on the server.
+// it does not. A fetch that fails because the connection closed or the consumer is gone fails
+// the fetching stage; other fetch failures (missed heartbeats, a change of the consumer's
+// leader, a connection moving to another node) are retried, and while the connection
+// reconnects a stage waits for it as the connection's own reconnect policy says. Stop never
+// waits on the server without a bound: the fetch ends at once, and the last flush within
+// SourceConfig.Timeout.
 package jetstream

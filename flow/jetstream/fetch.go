@@ -5,26 +5,36 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/loopyring/loopyring/poller"
 )
 
-// A fetcher runs one goroutine that takes messages from a consumer's iterator and hands them
-// to a source stage, which sleeps in its event loop until there are some.
+// A fetcher runs one goroutine that fetches a consumer's messages and hands them to a source
+// stage, which sleeps in its event loop until there are some.
 //
-// The hand-over holds at most limit messages: when the stage is behind, the goroutine waits
-// for room, stops taking from the iterator, whose buffer fills up to its own bound, and the
-// iterator then stops asking the server for more. So a full ring stops the fetch, and
-// nothing between the server and the ring grows without bound. Handing over one message at a
-// time through a channel was rejected: the stage would pay a channel receive per message,
-// where a swap of two slices under a lock hands over everything fetched at once.
+// The goroutine asks the server for Batch messages at a time (Fetch), hands them over as
+// they arrive, and asks for the next batch only once the last message of this one is handed
+// over. The hand-over holds at most Batch messages: when the stage is behind, the goroutine
+// waits for room, and no request leaves for the server meanwhile. So a full ring stops the
+// fetch, and besides the ring the client holds one request's messages, the hand-over's,
+// and the batch the stage is emitting.
+//
+// The consumer's message iterator (Messages), which asks ahead of the client by itself, was
+// rejected: when a reconnection or a missed heartbeat resets its accounting while the stage
+// is behind, it asks again for a full buffer on top of the one it holds, overflows its
+// channel, and drops messages, which then wait out AckWait and hold places under
+// MaxAckPending meanwhile. Handing over one message at a time through a channel was rejected
+// too: the stage would pay a channel receive per message, where a swap of two slices under a
+// lock hands over everything fetched at once.
 type fetcher struct {
-	it     natsjs.MessagesContext
+	c      natsjs.Consumer
 	loop   *poller.Loop
 	limit  int
-	cancel context.CancelFunc // ends a Next in progress
+	cancel context.CancelFunc // ends the fetch in progress
 	done   chan struct{}      // closed when the goroutine has returned
 
 	mu      sync.Mutex
@@ -38,10 +48,24 @@ type fetcher struct {
 	ready atomic.Bool
 }
 
+const (
+	// fetchWait bounds one fetch request: an idle stage asks again this often.
+	fetchWait = 5 * time.Second
+	// fetchHeartbeat is how often the server confirms a waiting request: two missed
+	// heartbeats (a server gone, a connection that moved to another node) end the request,
+	// and the goroutine asks again.
+	fetchHeartbeat = time.Second
+	// retryWait is the pause after a fetch that failed without a message, doubled up to
+	// maxRetryWait while failures follow each other, so that a server that refuses at once
+	// is not asked in a tight loop.
+	retryWait    = 10 * time.Millisecond
+	maxRetryWait = time.Second
+)
+
 // startFetch starts the goroutine that feeds the stage whose loop is loop.
-func startFetch(it natsjs.MessagesContext, loop *poller.Loop, limit int) *fetcher {
+func startFetch(c natsjs.Consumer, loop *poller.Loop, limit int) *fetcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &fetcher{it: it, loop: loop, limit: limit, cancel: cancel, done: make(chan struct{})}
+	f := &fetcher{c: c, loop: loop, limit: limit, cancel: cancel, done: make(chan struct{})}
 	f.room.L = &f.mu
 	go f.run(ctx)
 	return f
@@ -49,25 +73,72 @@ func startFetch(it natsjs.MessagesContext, loop *poller.Loop, limit int) *fetche
 
 func (f *fetcher) run(ctx context.Context) {
 	defer close(f.done)
-	next := natsjs.NextContext(ctx)
+	pause := time.Duration(0)
 	for {
-		m, err := f.it.Next(next)
-		if err != nil {
-			// A missed heartbeat is the iterator's report of a silent server; it asks again
-			// by itself (and the connection reconnects by itself), so it is not the end.
-			if errors.Is(err, natsjs.ErrNoHeartbeat) && ctx.Err() == nil {
-				continue
-			}
+		got, err := f.fetch(ctx)
+		if ctx.Err() != nil {
+			return // stopped
+		}
+		if err != nil && terminal(err) {
 			f.end(err)
 			return
 		}
-		if !f.put(m) {
-			// Stopped while holding m: give it back for redelivery now rather than after
-			// AckWait. A failed Nak changes only when it comes back.
-			_ = m.Nak()
-			return
+		switch {
+		case got > 0 || err == nil:
+			pause = 0
+		case pause == 0:
+			pause = retryWait
+		default:
+			pause = min(2*pause, maxRetryWait)
+		}
+		if pause > 0 {
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
+}
+
+// fetch makes one request and hands over what it brings; it returns how many messages it
+// handed over and why the request ended early, if it did.
+func (f *fetcher) fetch(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	b, err := f.c.Fetch(f.limit, natsjs.FetchContext(ctx), natsjs.FetchHeartbeat(fetchHeartbeat))
+	if err != nil {
+		return 0, err
+	}
+	got := 0
+	for m := range b.Messages() {
+		if !f.put(m) {
+			// Stopped: the cancelled request closes the channel at once. What it holds goes
+			// back for redelivery now rather than after AckWait; a failed Nak changes only
+			// when a message comes back.
+			cancel()
+			_ = m.Nak()
+			for m := range b.Messages() {
+				_ = m.Nak()
+			}
+			return got, nil
+		}
+		got++
+	}
+	err = b.Error()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		err = nil // the request outlived its expiry: the server's answer to it was lost
+	}
+	return got, err
+}
+
+// terminal reports whether a fetch error ends the stage: the connection is closed, or the
+// consumer is gone. Everything else (a missed heartbeat, a change of the consumer's leader,
+// too many waiting requests) passes, and the next request tries again.
+func terminal(err error) bool {
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, natsjs.ErrConnectionClosed) ||
+		errors.Is(err, natsjs.ErrConsumerDeleted) || errors.Is(err, natsjs.ErrConsumerNotFound) ||
+		errors.Is(err, natsjs.ErrBadRequest)
 }
 
 // put hands m over, waiting for room; it reports false once the fetch is stopped.
@@ -87,7 +158,7 @@ func (f *fetcher) put(m natsjs.Msg) bool {
 	return true
 }
 
-// end records why the iterator stopped giving messages, unless the stage stopped it.
+// end records why fetching failed for good, unless the stage stopped it.
 func (f *fetcher) end(err error) {
 	f.mu.Lock()
 	if !f.stopped {
@@ -111,9 +182,9 @@ func (f *fetcher) take(spare []natsjs.Msg) ([]natsjs.Msg, error) {
 	return got, err
 }
 
-// stop ends the goroutine and the iterator and returns the messages fetched and not taken,
-// for the stage to give back. The goroutine ends promptly wherever it is: in Next (the
-// context), waiting for room (the broadcast), or between the two (stopped).
+// stop ends the goroutine and returns the messages fetched and not taken, for the stage to
+// give back. The goroutine ends promptly wherever it is: waiting for a request (the
+// context), for room (the broadcast), or between the two (stopped).
 func (f *fetcher) stop() []natsjs.Msg {
 	f.cancel()
 	f.mu.Lock()
@@ -123,8 +194,5 @@ func (f *fetcher) stop() []natsjs.Msg {
 	f.mu.Unlock()
 	f.room.Broadcast()
 	<-f.done
-	// Messages in the iterator's buffer are dropped with it: unacknowledged, the server
-	// redelivers them after AckWait.
-	f.it.Stop()
 	return held
 }

@@ -26,8 +26,10 @@ type SourceConfig struct {
 	// Name names the fetching level; the decoding level is Name+".decode" unless the options
 	// given to Source name it. The default is "jetstream".
 	Name string
-	// Batch is how many fetched messages a stage holds ahead of the graph, twice over: the
-	// iterator's buffer (PullMaxMessages) and the hand-over to the stage. The default is 256.
+	// Batch is how many messages a stage asks the server for at a time, and how many fetched
+	// messages the hand-over to the stage holds: besides its ring, a stage holds at most
+	// three times Batch messages (one request's, the hand-over's, and what it is emitting).
+	// The default is 256.
 	Batch int
 	// AckInterval is how often a stage acknowledges what the graph has finished. The default
 	// is 10ms.

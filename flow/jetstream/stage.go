@@ -24,11 +24,13 @@ type sourceStage struct {
 	g        *flow.Graph
 	cfg      *SourceConfig
 	consumer string
+	window   int // the consumer's MaxAckPending, or 0 for none
 
 	f       *fetcher
 	q       ackQueue
 	spare   []natsjs.Msg // the fetcher's next hand-over buffer
 	timer   *poller.Timer
+	due     time.Time // when timer fires
 	tick    bool      // the ack timer fired
 	lastAck time.Time // when the stage last acknowledged
 	frozen  bool      // the graph failed: acknowledge nothing more
@@ -37,11 +39,11 @@ type sourceStage struct {
 // runStage is the source function of every stage of a source level.
 func runStage(g *flow.Graph, ss *flow.SourceStage[record], cfg *SourceConfig) error {
 	s := &sourceStage{ss: ss, g: g, cfg: cfg, consumer: cfg.Consumers[ss.Index()%len(cfg.Consumers)]}
-	it, err := s.open()
+	c, err := s.open()
 	if err != nil {
 		return err
 	}
-	s.f = startFetch(it, ss.Loop(), cfg.Batch)
+	s.f = startFetch(c, ss.Loop(), cfg.Batch)
 	err = s.serve()
 	nakAll(s.f.stop())
 	if err != nil {
@@ -52,9 +54,8 @@ func runStage(g *flow.Graph, ss *flow.SourceStage[record], cfg *SourceConfig) er
 	return s.drain()
 }
 
-// open looks the stage's consumer up, checks that it acknowledges explicitly, and starts
-// iterating over its messages.
-func (s *sourceStage) open() (natsjs.MessagesContext, error) {
+// open looks the stage's consumer up and checks that it acknowledges explicitly.
+func (s *sourceStage) open() (natsjs.Consumer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
 	c, err := s.cfg.JetStream.Consumer(ctx, s.cfg.Stream, s.consumer)
 	cancel()
@@ -67,11 +68,8 @@ func (s *sourceStage) open() (natsjs.MessagesContext, error) {
 		return nil, fmt.Errorf("jetstream: consumer %q of stream %q acknowledges with %s, and a source needs %s",
 			s.consumer, s.cfg.Stream, p, natsjs.AckExplicitPolicy)
 	}
-	it, err := c.Messages(natsjs.PullMaxMessages(s.cfg.Batch))
-	if err != nil {
-		return nil, fmt.Errorf("jetstream: consumer %q of stream %q: %w", s.consumer, s.cfg.Stream, err)
-	}
-	return it, nil
+	s.window = max(c.CachedInfo().Config.MaxAckPending, 0)
+	return c, nil
 }
 
 // serve emits what the fetcher hands over and acknowledges what the graph finished, until the
@@ -112,13 +110,13 @@ func (s *sourceStage) emit(msgs []natsjs.Msg) {
 	s.ss.Flush()
 }
 
-// ackDue acknowledges what is finished when AckInterval has passed since the last time, and
-// arms the timer that brings the stage back for it while it would otherwise sleep. The time
-// is checked here as well as by the timer because a busy stage's wait returns at once,
+// ackDue acknowledges what is finished when the ack interval has passed since the last time,
+// and arms the timer that brings the stage back for it while it would otherwise sleep. The
+// time is checked here as well as by the timer because a busy stage's wait returns at once,
 // without running due timers.
 func (s *sourceStage) ackDue() error {
 	now := time.Now()
-	if s.tick || now.Sub(s.lastAck) >= s.cfg.AckInterval {
+	if s.tick || now.Sub(s.lastAck) >= s.interval() {
 		s.tick = false
 		s.lastAck = now
 		if err := s.ack(); err != nil {
@@ -129,15 +127,36 @@ func (s *sourceStage) ackDue() error {
 	return nil
 }
 
-// arm schedules the ack timer while messages wait for acknowledgement. An idle stage with
-// nothing to acknowledge has no timer, and sleeps without waking.
-func (s *sourceStage) arm() {
-	if s.timer == nil && s.q.unacked() > 0 {
-		s.timer = s.ss.Loop().AfterFunc(s.cfg.AckInterval, func() {
-			s.timer = nil
-			s.tick = true
-		})
+// interval is AckInterval, or a millisecond (the loop's timer granularity) while the stage
+// holds half the consumer's MaxAckPending unacknowledged: the server stops delivering at
+// MaxAckPending, and then only an acknowledgement brings more, so a stage that waited the
+// whole interval there would cap the throughput at MaxAckPending per interval.
+func (s *sourceStage) interval() time.Duration {
+	if s.window > 0 && s.q.unacked() >= s.window/2 {
+		return min(s.cfg.AckInterval, time.Millisecond)
 	}
+	return s.cfg.AckInterval
+}
+
+// arm schedules the ack timer while messages wait for acknowledgement, and brings it
+// forward when the interval has shortened. An idle stage with nothing to acknowledge has no
+// timer, and sleeps without waking.
+func (s *sourceStage) arm() {
+	if s.q.unacked() == 0 {
+		return
+	}
+	due := time.Now().Add(s.interval())
+	if s.timer != nil {
+		if !s.due.After(due) {
+			return
+		}
+		s.timer.Stop()
+	}
+	s.due = due
+	s.timer = s.ss.Loop().AfterFunc(time.Until(due), func() {
+		s.timer = nil
+		s.tick = true
+	})
 }
 
 // ack acknowledges the messages whose entries the graph has finished, unless the graph has
