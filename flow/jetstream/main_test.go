@@ -7,6 +7,6 @@ import (
 )
 
 // Every test stops its graphs, closes its connections and shuts its servers down; nothing
-// the connector starts (fetch goroutines, iterators, publishers' reply subscriptions) may
-// outlive them.
+// the connector starts (fetch goroutines and their requests, the publishers' reply
+// subscriptions) may outlive them.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

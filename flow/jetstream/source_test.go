@@ -19,7 +19,7 @@ import (
 // with two fetching stages sharing one durable consumer: every record reaches the sink, and
 // once the graph has stopped the consumer has nothing pending and nothing unacknowledged.
 func TestSourceDeliversAndAcksEverything(t *testing.T) {
-	const n = 20_000
+	const n = 10_000
 	s := runServer(t)
 	_, js := connect(t, s.ClientURL())
 	addStream(t, js, natsjs.StreamConfig{Name: "in", Subjects: []string{"in.>"}})
@@ -66,7 +66,7 @@ func TestAcksFollowTheSinks(t *testing.T) {
 	s := runServer(t)
 	_, js := connect(t, s.ClientURL())
 	addStream(t, js, natsjs.StreamConfig{Name: "in", Subjects: []string{"in"}})
-	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work"})
+	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work", AckWait: 2 * patience})
 	publishIDs(t, js, 0, n, func(int) string { return "in" })
 
 	dropped := func(id int) bool { return id%3 == 0 }
