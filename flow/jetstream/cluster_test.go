@@ -103,12 +103,14 @@ func addStreamWhenReady(t testing.TB, js natsjs.JetStream, cfg natsjs.StreamConf
 // fetch, the acknowledgements and the publications carry on through the other two nodes,
 // and every record ends up stored and acknowledged.
 func TestClusterNodeStoppedMidStream(t *testing.T) {
-	n := scaleOutRecords / 10
+	n := scaleOutRecords(t) / 10
 	servers := runCluster(t, 3)
 	_, js := connect(t, clusterURL(servers), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	addStreamWhenReady(t, js, natsjs.StreamConfig{Name: "in", Subjects: []string{"in"}, Replicas: 3})
 	addStreamWhenReady(t, js, natsjs.StreamConfig{Name: "out", Subjects: []string{"out.>"}, Replicas: 3})
-	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work", MaxAckPending: 512, AckWait: 5 * time.Second})
+	// AckWait outlasts an election (several seconds), so that a failover stalls the graph
+	// without redelivering all it holds.
+	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work", MaxAckPending: 512, AckWait: 10 * time.Second})
 	publishIDs(t, js, 0, n, func(int) string { return "in" })
 
 	ncG, jsG := connect(t, clusterURL(servers), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))

@@ -28,7 +28,7 @@
 // goroutine of its own, which hands them over to the stage as they arrive and wakes it in its
 // event loop; the stage emits them in delivery order. The goroutine asks for the next batch
 // only when the hand-over has taken the last one, and the hand-over takes no more than Batch
-// while the stage is behind: a full ring stops the fetch.
+// while the stage is behind: a full ring stops the fetch (TestFullRingStopsTheFetch).
 //
 // # At-least-once
 //
@@ -36,30 +36,36 @@
 // every level that reads it, and everything it became, down to the sinks, whatever became of
 // it on the way: filtered out, skipped by an error policy, expanded into several entries or
 // broadcast to several stages (flow.SourceStage.Completed, which counts the finished entries
-// as a prefix in emission order). Every AckInterval, and only while messages wait, the stage
-// reads that count and acknowledges (Ack, one publication, without a round trip) that many
-// messages from the oldest it has not acknowledged. A sink built by Sink finishes an entry
-// only when the server has acknowledged its publication, so an acknowledged input message has
-// its outputs stored.
+// as a prefix in emission order). Every AckInterval (every millisecond while the stage holds
+// half the consumer's MaxAckPending unacknowledged, since the server then waits for
+// acknowledgements before it delivers more), and only while messages wait, the stage reads
+// that count and acknowledges (Ack, one publication, without a round trip) that many
+// messages from the oldest it has not acknowledged (TestAcksFollowTheSinks,
+// TestSourceDeliversAndAcksEverything). A sink built by Sink finishes an entry only when the
+// server has acknowledged its publication, so an acknowledged input message has its outputs
+// stored (TestSinkFinishesOnlyStoredEntries).
 //
 // When the graph stops, a fetching stage stops fetching, gives back (Nak) what it fetched and
 // had not emitted, and waits, acknowledging as the drain goes, until the graph has finished
 // every entry it emitted; then it flushes the connection, so that when Stop or Wait returns
-// the server has received every acknowledgement.
+// the server has received every acknowledgement (TestStopAcknowledgesTheDrain).
 //
 // What the error policies mean for acknowledgement: an entry that a level's Skip or ErrorSink
 // policy drops is finished, so its message is acknowledged: this is how a poison message
 // that decode refuses leaves the stream (ErrorSink may record it first, as a dead letter).
 // Once the graph has failed under StopGraph (its error is a *flow.StageError), no stage of it
 // acknowledges anything more: the message whose failure stopped the graph, and every message
-// not acknowledged by then, is redelivered to the next consumer, so a failure loses nothing.
-// A graph stopped by the cancellation of Start's context drains and acknowledges as Stop does.
+// not acknowledged by then, is redelivered to the next consumer, so a failure loses nothing
+// (TestPoisonRecordFollowsThePolicy). A graph stopped by the cancellation of Start's context
+// drains and acknowledges as Stop does.
 //
 // Duplicates come only from redelivery: a message delivered again after a crash, after a
 // failure under StopGraph, or because its AckWait ran out while the graph held it. At most
 // the consumer's MaxAckPending messages are unacknowledged at a time, so a crash duplicates
-// at most that many. Choose AckWait well above the time MaxAckPending messages take through
-// the graph.
+// at most that many (TestCrashRedeliversWithoutLoss, TestGraphsJoinAndLeaveOneConsumer,
+// TestClusterNodeStoppedMidStream). Choose AckWait well above the time MaxAckPending
+// messages take through the graph. At the output, a sink's retry may also store a record
+// twice, unless encode sets a message id (see Sink).
 //
 // # Partitions and order
 //
@@ -83,7 +89,7 @@
 // "orders.1.*"), and SourceConfig.Consumers naming them in partition order for a source of
 // as many stages: stage p then reads partition p, every message of a customer reaches the
 // same stage, in stream order. A KeyBy on the customer below keeps that order through the
-// levels that follow. Several graphs (processes) share the partitions' consumers as they
+// levels that follow (TestPartitionsKeepKeyOrder). Several graphs (processes) share the partitions' consumers as they
 // would share any durable consumer: each message goes to one of them.
 //
 // # Sinks
@@ -95,17 +101,19 @@
 // round trip lets it grow, up to the level's MaxBatch. A separate linger setting was
 // rejected: a stage that waited to fill a batch would hold every entry of it back for
 // nothing, since publications leave one by one and only the wait for acknowledgements is per
-// batch. Failures are retried and then follow the level's error policy (see Sink).
+// batch. Failures are retried and then follow the level's error policy (see Sink;
+// TestSinkFailuresFollowThePolicy).
 //
 // # Concurrency
 //
-// Source and Sink are building methods: call them before Start, as flow's own. Each fetching
-// stage has one goroutine of its own besides its stage, from Start until the stage ends; the
-// connection's goroutines are nats.go's. The messages a stage emits are read by the levels
-// below; decode runs on the decoding stage's goroutine, encode on the sink stage's.
-// Acknowledgements are sent from the fetching stage's goroutine only, after Completed has
-// observed the sinks' checkpoints, which the sinks store after their functions return: a
-// sink function's return happens before its message's acknowledgement is sent.
+// Source and Sink are building functions: call them before Start, as flow's own. Each
+// fetching stage has one goroutine of its own besides its stage, from Start until the stage
+// ends, and nats.go one more per request in flight; the connection's goroutines are
+// nats.go's. decode runs on the decoding stage's goroutine, encode on the sink stage's.
+// Acknowledgements (Ack) are sent from the fetching stage's goroutine only, after Completed
+// has observed the checkpoints the levels below store once their functions return, so the
+// return of the last function to see an entry happens before its message is acknowledged;
+// the fetch goroutine only gives messages back (Nak) when the stage stops.
 //
 // # Failures
 //
@@ -113,10 +121,11 @@
 // SourceConfig.Timeout under the fetching level's policy, so by default Wait returns the
 // error; a consumer that does not acknowledge explicitly is refused the same way. A sink
 // checks, during Start, that the server answers within SinkConfig.Timeout, and Start fails if
-// it does not. A fetch that fails because the connection closed or the consumer is gone fails
-// the fetching stage; other fetch failures (missed heartbeats, a change of the consumer's
-// leader, a connection moving to another node) are retried, and while the connection
-// reconnects a stage waits for it as the connection's own reconnect policy says. Stop never
-// waits on the server without a bound: the fetch ends at once, and the last flush within
-// SourceConfig.Timeout.
+// it does not (TestUnreachableServerFailsClearly). A fetch that fails because the connection
+// closed or the consumer is gone fails the fetching stage; other fetch failures (missed
+// heartbeats, a change of the consumer's leader, a connection moving to another node) are
+// retried, and while the connection reconnects a stage waits for it as the connection's own
+// reconnect policy says (TestClusterNodeStoppedMidStream). Stop never waits on the server
+// without a bound: the fetch ends at once, a sink's retries after its Attempts, and the last
+// flush within SourceConfig.Timeout.
 package jetstream

@@ -56,7 +56,7 @@ func TestCrashRedeliversWithoutLoss(t *testing.T) {
 	s := runServer(t)
 	_, js := connect(t, s.ClientURL())
 	addStream(t, js, natsjs.StreamConfig{Name: "in", Subjects: []string{"in"}})
-	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work", AckWait: 2 * time.Second, MaxAckPending: maxAckPending})
+	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work", AckWait: 3 * time.Second, MaxAckPending: maxAckPending})
 	publishIDs(t, js, 0, n, func(int) string { return "in" })
 
 	ncA, jsA := connect(t, s.ClientURL())
@@ -90,8 +90,8 @@ func TestCrashRedeliversWithoutLoss(t *testing.T) {
 	dups := a.total.Load() + b.total.Load() - n
 	redeliveries := int64(ci.Delivered.Consumer) - n
 	t.Logf("%d records seen twice, %d redeliveries, MaxAckPending %d", dups, redeliveries, maxAckPending)
-	if dups > redeliveries {
-		t.Fatalf("%d duplicates from %d redeliveries", dups, redeliveries)
+	if dups > redeliveries || dups > maxAckPending {
+		t.Fatalf("%d duplicates from %d redeliveries, with at most %d unacknowledged at a time", dups, redeliveries, maxAckPending)
 	}
 }
 

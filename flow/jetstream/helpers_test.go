@@ -19,7 +19,7 @@ import (
 
 // patience bounds every wait for the broker or a graph to get somewhere. It detects a hang;
 // it is not a performance bound, so it is generous for a loaded 2-core machine under -race.
-const patience = 60 * time.Second
+const patience = 2 * time.Minute
 
 // runServer starts an embedded server with JetStream on, storing in a temporary folder, and
 // shuts it down when the test ends.

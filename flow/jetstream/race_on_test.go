@@ -2,5 +2,6 @@
 
 package jetstream_test
 
-// Under the race detector the embedded server runs instrumented too, several times slower.
-func init() { scaleOutRecords = 20_000 }
+// raceEnabled: under the race detector the embedded server runs instrumented too, several
+// times slower, and the scale-out tests run fewer records.
+const raceEnabled = true

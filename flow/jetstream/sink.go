@@ -43,8 +43,10 @@ type SinkConfig struct {
 // out of order: encode sets a Nats-Msg-Id header for the stream's duplicate window to drop
 // the second.
 //
-// Each stage checks that the server answers when the graph starts: an unreachable server
-// makes Start fail. Sink panics on a nil JetStream or encode or a negative number in cfg.
+// A stage's batch ends, and so does a Stop that drains it, within Attempts × (Timeout +
+// RetryWait) of its last publication. Each stage checks that the server answers when the
+// graph starts: an unreachable server makes Start fail. Sink panics on a nil JetStream or
+// encode or a negative number in cfg.
 func Sink[T any](s *flow.Stream[T], n int, cfg SinkConfig, encode func(T) (*nats.Msg, error), opts ...flow.Option) {
 	if encode == nil {
 		panic("jetstream: Sink needs an encode function")

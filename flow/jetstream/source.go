@@ -37,7 +37,8 @@ type SourceConfig struct {
 	// Timeout bounds the lookup of a consumer when a stage starts and the flush of the last
 	// acknowledgements when it ends. The default is 5s.
 	Timeout time.Duration
-	// FetchOptions apply to the fetching level, after its name: its Capacity, its CPUs.
+	// FetchOptions apply to the fetching level, after its name: its Capacity, its CPUs, its
+	// error policy for a stage that cannot fetch (the default, StopGraph, stops the graph).
 	FetchOptions []flow.Option
 }
 
