@@ -140,7 +140,7 @@ func (c *consumer) poll(ctx context.Context) {
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}
-		if err := fs.Err(); err != nil {
+		if err := fetchFailure(fs); err != nil {
 			err = fmt.Errorf("kafka: fetch: %w", err)
 			c.fetchErr.Store(&err)
 			c.wk.wake()
@@ -157,6 +157,26 @@ func (c *consumer) poll(ctx context.Context) {
 		}
 		c.cl.AllowRebalance()
 	}
+}
+
+// fetchFailure returns the first error of fs that the client does not recover from by
+// itself. Two kinds it does: ErrDataLoss (the broker lost records; the client goes on from
+// what there is) and ErrGroupSession (the member was dropped from the group, its
+// partitions went through OnPartitionsLost, and the client joins again). Both reach the
+// client's logger, which Options may set.
+func fetchFailure(fs kgo.Fetches) error {
+	for _, fe := range fs.Errors() {
+		var loss *kgo.ErrDataLoss
+		var session *kgo.ErrGroupSession
+		if errors.As(fe.Err, &loss) || errors.As(fe.Err, &session) {
+			continue
+		}
+		if fe.Topic == "" {
+			return fe.Err
+		}
+		return fmt.Errorf("%s/%d: %w", fe.Topic, fe.Partition, fe.Err)
+	}
+	return nil
 }
 
 // onWake runs on the stage's goroutine when the poll goroutine has handed it a poll (or

@@ -13,7 +13,9 @@ import (
 
 	"github.com/loopyring/loopyring/flow"
 	"github.com/loopyring/loopyring/flow/kafka"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestCrashRedeliversWithoutLoss stops a graph by a failure under StopGraph halfway
@@ -234,4 +236,39 @@ func waitErr(t *testing.T, g *flow.Graph) error {
 		t.Fatal("the graph did not stop")
 		return nil
 	}
+}
+
+// TestFetchFailureStopsTheGraph makes every fetch fail with an error the client does not
+// retry, once the graph has had every record: the graph stops with it, naming the
+// partition, and the final commit still covers what the graph finished.
+func TestFetchFailureStopsTheGraph(t *testing.T) {
+	c := newCluster(t, 4, "in")
+	c.produce("in", 1000, 10)
+	got := newSeen()
+	g := flow.New()
+	kafka.Source(g, 1, c.sourceConfig("g", "in"), decodeIn).Sink(1, func(v in) { got.add(v.part, v.off) })
+	start(t, g)
+	waitFor(t, "every record", func() bool { _, d := got.total(); return d == 1000 })
+	c.fake.ControlKey(int16(kmsg.Fetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.fake.KeepControl()
+		fr := req.(*kmsg.FetchRequest)
+		resp := fr.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range fr.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	err := waitErr(t, g)
+	if !errors.Is(err, kerr.TopicAuthorizationFailed) || !strings.Contains(err.Error(), "kafka: fetch: in/") {
+		t.Fatalf("Wait: %v; want the fetch error, naming the partition", err)
+	}
+	c.checkCommittedAtEnd("g", "in")
 }

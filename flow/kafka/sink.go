@@ -19,19 +19,20 @@ type SinkConfig struct {
 	Topic   string   // the topic of records that encode leaves without one
 
 	// Linger is how long the producer holds a partition's batch open for more records
-	// (default 0: a batch goes as soon as the partition may send; records produced while a
-	// request is in flight gather into the next batch). A stage waits for its batch's
-	// acknowledgements before it takes the next, so a linger delays every flow batch that
-	// does not fill a producer batch.
-	Linger time.Duration
-
-	// BatchMaxBytes bounds a producer batch of one partition (default: kgo's, 1 MB less
-	// overhead).
+	// (default 0: a batch goes as soon as its partition may send, and the records produced
+	// while a request is in flight gather into the next). BatchMaxBytes bounds a batch of
+	// one partition (default: the client's, about 1 MB).
+	Linger        time.Duration
 	BatchMaxBytes int32
+
+	// MaxInFlight bounds the graph's batches a producing stage has produced and whose
+	// acknowledgements are still awaited (default 64): beyond it the stage waits, and the
+	// graph's backpressure reaches the levels before the sink.
+	MaxInFlight int
 
 	// DeliveryTimeout bounds how long a record may take to be acknowledged, retries
 	// included (default 30s); after it the record fails. A broker that stops answering
-	// thus fails the stage's batch under the level's error policy instead of holding it.
+	// thus fails records under the level's error policy instead of holding them.
 	DeliveryTimeout time.Duration
 
 	// DialTimeout bounds the first contact with the cluster (default 10s): Start fails
@@ -43,9 +44,15 @@ type SinkConfig struct {
 	Options []kgo.Opt
 }
 
-const defaultDeliveryTimeout = 30 * time.Second
+const (
+	defaultMaxInFlight     = 64
+	defaultDeliveryTimeout = 30 * time.Second
+)
 
 func (c SinkConfig) withDefaults() SinkConfig {
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = defaultMaxInFlight
+	}
 	if c.DeliveryTimeout <= 0 {
 		c.DeliveryTimeout = defaultDeliveryTimeout
 	}
@@ -55,51 +62,65 @@ func (c SinkConfig) withDefaults() SinkConfig {
 	return c
 }
 
-// Sink ends s with a level of n producers: each stage encodes every entry it receives into
-// a record and produces it, and an entry counts as done only once the broker has
-// acknowledged its record. A record that fails (encode's error, or the producer's after its
-// retries) fails the stage's batch under the level's error policy (opts): StopGraph stops
-// the graph and, behind a Source, its commits; Skip and ErrorSink drop the failed records
-// and go on. Start fails when a stage cannot make its client or reach a broker.
+// Sink ends s with n producers. An entry counts as finished, for Completed and so for a
+// Source's commits, only once the broker has acknowledged its record. A record that fails
+// (encode's error or panic, or the producer's error after its retries and DeliveryTimeout)
+// fails under the error policy of opts: StopGraph stops the graph and, behind a Source, its
+// commits; Skip and ErrorSink drop the failed records and go on. A nil record with a nil
+// error produces nothing. Start fails when a producer cannot make its client or reach a
+// broker within DialTimeout.
 //
-// Each stage produces its whole batch asynchronously, then waits for every record's
-// acknowledgement before it returns: a flow sink counts an entry done when its function
-// returns, and Completed, which a Source commits by, must not count a record the broker may
-// still lose. The wait is one round trip per batch, paid while the stage's ring fills, so
-// the next batch is larger: under load a batch grows until one round trip carries it.
+// Sink adds two levels. Each stage of the first has a client and produces every record of
+// each batch it takes asynchronously, then emits one ticket for the batch and takes the next
+// without waiting; stage i of the second (opts apply to it) takes stage i's tickets in order
+// and returns from each once every record of its batch is acknowledged or failed, reporting
+// the failures. The first level's entries are finished only when their ticket is, which is
+// the acknowledgement; meanwhile the producer keeps up to MaxInFlight batches in flight.
+// Waiting for the acknowledgements inside the producing function was rejected: it left the
+// producer idle for a round trip every batch.
 func Sink[T any](s *flow.Stream[T], n int, cfg SinkConfig, encode func(T) (*kgo.Record, error), opts ...flow.Option) {
 	cfg = cfg.withDefaults()
-	s.StatefulSink(n, flow.StatefulSink[T, *producer]{
-		Init: func(*flow.Stage) (*producer, error) { return newProducer(cfg) },
-		Batch: func(p *producer, b *flow.Batch[T]) error {
-			// The wait is deferred too, so that a panicking encode leaves no promise
-			// outstanding when flow reports it.
-			defer p.wg.Wait()
-			p.begin()
-			for _, v := range b.All() {
-				p.send(encode(*v))
-			}
-			return p.end(b.Len())
+	tickets := s.Stateful(n, flow.Stateful[T, *producer, *ticket]{
+		Init: func(st *flow.Stage, _ *flow.Emitter[*ticket]) (*producer, error) {
+			return newProducer(cfg, st.Index())
 		},
-		End: func(p *producer) error {
+		Batch: func(p *producer, b *flow.Batch[T], e *flow.Emitter[*ticket]) error {
+			tk := &ticket{stage: p.stage, n: b.Len()}
+			for _, v := range b.All() {
+				r, err := encodeSafely(encode, *v)
+				p.send(tk, r, err)
+			}
+			e.Emit(tk)
+			return nil
+		},
+		End: func(p *producer, _ *flow.Emitter[*ticket]) error {
+			// Every record is acknowledged or failed before the client goes, so that the
+			// tickets still in the ring end as they would have.
+			_ = p.cl.Flush(context.Background())
 			p.cl.Close()
 			return nil
 		},
-	}, opts...)
+	}, flow.Capacity(ringFor(cfg.MaxInFlight)))
+	tickets.PartitionBy(func(tk *ticket) int { return tk.stage }).
+		SinkErr(n, (*ticket).wait, opts...)
 }
 
-// producer is one sink stage's client and the outcome of its batch in flight.
+// ringFor returns the ring capacity for n tickets: a power of two, at least 2.
+func ringFor(n int) int {
+	c := 2
+	for c < n {
+		c <<= 1
+	}
+	return c
+}
+
+// producer is one producing stage's client.
 type producer struct {
-	cl *kgo.Client
-
-	wg     sync.WaitGroup // the batch's records not yet acknowledged
-	mu     sync.Mutex     // guards the outcome below, written by the client's goroutines
-	failed int
-	encode error // the batch's first encoding error
-	broker error // the batch's first production error
+	cl    *kgo.Client
+	stage int
 }
 
-func newProducer(cfg SinkConfig) (*producer, error) {
+func newProducer(cfg SinkConfig, stage int) (*producer, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("kafka: SinkConfig has no Brokers")
 	}
@@ -124,51 +145,70 @@ func newProducer(cfg SinkConfig) (*producer, error) {
 		cl.Close()
 		return nil, fmt.Errorf("kafka: no broker of %v answered within %v: %w", cfg.Brokers, cfg.DialTimeout, err)
 	}
-	return &producer{cl: cl}, nil
+	return &producer{cl: cl, stage: stage}, nil
 }
 
-// begin starts a batch.
-func (p *producer) begin() { p.failed, p.encode, p.broker = 0, nil, nil }
-
-// send produces r, or counts err. A nil record with a nil error produces nothing.
-func (p *producer) send(r *kgo.Record, err error) {
+// send produces r as part of tk's batch, or counts err, encode's failure. A nil record with
+// a nil error produces nothing.
+func (p *producer) send(tk *ticket, r *kgo.Record, err error) {
 	switch {
 	case err != nil:
-		p.mu.Lock()
-		p.failed++
-		if p.encode == nil {
-			p.encode = fmt.Errorf("encode: %w", err)
-		}
-		p.mu.Unlock()
+		tk.fail(&tk.encode, fmt.Errorf("encode: %w", err))
 	case r != nil:
-		p.wg.Add(1)
-		p.cl.Produce(context.Background(), r, p.promise)
+		tk.wg.Add(1)
+		p.cl.Produce(context.Background(), r, tk.promise)
 	}
 }
 
-// end waits until the broker has acknowledged or failed every record of the batch of n
-// entries, and returns an error that counts the failed records and wraps the first failure
-// of each kind, encoding and production.
-func (p *producer) end(n int) error {
-	p.wg.Wait()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.failed > 0 {
-		return fmt.Errorf("kafka: %d of %d records not produced: %w", p.failed, n, errors.Join(p.encode, p.broker))
+// encodeSafely calls encode, turning a panic into an error: the batch's other records are
+// produced already, and their ticket must still be emitted.
+func encodeSafely[T any](encode func(T) (*kgo.Record, error), v T) (r *kgo.Record, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return encode(v)
+}
+
+// ticket is one batch of a producing stage, as the stage that waits for it sees it.
+type ticket struct {
+	stage int            // the producing stage
+	n     int            // the batch's entries
+	wg    sync.WaitGroup // its records not yet acknowledged or failed
+
+	mu     sync.Mutex // guards the outcome, written by the client's goroutines
+	failed int
+	encode error // the first encoding failure
+	broker error // the first production failure
+}
+
+// promise is each record's, called on a client goroutine once the broker acknowledged the
+// record or it failed.
+func (tk *ticket) promise(_ *kgo.Record, err error) {
+	if err != nil {
+		tk.fail(&tk.broker, err)
+	}
+	tk.wg.Done()
+}
+
+func (tk *ticket) fail(first *error, err error) {
+	tk.mu.Lock()
+	tk.failed++
+	if *first == nil {
+		*first = err
+	}
+	tk.mu.Unlock()
+}
+
+// wait waits until every record of the batch is acknowledged or failed, and returns an error
+// that counts the failed records and wraps the first failure of each kind.
+func (tk *ticket) wait() error {
+	tk.wg.Wait()
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	if tk.failed > 0 {
+		return fmt.Errorf("kafka: %d of %d records not produced: %w", tk.failed, tk.n, errors.Join(tk.encode, tk.broker))
 	}
 	return nil
-}
-
-// promise is every record's: it runs on a client goroutine once the broker acknowledged the
-// record or it failed.
-func (p *producer) promise(_ *kgo.Record, err error) {
-	if err != nil {
-		p.mu.Lock()
-		p.failed++
-		if p.broker == nil {
-			p.broker = err
-		}
-		p.mu.Unlock()
-	}
-	p.wg.Done()
 }

@@ -1,0 +1,123 @@
+// Package kafka connects flow graphs to Apache Kafka, at least once: Source consumes topics
+// as a consumer group and publishes their records into a graph, and Sink produces a
+// stream's entries. It is a module of its own (github.com/loopyring/loopyring/flow/kafka),
+// so that the library does not require franz-go (github.com/twmb/franz-go), the client it
+// is built on: only a program that imports this package does.
+//
+// # Usage
+//
+//	g := flow.New()
+//	orders := kafka.Source(g, 2, kafka.SourceConfig{
+//		Brokers: []string{"kafka:9092"},
+//		Topics:  []string{"orders"},
+//		Group:   "billing",
+//	}, decodeOrder, flow.OnError(flow.Skip), flow.Name("decode"))
+//	invoices := orders.KeyBy(func(o Order) uint64 { return o.Customer }).
+//		Then(4, bill)
+//	kafka.Sink(invoices, 1, kafka.SinkConfig{
+//		Brokers: []string{"kafka:9092"},
+//		Topic:   "invoices",
+//	}, encodeInvoice)
+//	if err := g.Start(ctx); err != nil { ... }
+//	...
+//	err := g.Stop() // drains, commits what the graph finished, leaves the group
+//
+// Source adds two levels: n consumers, each a member of the group with a client of its own,
+// and n stages that decode their records, to which the records are routed by partition. A
+// partition's records therefore reach the decoding level, and any level after it that
+// routes by partition or key (PartitionBy, KeyBy), in offset order. The decoding level takes
+// the caller's options: its error policy decides what a record that fails to decode
+// becomes (Skip counts it and moves on; StopGraph stops the graph).
+//
+// # At least once
+//
+// A record's offset is committed only after every level that must see the record has
+// finished with it, and with everything it became, down to the sinks: whether it was
+// handled, filtered out, skipped by an error policy, expanded into several entries or
+// broadcast to every stage of a level. The graph counts this for the connector:
+// flow.SourceStage.Completed says how many of the entries a source stage emitted are
+// finished, as a prefix in emission order.
+//
+// Each consumer keeps, in emission order, runs of consecutive offsets of one partition
+// (a fetch of a partition is usually one run). To commit, it reads Completed, drops the runs
+// below it, and commits for each partition one past its last finished record, with that
+// record's leader epoch. Commits are made by one goroutine per consumer, every
+// CommitInterval, one at a time, so that none waits on the network in the stage's loop;
+// Completed is computed on demand by walking the levels below the source, so it is read at
+// the pace of commits, not per record.
+//
+// What the graph finished is committed, whatever the records became, with one exception:
+// once a level other than the consumers fails under StopGraph, nothing more is committed.
+// Completed counts a failed entry as finished (nothing stalls behind it), but a record that
+// failed under StopGraph was not handled, so the records from the last commit on are read
+// again when the group next reads the partition. Under Skip and ErrorSink a failed record is
+// finished and is committed past.
+//
+// Records are read twice only after a crash (what was finished since the last commit),
+// after the loss of partitions (see below), and after a revoke whose drain did not finish
+// in time. No record is lost: a partition's committed position never passes a record the
+// graph has not finished.
+//
+// # Backpressure
+//
+// Each consumer's client is polled by a goroutine of its own, which hands every poll (at
+// most MaxPollRecords records) to its stage, wakes the stage's loop, and polls again only
+// once the stage has emitted the whole poll into its ring. A stage whose ring is full
+// blocks in Emit until the graph makes room, so its poll goroutine stops polling and the
+// client stops fetching once it holds a fetch per broker: nothing is buffered beyond one
+// poll and the client's fetch buffers.
+//
+// # Rebalances
+//
+// The consumers use franz-go's BlockRebalanceOnPoll: partitions are assigned, revoked and
+// lost only between two polls, once the stage has emitted the last one. On a revoke the
+// consumer stops taking the revoked partitions, waits until the graph has finished every
+// record it emitted from them (for at most half of RebalanceTimeout), commits them (for at
+// most a quarter), and only then lets the rebalance go on, so that the partitions' next
+// owners start where this graph's work ends. A drain that does not finish in time is
+// reported through OnCommit; what was finished is committed, and the rest is read again by
+// the next owner. A revoke may come with no partitions at all; it then does nothing.
+//
+// On lost partitions (the member was dropped from the group: its session expired, or it
+// could not take a poll within the rebalance timeout because a level kept its ring full)
+// the consumer forgets them without committing: their records still in the graph finish,
+// and their next owner reads them again from the last commit.
+//
+// Stop (or the graph's end) stops polling, waits until the graph has finished what each
+// consumer emitted (at most RebalanceTimeout), commits it, and leaves the group. A failed
+// final commit is the consuming level's error, so Stop and Wait return it.
+//
+// # Producing
+//
+// Sink adds two levels. A producing stage has a client of its own; for each batch the graph
+// hands it, it encodes and produces every entry asynchronously and emits one ticket for the
+// batch, then takes the next batch without waiting. Stage i of the second level takes stage
+// i's tickets in order and returns from each once the broker has acknowledged, or the
+// client has failed, every record of its batch. A producing stage's entries are finished
+// only when their ticket is, so an entry counts as finished, for Completed and for a
+// source's commits, only once the broker has its record; and up to MaxInFlight batches are
+// in flight meanwhile, which the client gathers into requests by partition (Linger,
+// BatchMaxBytes). A record that fails (its encoding, or its production after the client's
+// retries and DeliveryTimeout) fails its ticket under the second level's error policy, the
+// one Sink's options set.
+//
+// # Exactly once
+//
+// Not provided. Kafka's exactly-once for a consume, transform and produce loop commits the
+// consumed offsets inside the producer's transaction (franz-go's GroupTransactSession),
+// which needs the records produced in a transaction to be exactly those whose offsets it
+// commits. Here consumers and producers are different stages of a graph, and a record may
+// become any number of produced records, or none, on any producer stage; tying them into
+// one transaction is left for a later design.
+//
+// # Concurrency
+//
+// Source and Sink build levels; they are called before Start like the rest of the builder.
+// encode and decode run on their levels' stages like any level function, so with n > 1
+// they run on several goroutines at once. Per consumer stage there run the stage's own goroutine (emitting polls, and the final
+// commit), a poll goroutine, a commit goroutine, and the client's, which runs the rebalance
+// callbacks; they share the consumer's record of what it emitted under a mutex. OnCommit is
+// called on the commit goroutine, the client's or the stage's; calls for one stage do not
+// overlap. Every goroutine the connector starts, and every client it makes, has ended when
+// Stop (or Wait) returns.
+package kafka
