@@ -21,9 +21,10 @@ import (
 // TestCrashRedeliversWithoutLoss stops a graph by a failure under StopGraph halfway
 // through (a crash, as far as the group can tell: nothing more is committed), then runs a
 // second graph in the same group. Every offset the first graph committed follows only
-// records it handled; the second reads exactly the rest of every partition, each record
-// once; so every record is handled, and those handled twice are the ones the first graph
-// handled past its last commit. The decoding level's ring is small, so that the graph's
+// records it handled; the second reads exactly the rest of every partition (each record
+// once, unless a commit failed as the two consumers of a graph rebalanced); so every record
+// is handled, and those handled twice are the ones the first graph handled past its last
+// commit. The decoding level's ring is small, so that the graph's
 // completion, and with it the commits, follows the slow sink closely.
 func TestCrashRedeliversWithoutLoss(t *testing.T) {
 	n := scale(20000, 5000)
@@ -31,6 +32,8 @@ func TestCrashRedeliversWithoutLoss(t *testing.T) {
 	c.produce("in", n, 100)
 	cfg := c.sourceConfig("g", "in")
 	cfg.CommitInterval = time.Millisecond
+	var f failures
+	cfg.OnCommit = f.watch(nil)
 	errCrash := errors.New("crash")
 
 	first := newSeen()
@@ -79,16 +82,14 @@ func TestCrashRedeliversWithoutLoss(t *testing.T) {
 		for off := range end {
 			k1, k2 := first.count(p, off), second.count(p, off)
 			switch {
-			case k1 > 1:
-				t.Fatalf("partition %d offset %d: the first graph handled it %d times", p, off, k1)
-			case k2 > 1:
-				t.Fatalf("partition %d offset %d: the second graph handled it %d times", p, off, k2)
-			case (k2 == 1) != (off >= crashed[p]):
-				t.Fatalf("partition %d offset %d: read again %v, but the crash committed %d", p, off, k2 == 1, crashed[p])
+			case (k1 > 1 || k2 > 1) && f.none():
+				t.Fatalf("partition %d offset %d: handled %d times by the first graph, %d by the second", p, off, k1, k2)
+			case (k2 > 0) != (off >= crashed[p]):
+				t.Fatalf("partition %d offset %d: read again %v, but the crash committed %d", p, off, k2 > 0, crashed[p])
 			case k1+k2 == 0:
 				t.Fatalf("partition %d offset %d: lost", p, off)
 			}
-			twice += k1 * k2
+			twice += min(k1, 1) * min(k2, 1)
 		}
 	}
 	t.Logf("%d records committed before the crash, %d handled again after it", committed, twice)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,13 @@ func newCluster(t *testing.T, partitions int32, topics ...string) *cluster {
 // that every record is told apart by its value and records of one key share a partition.
 func (c *cluster) produce(topic string, n, keys int) {
 	c.t.Helper()
+	if err := c.tryProduce(topic, n, keys); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// tryProduce is produce for a goroutine other than the test's.
+func (c *cluster) tryProduce(topic string, n, keys int) error {
 	const chunk = 4096
 	for lo := 0; lo < n; lo += chunk {
 		recs := make([]*kgo.Record, 0, chunk)
@@ -82,9 +90,10 @@ func (c *cluster) produce(topic string, n, keys int) {
 		err := c.cl.ProduceSync(ctx, recs...).FirstErr()
 		cancel()
 		if err != nil {
-			c.t.Fatalf("produce: %v", err)
+			return fmt.Errorf("produce: %w", err)
 		}
 	}
+	return nil
 }
 
 func idValue(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
@@ -199,6 +208,25 @@ func (c *cluster) sourceConfig(group string, topics ...string) kafka.SourceConfi
 		},
 	}
 }
+
+// failures counts what a source reports through OnCommit as failed: commits, and revokes
+// whose records did not finish in time. Only after one may a record be read twice without a
+// crash or a failure under StopGraph; the tests that count duplicates ask it.
+type failures struct{ n atomic.Int64 }
+
+// watch returns an OnCommit that counts failures, then calls next (if any).
+func (f *failures) watch(next func(map[string]map[int32]int64, error)) func(map[string]map[int32]int64, error) {
+	return func(offsets map[string]map[int32]int64, err error) {
+		if err != nil {
+			f.n.Add(1)
+		}
+		if next != nil {
+			next(offsets, err)
+		}
+	}
+}
+
+func (f *failures) none() bool { return f.n.Load() == 0 }
 
 // seen is a thread-safe count of how often each record (by partition and offset) reached a
 // point of a graph.

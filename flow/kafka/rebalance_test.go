@@ -159,7 +159,9 @@ func TestRebalanceJoinAndLeaveLosesNothing(t *testing.T) {
 	produced := make(chan struct{})
 	go func() {
 		defer close(produced)
-		c.produce("in", n, 1000)
+		if err := c.tryProduce("in", n, 1000); err != nil {
+			t.Error(err)
+		}
 	}()
 	t.Cleanup(func() { <-produced })
 
@@ -191,7 +193,7 @@ func TestRevokeThatCannotDrainCommitsWhatFinished(t *testing.T) {
 	c := newCluster(t, 8, "in", "out")
 	c.produce("in", n, 1000)
 	release := make(chan struct{})
-	short := func(cfg *kafka.SourceConfig) { cfg.RebalanceTimeout = 4 * time.Second }
+	short := func(cfg *kafka.SourceConfig) { cfg.RebalanceTimeout = 6 * time.Second }
 	a := newMember(c, memberOptions{cfg: short, decCap: 8192, before: func(in) { <-release }})
 	b := newMember(c, memberOptions{cfg: short})
 	start(t, a.g)
