@@ -62,9 +62,6 @@ func newConsumer(s *source, ss *flow.SourceStage[*kgo.Record]) (*consumer, error
 		stopCommitter: make(chan struct{}),
 		committerDone: make(chan struct{}),
 	}
-	if err := ping(s.cfg.Brokers, s.cfg.Options, s.cfg.DialTimeout); err != nil {
-		return nil, err
-	}
 	opts := append(slices.Clone(s.cfg.Options),
 		kgo.SeedBrokers(s.cfg.Brokers...),
 		kgo.ConsumerGroup(s.cfg.Group),
@@ -80,26 +77,14 @@ func newConsumer(s *source, ss *flow.SourceStage[*kgo.Record]) (*consumer, error
 	if err != nil {
 		return nil, fmt.Errorf("kafka: consumer: %w", err)
 	}
-	c.cl = cl
-	return c, nil
-}
-
-// ping checks that some broker answers within timeout, with a client that joins no group:
-// a group member that never found its coordinator would have to leave on close, which waits
-// for the coordinator it cannot find.
-func ping(brokers []string, user []kgo.Opt, timeout time.Duration) error {
-	opts := append(slices.Clone(user), kgo.SeedBrokers(brokers...))
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("kafka: client: %w", err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DialTimeout)
 	defer cancel()
 	if err := cl.Ping(ctx); err != nil {
-		return fmt.Errorf("kafka: no broker of %v answered within %v: %w", brokers, timeout, err)
+		cl.Close()
+		return nil, fmt.Errorf("kafka: no broker of %v answered within %v: %w", s.cfg.Brokers, s.cfg.DialTimeout, err)
 	}
-	return nil
+	c.cl = cl
+	return c, nil
 }
 
 // serve runs the stage until the graph stops or the fetch fails, then closes. It serves the
@@ -217,7 +202,7 @@ func (c *consumer) assigned(_ context.Context, _ *kgo.Client, assigned map[strin
 // the graph has finished every record the stage emitted from them, and commits them: their
 // next owner starts where this stage's work ends. It may be called with nothing to revoke.
 func (c *consumer) revoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	ps, target := c.t.revoke(revoked, false)
+	ps, target := c.t.revoke(revoked)
 	if len(ps) == 0 {
 		return
 	}
@@ -311,11 +296,12 @@ func (c *consumer) close() error {
 	if err := c.fetchErr.Load(); err != nil {
 		errs = append(errs, *err)
 	}
-	// Every partition is given up here, so that the revoke of the leave below finds none.
-	ps, target := c.t.revoke(nil, true)
-	if len(ps) > 0 && c.s.mayCommit() {
-		note := c.drain(target, c.s.cfg.RebalanceTimeout)
-		if err := c.commitFinished(ps, note); err != nil {
+	// The partitions stay the stage's until the leave: a rebalance meanwhile revokes them
+	// as it would have, drained and committed, rather than handing them on while the final
+	// commit is still to come. The leave's own revoke then finds nothing new to commit.
+	if c.s.mayCommit() {
+		note := c.drain(c.t.emittedCount(), c.s.cfg.RebalanceTimeout)
+		if err := c.commitFinished(nil, note); err != nil {
 			errs = append(errs, fmt.Errorf("kafka: final commit: %w", err))
 		}
 	}

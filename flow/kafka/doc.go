@@ -44,7 +44,9 @@
 // record's leader epoch. Commits are made by one goroutine per consumer, every
 // CommitInterval, one at a time, so that none waits on the network in the stage's loop;
 // Completed is computed on demand by walking the levels below the source, so it is read at
-// the pace of commits, not per record.
+// the pace of commits, not per record. It moves on as the levels below catch up with the
+// points it sampled at earlier commits, so the committed positions trail the graph by about
+// what its rings held a commit or two ago.
 //
 // What the graph finished is committed, whatever the records became, with one exception:
 // once a level other than the consumers fails under StopGraph, nothing more is committed.
@@ -53,9 +55,15 @@
 // again when the group next reads the partition. Under Skip and ErrorSink a failed record is
 // finished and is committed past.
 //
-// Records are read twice only after a crash (what was finished since the last commit),
-// after the loss of partitions (see below), and after a revoke whose drain did not finish
-// in time. No record is lost: a partition's committed position never passes a record the
+// A level that keeps what an entry contributed in its state and emits it later (a Stateful
+// level's End, or a timer of its loop) has finished the entry, as Completed counts it, once
+// its function returns: the entry is committed past while its contribution is still held,
+// and a crash loses it. At least once holds for such state only where it is written out
+// before the function returns (a StatefulSink that stores each batch's effect).
+//
+// Records are read twice only after a crash or a failure under StopGraph (what was finished
+// since the last commit), after the loss of partitions (see below), and after a revoke
+// whose drain did not finish in time. No record is lost: a partition's committed position never passes a record the
 // graph has not finished.
 //
 // # Backpressure

@@ -165,26 +165,19 @@ func (t *tracker) acked(cm commit, ok func(topic string, part int32) bool) {
 	}
 }
 
-// revoke stops tracking the given partitions (nil: all of them) and returns them with the
+// revoke stops tracking the given partitions and returns those it tracked, with the
 // emission index every record emitted from them lies below.
-func (t *tracker) revoke(revoked map[string][]int32, all bool) (ps []*partition, target int64) {
+func (t *tracker) revoke(revoked map[string][]int32) (ps []*partition, target int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	take := func(tp topicPartition) {
-		if p := t.parts[tp]; p != nil {
-			delete(t.parts, tp)
-			ps = append(ps, p)
-			target = max(target, p.last)
-		}
-	}
-	if all {
-		for tp := range t.parts {
-			take(tp)
-		}
-	}
 	for topic, parts := range revoked {
 		for _, part := range parts {
-			take(topicPartition{topic, part})
+			tp := topicPartition{topic, part}
+			if p := t.parts[tp]; p != nil {
+				delete(t.parts, tp)
+				ps = append(ps, p)
+				target = max(target, p.last)
+			}
 		}
 	}
 	return ps, target

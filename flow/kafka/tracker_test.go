@@ -114,7 +114,7 @@ func runTracker(t *testing.T, ops []byte) {
 				from[tp] = int64(len(m.emitted))
 			}
 		case 5: // revoked: the partition's records all lie below the target
-			ps, target := tr.revoke(map[string][]int32{tp.topic: {tp.part}}, false)
+			ps, target := tr.revoke(map[string][]int32{tp.topic: {tp.part}})
 			if m.owned[tp] != (len(ps) == 1) {
 				t.Fatalf("revoke %v returned %d partitions; owned %v", tp, len(ps), m.owned[tp])
 			}
