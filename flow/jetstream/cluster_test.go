@@ -137,9 +137,7 @@ func TestClusterNodeStoppedMidStream(t *testing.T) {
 		}
 	}
 	ci := waitAllAcked(t, js, "in", "work")
-	if !eventually(func() bool { return streamMsgs(t, js, "out") >= uint64(n) }) {
-		t.Fatalf("%d records stored back of %d", streamMsgs(t, js, "out"), n)
-	}
+	waitStored(t, js, "out", n)
 	if err := g.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}

@@ -142,31 +142,52 @@ func decodeRec(m natsjs.Msg) (rec, error) {
 	return rec{id: id, delivered: md.NumDelivered}, nil
 }
 
-// consumerInfo reads a consumer's state from the server.
-func consumerInfo(t testing.TB, js natsjs.JetStream, stream, name string) *natsjs.ConsumerInfo {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
+// requestTimeout bounds one request to the server: a request lost while a connection fails
+// over ends with it, and the waits below ask again.
+const requestTimeout = 10 * time.Second
+
+// tryConsumerInfo reads a consumer's state from the server.
+func tryConsumerInfo(js natsjs.JetStream, stream, name string) (*natsjs.ConsumerInfo, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	c, err := js.Consumer(ctx, stream, name)
 	if err != nil {
-		t.Fatalf("consumer %q: %v", name, err)
+		return nil, fmt.Errorf("consumer %q: %w", name, err)
 	}
-	return c.CachedInfo()
+	return c.CachedInfo(), nil
+}
+
+// consumerInfo reads a consumer's state from the server, or fails the test.
+func consumerInfo(t testing.TB, js natsjs.JetStream, stream, name string) *natsjs.ConsumerInfo {
+	t.Helper()
+	ci, err := tryConsumerInfo(js, stream, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ci
 }
 
 // waitAllAcked waits until the consumer has nothing left to deliver and nothing delivered
 // unacknowledged, and returns its state then.
 func waitAllAcked(t testing.TB, js natsjs.JetStream, stream, name string) *natsjs.ConsumerInfo {
 	t.Helper()
-	var ci *natsjs.ConsumerInfo
+	var (
+		ci  *natsjs.ConsumerInfo
+		err error
+	)
 	ok := eventually(func() bool {
-		ci = consumerInfo(t, js, stream, name)
-		return ci.NumPending == 0 && ci.NumAckPending == 0
+		ci, err = tryConsumerInfo(js, stream, name)
+		return err == nil && ci.NumPending == 0 && ci.NumAckPending == 0
 	})
-	if !ok {
+	switch {
+	case ok:
+		return ci
+	case err != nil:
+		t.Fatalf("after %v: %v", patience, err)
+	default:
 		t.Fatalf("consumer %q: %d pending and %d unacknowledged after %v", name, ci.NumPending, ci.NumAckPending, patience)
 	}
-	return ci
+	return nil
 }
 
 // eventually polls cond until it holds or patience runs out.
@@ -181,16 +202,40 @@ func eventually(cond func() bool) bool {
 	return true
 }
 
-// streamMsgs returns how many messages a stream holds.
-func streamMsgs(t testing.TB, js natsjs.JetStream, name string) uint64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
+// tryStreamMsgs returns how many messages a stream holds.
+func tryStreamMsgs(js natsjs.JetStream, name string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	s, err := js.Stream(ctx, name)
 	if err != nil {
-		t.Fatalf("stream %q: %v", name, err)
+		return 0, fmt.Errorf("stream %q: %w", name, err)
 	}
-	return s.CachedInfo().State.Msgs
+	return s.CachedInfo().State.Msgs, nil
+}
+
+// streamMsgs returns how many messages a stream holds, or fails the test.
+func streamMsgs(t testing.TB, js natsjs.JetStream, name string) uint64 {
+	t.Helper()
+	n, err := tryStreamMsgs(js, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitStored waits until a stream holds at least n messages.
+func waitStored(t testing.TB, js natsjs.JetStream, name string, n int) {
+	t.Helper()
+	var (
+		got uint64
+		err error
+	)
+	if !eventually(func() bool {
+		got, err = tryStreamMsgs(js, name)
+		return err == nil && got >= uint64(n)
+	}) {
+		t.Fatalf("stream %q holds %d messages of %d after %v (%v)", name, got, n, patience, err)
+	}
 }
 
 // readIDs reads every message of a stream with an ordered consumer and counts each id.

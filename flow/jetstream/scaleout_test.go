@@ -69,9 +69,7 @@ func TestGraphsJoinAndLeaveOneConsumer(t *testing.T) {
 	a, b := newTally(n), newTally(n)
 	ga, gb := republish(jsA, "a", a), republish(jsB, "b", b)
 	start(t, ga)
-	if !eventually(func() bool { return streamMsgs(t, js, "out") >= uint64(n/4) }) {
-		t.Fatalf("%d records stored back before the second graph joins", streamMsgs(t, js, "out"))
-	}
+	waitStored(t, js, "out", n/4)
 	start(t, gb)
 	if !eventually(func() bool { return b.total.Load() > 0 && streamMsgs(t, js, "out") >= uint64(n/2) }) {
 		t.Fatalf("%d records stored back, %d by the second graph, before the first leaves", streamMsgs(t, js, "out"), b.total.Load())
@@ -80,9 +78,7 @@ func TestGraphsJoinAndLeaveOneConsumer(t *testing.T) {
 		t.Fatalf("the first graph's Stop: %v", err)
 	}
 	ci := waitAllAcked(t, js, "in", "work")
-	if !eventually(func() bool { return streamMsgs(t, js, "out") >= uint64(n) }) {
-		t.Fatalf("%d records stored back of %d", streamMsgs(t, js, "out"), n)
-	}
+	waitStored(t, js, "out", n)
 	if err := gb.Stop(); err != nil {
 		t.Fatalf("the second graph's Stop: %v", err)
 	}
