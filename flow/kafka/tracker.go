@@ -18,8 +18,8 @@ import (
 // record. A queue entry per record was rejected: it costs an append per record where a run
 // costs one per fetch, and it holds a position per record in flight.
 //
-// Every field is guarded by mu: the stage appends (emit), the committer goroutine and the
-// client's rebalance callbacks settle and collect.
+// Every field but owners is guarded by mu: the stage appends (emit), the committer
+// goroutine and the client's rebalance callbacks settle and collect.
 
 // tracker is one source stage's record of what it emitted and what may be committed.
 type tracker struct {
@@ -27,6 +27,7 @@ type tracker struct {
 	parts   map[topicPartition]*partition // the partitions the stage owns
 	runs    []run                         // emitted and not yet settled, oldest first
 	emitted int64                         // the next emission index
+	owners  []*partition                  // emit's, per record of its batch (the stage's only)
 }
 
 type topicPartition struct {
@@ -74,27 +75,44 @@ func (t *tracker) assign(assigned map[string][]int32) {
 
 // emit emits the records of partitions the stage owns through publish, in order, and
 // queues their positions; records of other partitions are dropped. It stops at the first
-// record publish refuses (the graph is stopping) and returns how many it emitted. The lock
-// is held throughout, so that a rebalance callback sees a batch either not yet emitted or
-// emitted and queued as a whole; under BlockRebalanceOnPoll no callback runs during a batch
-// anyway.
+// record publish refuses (the graph is stopping) and returns how many it emitted. The stage's
+// goroutine only.
+//
+// The lock is not held while publish runs, which blocks while the ring is full, so that
+// commits of what is finished go on meanwhile; the batch's positions are queued once it is
+// emitted. A count from Completed that already covers some of them settles them at the next
+// commit. No rebalance callback runs during a batch (BlockRebalanceOnPoll); were one to, a
+// partition revoked meanwhile would at worst have records read again, since a commit never
+// passes what Completed counts.
 func (t *tracker) emit(recs []*kgo.Record, publish func(*kgo.Record) error) int {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	n := 0
+	owners := t.owners[:0]
 	var p *partition
 	for _, r := range recs {
 		if p == nil || p.topic != r.Topic || p.part != r.Partition {
 			p = t.parts[topicPartition{r.Topic, r.Partition}]
-			if p == nil {
-				continue
-			}
+		}
+		owners = append(owners, p)
+	}
+	t.owners = owners
+	t.mu.Unlock()
+	n, end := 0, len(recs)
+	for i, r := range recs {
+		if owners[i] == nil {
+			continue
 		}
 		if publish(r) != nil {
+			end = i
 			break
 		}
-		t.queue(p, r)
 		n++
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, r := range recs[:end] {
+		if owners[i] != nil {
+			t.queue(owners[i], r)
+		}
 	}
 	return n
 }
