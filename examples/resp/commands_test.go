@@ -174,8 +174,9 @@ func TestSetAbsoluteExpiry(t *testing.T) {
 		if ms := do("PTTL", "a").(int64); ms <= 98000 || ms > 100000 {
 			t.Fatalf("PTTL after PXAT now+100000 = %d", ms)
 		}
-		do("SET", "a", "v", "EXAT", 9999999999) // past 2262: too late for a deadline in nanoseconds
-		if ttl := do("TTL", "a").(int64); ttl < 9999999999-now.Unix()-2 || ttl > 9999999999-now.Unix() {
+		const far = int64(9999999999)    // int64: it overflows a 32-bit int
+		do("SET", "a", "v", "EXAT", far) // past 2262: too late for a deadline in nanoseconds
+		if ttl := do("TTL", "a").(int64); ttl < far-now.Unix()-2 || ttl > far-now.Unix() {
 			t.Fatalf("TTL after EXAT 9999999999 = %d", ttl)
 		}
 		if v := do("SET", "a", "v", "EXAT", 1); v != "OK" {
