@@ -73,17 +73,18 @@ func newCluster(t *testing.T, partitions int32, topics ...string) *cluster {
 // that every record is told apart by its value and records of one key share a partition.
 func (c *cluster) produce(topic string, n, keys int) {
 	c.t.Helper()
-	if err := c.tryProduce(topic, n, keys); err != nil {
+	if err := c.tryProduce(topic, 0, n, keys); err != nil {
 		c.t.Fatal(err)
 	}
 }
 
-// tryProduce is produce for a goroutine other than the test's.
-func (c *cluster) tryProduce(topic string, n, keys int) error {
+// tryProduce writes the records from up to to as produce does, for a goroutine other than
+// the test's.
+func (c *cluster) tryProduce(topic string, from, to, keys int) error {
 	const chunk = 4096
-	for lo := 0; lo < n; lo += chunk {
+	for lo := from; lo < to; lo += chunk {
 		recs := make([]*kgo.Record, 0, chunk)
-		for i := lo; i < min(n, lo+chunk); i++ {
+		for i := lo; i < min(to, lo+chunk); i++ {
 			recs = append(recs, &kgo.Record{Topic: topic, Key: []byte("k" + strconv.Itoa(i%keys)), Value: idValue(uint64(i))})
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -134,6 +135,31 @@ func (c *cluster) committed(group, topic string) map[int32]int64 {
 		}
 	})
 	return out
+}
+
+// waitBalanced waits until group is stable with members members, each assigned some
+// partitions, and every partition of topic assigned.
+func (c *cluster) waitBalanced(group, topic string, members int) {
+	c.t.Helper()
+	partitions := len(c.ends(topic))
+	waitFor(c.t, fmt.Sprintf("%d members of %s to share %s", members, group, topic), func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		ds, err := c.adm.DescribeGroups(ctx, group)
+		if err != nil {
+			c.t.Fatalf("describe %s: %v", group, err)
+		}
+		d := ds[group]
+		if d.State != "Stable" || len(d.Members) != members {
+			return false
+		}
+		for _, m := range d.Members {
+			if a, ok := m.Assigned.AsConsumer(); !ok || len(a.Topics) == 0 {
+				return false
+			}
+		}
+		return len(d.AssignedPartitions()[topic]) == partitions
+	})
 }
 
 // checkCommittedAtEnd fails the test unless group has committed the end of every partition

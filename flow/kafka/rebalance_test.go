@@ -144,11 +144,12 @@ func waitCommittedAtEnd(t *testing.T, c *cluster) {
 	})
 }
 
-// TestRebalanceJoinAndLeaveLosesNothing runs a stream through a graph A while a producer
-// keeps writing, starts a graph B in the same group once A has handled a fifth of it, and
-// stops A once B is handling records too. Every record reaches the output topic; the group
-// commits the end of every partition; and a record handled by both graphs lies, in its
-// partition, between A's last acknowledged commit and the last record A handled there:
+// TestRebalanceJoinAndLeaveLosesNothing runs half a stream through a graph A, starts a graph
+// B in the same group once A has handled a fifth of the whole, and once the two share the
+// partitions has a producer write the second half (which has records in every partition,
+// so B gets some), and stops A once B is handling records too. Every record reaches the output topic; the
+// group commits the end of every partition; and a record handled by both graphs lies, in
+// its partition, between A's last acknowledged commit and the last record A handled there:
 // what was in flight when the partition moved. The records handled twice are counted.
 func TestRebalanceJoinAndLeaveLosesNothing(t *testing.T) {
 	n := scale(100000, 20000)
@@ -156,20 +157,21 @@ func TestRebalanceJoinAndLeaveLosesNothing(t *testing.T) {
 		n = 1000000
 	}
 	c := newCluster(t, 8, "in", "out")
-	produced := make(chan struct{})
-	go func() {
-		defer close(produced)
-		if err := c.tryProduce("in", n, 1000); err != nil {
-			t.Error(err)
-		}
-	}()
-	t.Cleanup(func() { <-produced })
-
+	c.produce("in", n/2, 1000)
 	a, b := newMember(c, memberOptions{}), newMember(c, memberOptions{})
 	start(t, a.g)
 	waitFor(t, "A to handle a fifth", func() bool { return a.handled.Load() >= int64(n/5) })
 	backlog := a.decoded.Load() - a.handled.Load()
 	start(t, b.g)
+	c.waitBalanced("g", "in", 2)
+	produced := make(chan struct{})
+	go func() {
+		defer close(produced)
+		if err := c.tryProduce("in", n/2, n, 1000); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() { <-produced })
 	waitFor(t, "B to handle records", func() bool { return b.handled.Load() > 0 })
 	stop(t, a.g)
 	<-produced

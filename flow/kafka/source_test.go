@@ -140,7 +140,7 @@ func TestCommitsFollowOnlyFinishedRecords(t *testing.T) {
 	}
 	got := newSeen()
 	g := flow.New()
-	src := kafka.Source(g, 2, cfg, decode)
+	src := kafka.Source(g, 2, cfg, decode, flow.Capacity(256)) // completion follows the slow sink closely
 	src.Filter(2, func(v in) (in, bool) { return v, kept(v) }).
 		Expand(2, func(v in, e *flow.Emitter[in]) {
 			e.Emit(v)
