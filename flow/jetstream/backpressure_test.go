@@ -33,7 +33,7 @@ func TestFullRingStopsTheFetch(t *testing.T) {
 	gate := make(chan struct{})
 	var open sync.Once
 	release := func() { open.Do(func() { close(gate) }) }
-	g := flow.New()
+	g := newGraph()
 	cfg := jetstream.SourceConfig{
 		JetStream: js, Stream: "in", Consumers: []string{"work"},
 		Batch: batch, FetchOptions: []flow.Option{flow.Capacity(capacity)},

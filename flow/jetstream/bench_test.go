@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
-	"github.com/loopyring/loopyring/flow"
 	"github.com/loopyring/loopyring/flow/jetstream"
 )
 
@@ -170,7 +169,7 @@ func benchCheck(b *testing.B, js natsjs.JetStream, n int) {
 }
 
 func benchGraph(b *testing.B, js natsjs.JetStream, n int) {
-	g := flow.New()
+	g := newGraph()
 	decode := func(m natsjs.Msg) (benchIn, error) { return benchDecode(m.Data()) }
 	out := jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}}, decode).
 		KeyBy(func(r benchIn) uint64 { return uint64(r.id) }).

@@ -115,7 +115,7 @@ func TestClusterNodeStoppedMidStream(t *testing.T) {
 
 	ncG, jsG := connect(t, clusterURL(servers), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	c := newTally(n)
-	g := flow.New()
+	g := newGraph()
 	work := jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: jsG, Stream: "in", Consumers: []string{"work"}}, decodeRec).
 		KeyBy(func(r rec) uint64 { return uint64(r.id) }).
 		Then(2, func(r rec) int {

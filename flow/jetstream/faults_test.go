@@ -38,7 +38,7 @@ func (c *tally) see(r rec) {
 // countingGraph builds source → KeyBy → Then → sink into c, on the consumer "work" of the
 // stream "in", with the source's level named name.
 func countingGraph(js natsjs.JetStream, name string, c *tally, opts ...flow.Option) *flow.Graph {
-	g := flow.New()
+	g := newGraph()
 	jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}, Name: name}, decodeRec, opts...).
 		KeyBy(func(r rec) uint64 { return uint64(r.id) }).
 		Then(2, func(r rec) rec { return r }).
@@ -199,7 +199,7 @@ func TestUnreachableServerFailsClearly(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 
 	t.Run("source", func(t *testing.T) {
-		g := flow.New()
+		g := newGraph()
 		jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}, Timeout: timeout}, decodeRec).
 			Sink(1, func(rec) {})
 		start(t, g)
@@ -210,7 +210,7 @@ func TestUnreachableServerFailsClearly(t *testing.T) {
 		}
 	})
 	t.Run("sink", func(t *testing.T) {
-		g := flow.New()
+		g := newGraph()
 		in := flow.Input[int](g)
 		jetstream.Sink(in.Stream, 1, jetstream.SinkConfig{JetStream: js, Timeout: timeout}, encodeOut, flow.Name("publish"))
 		err := g.Start(context.Background())

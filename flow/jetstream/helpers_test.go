@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -266,6 +267,21 @@ func readIDs(t testing.TB, js natsjs.JetStream, stream string) map[int]int {
 		ids[id]++
 	}
 	return ids
+}
+
+// newGraph makes a graph in the mode LOOPYRING_FLOW_MODE names (auto, dedicated or shared;
+// auto when unset), as flow's own suite does, so that the connector is checked in both.
+func newGraph() *flow.Graph {
+	switch m := os.Getenv("LOOPYRING_FLOW_MODE"); m {
+	case "", "auto":
+		return flow.New()
+	case "dedicated":
+		return flow.New(flow.GraphMode(flow.Dedicated))
+	case "shared":
+		return flow.New(flow.GraphMode(flow.Shared))
+	default:
+		panic(fmt.Sprintf("jetstream tests: LOOPYRING_FLOW_MODE=%q: want auto, dedicated or shared", m))
+	}
 }
 
 // start starts g and registers a Stop for the end of the test.

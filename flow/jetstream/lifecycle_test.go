@@ -39,7 +39,7 @@ func TestStopAcknowledgesTheDrain(t *testing.T) {
 			var open sync.Once
 			release := func() { open.Do(func() { close(gate) }) }
 			var seen atomic.Int64
-			g := flow.New()
+			g := newGraph()
 			jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}}, decodeRec).
 				Then(2, func(r rec) int { return r.id }).
 				Sink(1, func(int) {

@@ -18,7 +18,7 @@ import (
 // of the stream "in". The records carry no message id, so every duplicate is stored and
 // counted.
 func republish(js natsjs.JetStream, name string, c *tally) *flow.Graph {
-	g := flow.New()
+	g := newGraph()
 	work := jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}, Name: name}, decodeRec).
 		KeyBy(func(r rec) uint64 { return uint64(r.id) }).
 		Then(2, func(r rec) int {

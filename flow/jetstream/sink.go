@@ -27,8 +27,8 @@ type SinkConfig struct {
 	// Attempts is how many times a publication is sent before its failure becomes the
 	// batch's. The default is 3.
 	Attempts int
-	// RetryWait is how long a stage waits before it sends a failed publication again. The
-	// default is 100ms.
+	// RetryWait is how long a stage waits, once for all the publications that failed while it
+	// published a batch, before it sends them again. The default is 100ms.
 	RetryWait time.Duration
 }
 
@@ -37,14 +37,14 @@ type SinkConfig struct {
 // returns only when the server has acknowledged every publication of the batch, so an entry
 // counts as finished (for the Completed of the sources above, and so for their
 // acknowledgements) only once the server has stored it. A publication that fails or times
-// out is sent again, up to Attempts in all; what still fails, and entries encode fails, make
+// out is sent again after RetryWait, up to Attempts in all; what still fails, and entries encode fails, make
 // the batch fail as one error under the level's policy (opts), after the rest of the batch
 // was published. A retry may store a message twice (its first acknowledgement was lost) and
 // out of order: encode sets a Nats-Msg-Id header for the stream's duplicate window to drop
 // the second.
 //
-// A stage's batch ends, and so does a Stop that drains it, within Attempts × (Timeout +
-// RetryWait) of its last publication. Each stage checks that the server answers when the
+// A stage's batch ends, and so does a Stop that drains it, within about Attempts × (Timeout
+// + RetryWait) of its last publication. Each stage checks that the server answers when the
 // graph starts: an unreachable server makes Start fail. Sink panics on a nil JetStream or
 // encode or a negative number in cfg.
 func Sink[T any](s *flow.Stream[T], n int, cfg SinkConfig, encode func(T) (*nats.Msg, error), opts ...flow.Option) {
@@ -88,6 +88,8 @@ type producer[T any] struct {
 	js     natsjs.JetStream
 	flight []inFlight // sent and not settled, oldest first
 	head   int
+	again  []inFlight // failed, to be sent again after RetryWait (ack unused)
+	retry  []inFlight // the round of again being sent
 }
 
 // inFlight is one publication waiting for its acknowledgement.
@@ -112,7 +114,11 @@ func newProducer[T any](cfg *SinkConfig, encode func(T) (*nats.Msg, error)) (*pr
 	return &producer[T]{cfg: cfg, encode: encode, js: js}, nil
 }
 
-// publishBatch publishes every entry of b and waits for every acknowledgement.
+// publishBatch publishes every entry of b and waits for every acknowledgement. Failures are
+// sent again in rounds: once everything in flight has settled, the stage waits RetryWait
+// once and sends every failed publication again. Waiting per failure was rejected: a
+// reconnection fails every publication in flight at once, and MaxPending pauses in a row
+// held the stage for most of a minute.
 func (p *producer[T]) publishBatch(b *flow.Batch[T]) error {
 	var f failures
 	for _, v := range b.All() {
@@ -123,8 +129,19 @@ func (p *producer[T]) publishBatch(b *flow.Batch[T]) error {
 		}
 		p.send(m, 1, &f)
 	}
-	for p.head < len(p.flight) {
-		p.settleOldest(&f)
+	for {
+		for p.head < len(p.flight) {
+			p.settleOldest(&f)
+		}
+		if len(p.again) == 0 {
+			break
+		}
+		time.Sleep(p.cfg.RetryWait)
+		p.retry, p.again = p.again, p.retry[:0]
+		for i, r := range p.retry {
+			p.retry[i] = inFlight{}
+			p.send(r.msg, r.attempt+1, &f)
+		}
 	}
 	return f.err(b.Len())
 }
@@ -136,14 +153,14 @@ func (p *producer[T]) send(m *nats.Msg, attempt int, f *failures) {
 	}
 	ack, err := p.js.PublishMsgAsync(m)
 	if err != nil {
-		p.retry(m, attempt, err, f)
+		p.failed(m, attempt, err, f)
 		return
 	}
 	p.flight = append(p.flight, inFlight{ack: ack, msg: m, attempt: attempt})
 }
 
-// settleOldest waits for the oldest publication's outcome; a failure is retried or recorded.
-// The wait ends: the publisher's timeout resolves every future.
+// settleOldest waits for the oldest publication's outcome. The wait ends: the publisher's
+// timeout resolves every future.
 func (p *producer[T]) settleOldest(f *failures) {
 	o := p.flight[p.head]
 	p.flight[p.head] = inFlight{}
@@ -153,19 +170,18 @@ func (p *producer[T]) settleOldest(f *failures) {
 	select {
 	case <-o.ack.Ok():
 	case err := <-o.ack.Err():
-		p.retry(o.msg, o.attempt, err, f)
+		p.failed(o.msg, o.attempt, err, f)
 	}
 }
 
-// retry sends m again after RetryWait, unless it has had its attempts; then its failure is
+// failed keeps m for the next round, unless it has had its attempts; then its failure is
 // recorded.
-func (p *producer[T]) retry(m *nats.Msg, attempt int, err error, f *failures) {
+func (p *producer[T]) failed(m *nats.Msg, attempt int, err error, f *failures) {
 	if attempt >= p.cfg.Attempts {
 		f.add(fmt.Errorf("publish to %q (%d attempts): %w", m.Subject, attempt, err))
 		return
 	}
-	time.Sleep(p.cfg.RetryWait)
-	p.send(m, attempt+1, f)
+	p.again = append(p.again, inFlight{msg: m, attempt: attempt})
 }
 
 // close releases the stage's reply subscription when its inputs are drained; nothing is in

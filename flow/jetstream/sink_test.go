@@ -36,7 +36,7 @@ func TestSinkFinishesOnlyStoredEntries(t *testing.T) {
 	_, js := connect(t, s.ClientURL())
 	addStream(t, js, natsjs.StreamConfig{Name: "out", Subjects: []string{"out.>"}})
 
-	g := flow.New()
+	g := newGraph()
 	in := flow.Input[int](g, flow.Name("ids"))
 	jetstream.Sink(in.Stream, 2, jetstream.SinkConfig{JetStream: js, MaxPending: 16}, encodeOut, flow.Name("publish"))
 	start(t, g)
@@ -112,7 +112,7 @@ func TestSinkFailuresFollowThePolicy(t *testing.T) {
 				defer mu.Unlock()
 				reported = append(reported, se.Err)
 			}
-			g := flow.New()
+			g := newGraph()
 			in := flow.Input[int](g)
 			jetstream.Sink(in.Stream, 1, cfg, encode, flow.Name("publish"), flow.OnError(tc.policy(record)))
 			start(t, g)

@@ -26,7 +26,7 @@ func TestSourceDeliversAndAcksEverything(t *testing.T) {
 	addConsumer(t, js, "in", natsjs.ConsumerConfig{Durable: "work"})
 	publishIDs(t, js, 0, n, func(int) string { return "in.x" })
 
-	g := flow.New()
+	g := newGraph()
 	counts := make([]atomic.Int32, n)
 	var got atomic.Int64
 	jetstream.Source(g, 2, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}}, decodeRec).
@@ -72,7 +72,7 @@ func TestAcksFollowTheSinks(t *testing.T) {
 	dropped := func(id int) bool { return id%3 == 0 }
 	copies := make([]atomic.Int32, n)
 	gate := make(chan struct{}, 64)
-	g := flow.New()
+	g := newGraph()
 	jetstream.Source(g, 1, jetstream.SourceConfig{JetStream: js, Stream: "in", Consumers: []string{"work"}, AckInterval: time.Millisecond}, decodeRec).
 		Filter(1, func(r rec) (int, bool) { return r.id, !dropped(r.id) }).
 		Expand(1, func(id int, e *flow.Emitter[int]) { e.Emit(id); e.Emit(id) }).
@@ -154,7 +154,7 @@ func TestPartitionsKeepKeyOrder(t *testing.T) {
 		}
 		return order{id: id, key: subjectID(m.Subject()), part: part}, nil
 	}
-	g := flow.New()
+	g := newGraph()
 	last := make([]int, keys)   // the sink's: the last id of each key, -1 for none
 	partOf := make([]int, keys) // the sink's: the partition of each key, -1 for none
 	perPart := make([]int, 2)   // the sink's: records of each partition

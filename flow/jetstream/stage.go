@@ -33,6 +33,7 @@ type sourceStage struct {
 	due     time.Time // when timer fires
 	tick    bool      // the ack timer fired
 	lastAck time.Time // when the stage last acknowledged
+	stalls  int       // ack rounds in a row that found nothing more finished
 	frozen  bool      // the graph failed: acknowledge nothing more
 }
 
@@ -130,10 +131,12 @@ func (s *sourceStage) ackDue() error {
 // interval is AckInterval, or a millisecond (the loop's timer granularity) while the stage
 // holds half the consumer's MaxAckPending unacknowledged: the server stops delivering at
 // MaxAckPending, and then only an acknowledgement brings more, so a stage that waited the
-// whole interval there would cap the throughput at MaxAckPending per interval.
+// whole interval there would cap the throughput at MaxAckPending per interval. The short
+// interval doubles, back up to AckInterval, with every round that finds nothing more
+// finished, so that a stalled graph is not asked a thousand times a second.
 func (s *sourceStage) interval() time.Duration {
 	if s.window > 0 && s.q.unacked() >= s.window/2 {
-		return min(s.cfg.AckInterval, time.Millisecond)
+		return min(s.cfg.AckInterval, time.Millisecond<<min(s.stalls, 16))
 	}
 	return s.cfg.AckInterval
 }
@@ -173,6 +176,11 @@ func (s *sourceStage) ack() error {
 		s.frozen = true
 		return nil
 	}
+	if done == s.q.acked {
+		s.stalls++
+		return nil
+	}
+	s.stalls = 0
 	return s.q.ackTo(done)
 }
 
