@@ -49,6 +49,29 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
+// TestLingerZeroAllocs checks that a Wait that lingers for several pauses, as
+// it does while the publisher keeps pace (see TestLingerFollowsThePace),
+// allocates nothing.
+func TestLingerZeroAllocs(t *testing.T) {
+	buf := mustNew[int](t, 4096)
+	r := mustReader(t, buf, ring.Linger(10*time.Microsecond))
+	clock := &pacedClock{buf: buf, tick: time.Microsecond, rate: 10}
+	ring.SetClock(r, clock.read)
+	ctx := context.Background()
+	cycle := func() {
+		clock.read() // commits the entries that make the next Wait's range short
+		lo, hi, err := r.Wait(ctx)
+		if err != nil || hi-lo < 1000 {
+			panic("Wait did not linger on")
+		}
+		r.Release(hi)
+	}
+	cycle()
+	if n := testing.AllocsPerRun(100, cycle); n != 0 {
+		t.Fatalf("%v allocs per lingering Wait, want 0", n)
+	}
+}
+
 // TestPhasesZeroAllocs checks that waiting through the phases allocates
 // nothing: a condition already true, one found during the spin (with and
 // without a budget) or during the yields, with NewWaiter and with

@@ -33,7 +33,11 @@
 // pay a cache-line transfer for each; instead, when Wait finds fewer than 32
 // entries ready (fewer than MaxBatch or half the ring, if lower), it lingers a
 // moment (2µs by default, see [Linger]) and then returns what was committed
-// meanwhile.
+// meanwhile. If that moment brought 32 entries or more, the publisher keeps
+// pace, and the reader lingers on, a moment at a time, while each brings as
+// many, until it has a quarter of the ring (or MaxBatch) or has lingered 32
+// moments: on a deep ring a fast publisher then runs far ahead and hands over
+// in large batches, while a slow one costs a single moment, as before.
 //
 // Close stops new claims; readers still receive every claimed slot (a claimed
 // range must be committed, even after Close) and then see [ErrClosed] from

@@ -9,6 +9,13 @@ var WithStart = withStart
 // LingerOf reports the pause a reader's Wait takes before a short range.
 func LingerOf(r *Reader) time.Duration { return r.lingerFor }
 
+// SetClock makes the pauses of r's Wait read clock instead of the monotonic
+// clock.
+func SetClock(r *Reader, clock func() time.Duration) { r.clock = clock }
+
+// LingerSteps is the most pauses one Wait takes.
+const LingerSteps = lingerSteps
+
 // LightAvailable reports whether rings may publish with light stores here.
 var LightAvailable = lightAvailable()
 

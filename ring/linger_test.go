@@ -329,3 +329,126 @@ func TestLingerStress(t *testing.T) {
 		}
 	}
 }
+
+// pacedClock is the clock of a reader's pauses, and a publisher that keeps a
+// steady pace by it: every reading moves the time on by tick and commits the
+// entries that rate (entries per tick) makes due, as long as the ring has room
+// and fewer than limit entries (if limit > 0) have been committed. It runs on
+// the reader's goroutine, so what a Wait sees depends on nothing but the
+// readings, and the time a Wait spent lingering is exact.
+type pacedClock struct {
+	buf   *ring.Buffer[int]
+	now   time.Duration // the time the clock reads
+	tick  time.Duration
+	rate  float64
+	limit int
+	owed  float64
+	next  int         // the next entry's value and sequence
+	at    func(int64) // called with every reading's number, from 1; may be nil
+	reads int64
+}
+
+func (c *pacedClock) read() time.Duration {
+	c.reads++
+	if c.at != nil {
+		c.at(c.reads)
+	}
+	c.now += c.tick
+	for c.owed += c.rate; c.owed >= 1 && (c.limit == 0 || c.next < c.limit); c.owed-- {
+		lo, ok := c.buf.TryClaim(1)
+		if !ok {
+			break // full: the reader has to release first
+		}
+		*c.buf.At(lo) = c.next
+		c.buf.Commit(lo, 1)
+		c.next++
+	}
+	return c.now
+}
+
+// A pause that brings a full batch (32 entries or more) makes Wait pause again,
+// for as long as each pause brings a full batch, up to a quarter of the ring (or
+// MaxBatch), and never more than LingerSteps pauses; a pause that brings less
+// ends the lingering. The publisher runs by the reader's own clock (pacedClock),
+// so each case is exact: a pause of 10µs reads the clock 11 times and lasts
+// 11µs of that clock.
+func TestLingerFollowsThePace(t *testing.T) {
+	const (
+		d     = 10 * time.Microsecond
+		tick  = time.Microsecond
+		pause = d + tick
+	)
+	cases := []struct {
+		name     string
+		capacity int
+		opts     []ring.ReaderOption
+		rate     float64 // entries per tick
+		limit    int     // entries committed in all; 0: no limit
+		pauses   int64   // how many pauses Wait takes
+		hi       int64   // the end of the range it returns
+	}{
+		// 110 entries a pause: on to a quarter of 4096 slots, after 10 pauses.
+		{name: "fast publisher, deep ring", capacity: 4096, rate: 10, pauses: 10, hi: 1101},
+		// A quarter of 2^16 slots is out of reach at 44 entries a pause: the
+		// bound ends it.
+		{name: "bounded", capacity: 1 << 16, rate: 4, pauses: ring.LingerSteps, hi: 1 + ring.LingerSteps*44},
+		// One entry a pause: a short range after one pause, as before.
+		{name: "slow publisher", capacity: 1 << 16, rate: 0.1, pauses: 1, hi: 2},
+		// 22 entries a pause, under the 32 of a full batch.
+		{name: "just too slow", capacity: 1 << 16, rate: 2, pauses: 1, hi: 23},
+		// The publisher stops after 300 entries: the fourth pause brings none.
+		{name: "publisher stops", capacity: 4096, rate: 10, limit: 300, pauses: 4, hi: 300},
+		{name: "MaxBatch", capacity: 4096, opts: []ring.ReaderOption{ring.MaxBatch(200)}, rate: 10, pauses: 2, hi: 200},
+		// A quarter of 128 slots is no more than a full batch: one pause.
+		{name: "small ring", capacity: 128, rate: 10, pauses: 1, hi: 111},
+		{name: "linger 0", capacity: 4096, opts: []ring.ReaderOption{ring.Linger(0)}, rate: 10, pauses: 0, hi: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			buf := mustNew[int](t, c.capacity)
+			r := mustReader(t, buf, append([]ring.ReaderOption{ring.Linger(d)}, c.opts...)...)
+			commitN(t, buf, 0, 1)
+			clock := &pacedClock{buf: buf, tick: tick, rate: c.rate, limit: c.limit, next: 1}
+			ring.SetClock(r, clock.read)
+			lo, hi, err := r.Wait(context.Background())
+			if err != nil || lo != 0 || hi != c.hi {
+				t.Fatalf("Wait = [%d, %d), %v; want [0, %d)", lo, hi, err, c.hi)
+			}
+			if spent := clock.now; spent != time.Duration(c.pauses)*pause {
+				t.Fatalf("Wait lingered %v, %.1f pauses; want %d", spent, float64(spent)/float64(pause), c.pauses)
+			}
+			for s := lo; s < hi; s++ {
+				if got := *buf.At(s); got != int(s) {
+					t.Fatalf("slot %d = %d", s, got)
+				}
+			}
+		})
+	}
+}
+
+// A done context ends the lingering within the pause it falls in, with the
+// range found by then.
+func TestLingerPacedEndsWithContext(t *testing.T) {
+	const d = 10 * time.Microsecond
+	buf := mustNew[int](t, 1<<16)
+	r := mustReader(t, buf, ring.Linger(d))
+	commitN(t, buf, 0, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// 110 entries a pause would keep it lingering 32 pauses; the context ends
+	// in the middle of the third (readings 23 to 33).
+	clock := &pacedClock{buf: buf, tick: time.Microsecond, rate: 10, next: 1}
+	clock.at = func(n int64) {
+		if n == 27 {
+			cancel()
+		}
+	}
+	ring.SetClock(r, clock.read)
+	lo, hi, err := r.Wait(ctx)
+	if err != nil || lo != 0 || hi != 271 {
+		t.Fatalf("Wait = [%d, %d), %v; want [0, 271), nil", lo, hi, err)
+	}
+	if clock.reads != 27 {
+		t.Fatalf("the clock was read %d times; want 27, none after the context ended", clock.reads)
+	}
+}

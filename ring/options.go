@@ -82,14 +82,20 @@ func MaxBatch(n int) ReaderOption {
 // found once the reader has caught up with what was committed: fewer than 32
 // entries, or than MaxBatch or half the ring if either is lower. After the
 // pause (cut short if Wait's context ends) Wait returns everything committed by
-// then. A publisher committing entries one at a time then hands them over in
-// batches, which on a busy ring is worth far more than the pause costs; an idle
-// ring is unaffected, since Wait sleeps until there is something to read and
-// lingers only after that. d = 0 turns lingering off, for readers that value
-// each entry's latency above throughput; a negative d makes NewReader fail. The
-// default is 2µs, or 0 when the machine has one CPU or GOMAXPROCS is 1 when the
-// reader is made (the pause spins, and a spinning reader that shares the only
-// processor with its publisher delays it). TryRead never lingers.
+// then, unless the pause brought a full batch (32 entries, or the lower bound
+// above): the publisher then keeps pace, and Wait pauses again, d at a time,
+// for as long as each pause brings a full batch, until the range holds a
+// quarter of the ring (or MaxBatch entries) or Wait has paused 32 times. So a
+// Wait pauses at most 32d, and a publisher slower than a full batch per d
+// costs it a single pause. A publisher committing entries one at a time then
+// hands them over in batches, which on a busy ring is worth far more than the
+// pauses cost; an idle ring is unaffected, since Wait sleeps until there is
+// something to read and lingers only after that. d = 0 turns lingering off,
+// for readers that value each entry's latency above throughput; a negative d
+// makes NewReader fail. The default is 2µs, or 0 when the machine has one CPU
+// or GOMAXPROCS is 1 when the reader is made (the pause spins, and a spinning
+// reader that shares the only processor with its publisher delays it). TryRead
+// never lingers.
 func Linger(d time.Duration) ReaderOption {
 	return ReaderOption{func(c *readerConfig) { c.linger, c.lingerSet = d, true }}
 }
@@ -99,6 +105,10 @@ func Linger(d time.Duration) ReaderOption {
 // shorter threshold measured slower and a longer one no faster (the README's
 // Performance section has the comparison).
 const lingerBatch = 32
+
+// lingerSteps bounds a reader's lingering: Wait pauses at most this many times
+// its Linger before it returns a range.
+const lingerSteps = 32
 
 // defaultLinger is long enough for a publisher to commit a few dozen entries
 // one at a time and short next to a sleeping reader's wakeup, which takes a
