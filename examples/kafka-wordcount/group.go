@@ -69,6 +69,9 @@ func (c *commits) record(offsets map[string]map[int32]int64, err error) {
 
 // format returns "p:offset" for each partition of parts, "p:-" for one not committed.
 func (c *commits) format(parts []int32) string {
+	if len(parts) == 0 {
+		return "none"
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	fs := make([]string, len(parts))

@@ -79,11 +79,14 @@ func (t *tally) add(batch map[string]int) {
 	}
 }
 
-// summary returns how many words were counted and the n most frequent, as "word count".
-func (t *tally) summary(n int) (words int64, top string) {
+// summary says how many words were counted, and the n most frequent.
+func (t *tally) summary(n int) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.words, topWords(t.counts, n)
+	if t.words == 0 {
+		return "counted 0 words"
+	}
+	return fmt.Sprintf("counted %d words: %s", t.words, topWords(t.counts, n))
 }
 
 // topWords formats the n most frequent words of counts, ties broken by the word.

@@ -93,7 +93,9 @@ func runWorker(ctx context.Context, out io.Writer, cfg workerConfig) error {
 		OnCommit: func(offsets map[string]map[int32]int64, err error) {
 			cm.record(offsets, err)
 			if err != nil {
-				w.printf("%s: commit: %v (lines since the last commit will be counted again)\n", cfg.Name, err)
+				// A failed commit is tried again at the next; only a crash or a lost
+				// partition before one succeeds has lines counted twice.
+				w.printf("%s: commit failed: %v\n", cfg.Name, err)
 			}
 			if cfg.onCommit != nil {
 				cfg.onCommit(offsets, err)
@@ -125,8 +127,7 @@ func runWorker(ctx context.Context, out io.Writer, cfg workerConfig) error {
 			w.printf("%s: stopping: draining the graph, committing, leaving the group\n", cfg.Name)
 			err := g.Stop()
 			<-ended
-			words, top := t.summary(cfg.Top)
-			w.printf("%s: stopped; committed %s; counted %d words: %s\n", cfg.Name, cm.format(cm.partitions()), words, top)
+			w.printf("%s: stopped; committed %s; %s\n", cfg.Name, cm.format(cm.partitions()), t.summary(cfg.Top))
 			if err != nil {
 				return fmt.Errorf("stop: %w", err)
 			}
@@ -153,15 +154,15 @@ func status(ctx context.Context, w *lockedWriter, adm *kadm.Client, cfg workerCo
 		}
 		return was
 	}
-	words, top := t.summary(cfg.Top)
+	counted := t.summary(cfg.Top)
 	if state != "Stable" {
 		// Mid-rebalance the description holds the old assignment or none.
-		w.printf("%s: group %s is rebalancing (%s, %d members); counted %d words\n", cfg.Name, cfg.Group, state, members, words)
+		w.printf("%s: group %s is rebalancing (%s, %d members); %s\n", cfg.Name, cfg.Group, state, members, counted)
 		return was
 	}
 	if !slices.Equal(parts, was) {
 		w.printf("%s: partitions now %s (had %s), group of %d\n", cfg.Name, formatParts(parts), formatParts(was), members)
 	}
-	w.printf("%s: owns %s | committed %s | counted %d words: %s\n", cfg.Name, formatParts(parts), cm.format(parts), words, top)
+	w.printf("%s: owns %s | committed %s | %s\n", cfg.Name, formatParts(parts), cm.format(parts), counted)
 	return parts
 }
