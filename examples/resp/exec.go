@@ -281,9 +281,9 @@ func ttl(st *store, key []byte, ms bool, clk *clock) int64 {
 }
 
 // parseInt accepts what Redis's string2ll accepts: an optional minus and decimal digits,
-// no spaces, no plus sign, no leading zeros.
+// no spaces, no plus sign, no leading zeros, and not "-0".
 func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') || (len(b) > 2 && b[0] == '-' && b[1] == '0') {
+	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') || (len(b) > 1 && b[0] == '-' && b[1] == '0') {
 		return 0, false
 	}
 	if b[0] == '+' || b[0] == ' ' {

@@ -90,7 +90,7 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 			delete(s.conns, tc)
 		}
 		s.mu.Unlock()
-		if c.dropped.Load() {
+		if c.dropped.Load() && (c.out.broken || connUnread(tc)) {
 			_ = tc.SetLinger(0) // a reset, as the graph sends (resetOnClose)
 		}
 		tc.Close()
@@ -210,4 +210,16 @@ func (s *goroutineServer) run(r *request) reply {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return execute(st, r)
+}
+
+// connUnread reports whether the connection holds input the server has not read
+// (unreadInput).
+func connUnread(tc *net.TCPConn) bool {
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	unread := true
+	_ = rc.Control(func(fd uintptr) { unread = unreadInput(int(fd)) })
+	return unread
 }

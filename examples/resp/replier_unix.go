@@ -216,7 +216,7 @@ func (r *replierStage) settle(c *conn) {
 		_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
 	}
 	if a.last {
-		if c.dropped.Load() {
+		if c.dropped.Load() && (a.broken || unreadInput(c.fd)) {
 			resetOnClose(c.fd)
 		}
 		unix.Close(c.fd)

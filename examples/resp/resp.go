@@ -3,19 +3,23 @@ package main
 import (
 	"bytes"
 	"errors"
+	"math"
 )
 
 // limits bound what one request may make the server hold, so that one client cannot exhaust
 // memory: a header that never ends, a bulk length of a terabyte, or a million tiny arguments
 // are refused as protocol errors before their bytes are buffered.
 type limits struct {
-	maxArgs    int // arguments in one request (Redis: 1024*1024)
+	maxArgs    int // arguments received in one request (Redis takes a count up to INT_MAX)
 	maxBulk    int // bytes in one argument (Redis: proto-max-bulk-len, 512 MiB)
-	maxInline  int // bytes in one inline command line (Redis: 64 KiB)
-	maxRequest int // bytes one request may occupy in the parse buffer
+	maxInline  int // bytes in one inline command line or length line (Redis: 64 KiB)
+	maxRequest int // bytes one request may occupy in the parse buffer (Redis: client-query-buffer-limit, 1 GiB)
 }
 
-var defaultLimits = limits{maxArgs: 1 << 20, maxBulk: 8 << 20, maxInline: 64 << 10, maxRequest: 16 << 20}
+// defaultLimits are Redis's: a client may send what it may send to redis-server (a value of
+// up to 512 MiB), and the buffer of a request still arriving grows with the bytes received,
+// never with the lengths declared.
+var defaultLimits = limits{maxArgs: 1 << 20, maxBulk: 512 << 20, maxInline: 64 << 10, maxRequest: 1 << 30}
 
 // errIncomplete says the buffer holds the start of a request but not all of it.
 var errIncomplete = errors.New("resp: incomplete request")
@@ -26,13 +30,17 @@ type protoError string
 
 func (e protoError) Error() string { return "Protocol error: " + string(e) }
 
-// maxHeader bounds the "*<n>\r\n" and "$<n>\r\n" lines: 20 digits, a sign and CRLF.
-const maxHeader = 32
-
 // parseCommand parses one request at the start of b: a RESP2 array of bulk strings, or an
 // inline command (words separated by spaces, ended by a newline). The arguments are appended
 // to args[:0] as sub-slices of b. It returns how many bytes the request took; a request of
-// no arguments (an empty line, "*0") takes its bytes and yields no arguments.
+// no arguments (an empty line, "*0", "*-1") takes its bytes and yields no arguments.
+//
+// It reads what Redis 7 reads, the way processMultibulkBuffer does, and refuses what it
+// refuses with the same messages: a length line ends at its first CR (the byte after the CR
+// is skipped unread, whatever it is), its number is what string2ll accepts (no sign but
+// '-', no leading zero, no space), and the two bytes after a bulk string are skipped
+// unread too, so "$4\r\nPINGxx" is PING. A declared count is not an allocation: up to
+// INT_MAX is accepted, and lim.maxArgs bounds the arguments actually received.
 //
 // When b holds only part of a request it returns errIncomplete and need, a lower bound on the
 // length of b at which parsing can make progress, so the caller does not re-parse a long
@@ -45,92 +53,85 @@ func parseCommand(b []byte, lim *limits, args [][]byte) (out [][]byte, n, need i
 	if b[0] != '*' {
 		return parseInline(b, lim, args)
 	}
-	count, pos, err := parseHeader(b, 1)
-	switch {
-	case err == errIncomplete:
+	line, pos, err := lengthLine(b, 0, lim, "too big mbulk count string")
+	if err != nil {
 		return args, 0, len(b) + 1, err
-	case err != nil:
-		return args, 0, 0, err
-	case count > int64(lim.maxArgs):
+	}
+	count, ok := parseInt(line)
+	switch {
+	case !ok || count > math.MaxInt32:
 		return args, 0, 0, protoError("invalid multibulk length")
 	case count <= 0:
 		return args, pos, 0, nil
 	}
 	for i := int64(0); i < count; i++ {
-		if pos >= len(b) {
-			return args, 0, pos + 1, errIncomplete
+		if i == int64(lim.maxArgs) {
+			return args, 0, 0, protoError("invalid multibulk length")
 		}
-		if b[pos] != '$' {
-			return args, 0, 0, protoError("expected '$', got '" + printable(b[pos]) + "'")
-		}
-		size, next, err := parseHeader(b, pos+1)
-		if err == errIncomplete {
+		line, next, err := lengthLine(b, pos, lim, "too big bulk count string")
+		if err != nil {
 			return args, 0, len(b) + 1, err
 		}
-		if err != nil {
-			return args, 0, 0, err
+		if b[pos] != '$' {
+			return args, 0, 0, protoError("expected '$', got '" + errByte(b[pos]) + "'")
 		}
-		if size < 0 || size > int64(lim.maxBulk) {
+		size, ok := parseInt(line)
+		if !ok || size < 0 || size > int64(lim.maxBulk) {
 			return args, 0, 0, protoError("invalid bulk length")
 		}
 		end := next + int(size) + 2
 		if end > len(b) {
 			return args, 0, end, errIncomplete
 		}
-		if b[end-2] != '\r' || b[end-1] != '\n' {
-			return args, 0, 0, protoError("bulk string not terminated by CRLF")
-		}
-		args = append(args, b[next:end-2])
+		args = append(args, b[next:next+int(size)])
 		pos = end
 	}
 	return args, pos, 0, nil
 }
 
-// parseHeader reads the decimal integer that starts at b[pos] and ends with CRLF, and
-// returns it with the position after the CRLF.
-func parseHeader(b []byte, pos int) (v int64, next int, err error) {
-	end := bytes.IndexByte(b[pos:min(len(b), pos+maxHeader)], '\n')
-	if end < 0 {
-		if len(b)-pos >= maxHeader {
-			return 0, 0, protoError("header too long")
-		}
-		return 0, 0, errIncomplete
+// lengthLine finds the line of the length whose sigil is b[pos] and returns the bytes
+// between the sigil and the line's CR, with the position after the byte that follows the
+// CR. Like Redis's strchr it stops at a NUL byte, and a line it cannot find in lim.maxInline
+// bytes is refused with tooBig.
+func lengthLine(b []byte, pos int, lim *limits, tooBig string) (line []byte, next int, err error) {
+	window := b[pos:min(len(b), pos+lim.maxInline+1)]
+	cr := bytes.IndexByte(window, '\r')
+	if cr >= 0 && bytes.IndexByte(window[:cr], 0) >= 0 {
+		cr = -1
 	}
-	line := b[pos : pos+end]
-	if len(line) < 2 || line[len(line)-1] != '\r' {
-		return 0, 0, protoError("header not terminated by CRLF")
+	switch {
+	case cr < 0 && len(b)-pos > lim.maxInline:
+		return nil, 0, protoError(tooBig)
+	case cr < 0 || pos+cr+1 >= len(b):
+		return nil, 0, errIncomplete
 	}
-	line = line[:len(line)-1]
-	neg := line[0] == '-'
-	if neg {
-		line = line[1:]
+	return window[min(1, cr):cr], pos + cr + 2, nil // a CR at the sigil's place: an empty line
+}
+
+// errByte renders a byte in an error message as Redis's addReplyErrorFormat does: as it
+// is, except that CR and LF become spaces so that they cannot end the reply.
+func errByte(c byte) string {
+	if c == '\r' || c == '\n' {
+		return " "
 	}
-	if len(line) == 0 || len(line) > 18 {
-		return 0, 0, protoError("bad header number")
-	}
-	for _, c := range line {
-		if c < '0' || c > '9' {
-			return 0, 0, protoError("bad header number")
-		}
-		v = v*10 + int64(c-'0')
-	}
-	if neg {
-		v = -v
-	}
-	return v, pos + end + 1, nil
+	return string([]byte{c})
 }
 
 // parseInline parses a command line as redis-cli's raw mode and telnet users send it, as
 // Redis splits it (sdssplitargs): arguments separated by blanks, where "double quotes" take
 // the escapes \n \r \t \b \a \xHH and a backslash before any other byte, 'single quotes'
 // take \' only, and a closing quote must end its argument. Unbalanced quotes are a protocol
-// error. A NUL byte is an ordinary byte here (Redis looks for the newline with strchr, so a
-// NUL makes it wait for a newline it has already received).
+// error. A line with a NUL byte is never complete, as in Redis, which looks for the newline
+// with strchr: the request waits until the line passes lim.maxInline, then is refused.
 //
 // Quoted arguments are unescaped in place, which never makes them longer: the line's bytes
 // are rewritten, so b must be the caller's to change.
 func parseInline(b []byte, lim *limits, args [][]byte) ([][]byte, int, int, error) {
-	nl := bytes.IndexByte(b[:min(len(b), lim.maxInline+1)], '\n')
+	window := b[:min(len(b), lim.maxInline+1)]
+	nl := bytes.IndexByte(window, '\n')
+	if nl >= 0 && bytes.IndexByte(window[:nl], 0) >= 0 {
+		nl = -1 // Redis looks for the newline with strchr, which a NUL byte stops
+	}
 	if nl < 0 {
 		if len(b) > lim.maxInline {
 			return args, 0, 0, protoError("too big inline request")

@@ -83,7 +83,8 @@ func accept(lfd int) (int, error) {
 }
 
 // resetOnClose makes the close of a connection send a reset (SO_LINGER with a zero time),
-// for a client that may still be sending what the server will not read.
+// for a client that may still be sending what the server will not read (unreadInput), or
+// whose output is being thrown away.
 //
 // A FIN is not enough there. The connection was shut down for reading (which is how its
 // listener learns to stop), and Linux sends no window update once a socket is shut down
