@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/loopyring/loopyring/flow"
@@ -80,9 +81,24 @@ func (c SinkConfig) withDefaults() SinkConfig {
 // producer idle for a round trip every batch.
 func Sink[T any](s *flow.Stream[T], n int, cfg SinkConfig, encode func(T) (*kgo.Record, error), opts ...flow.Option) {
 	cfg = cfg.withDefaults()
+	produce(s, n, cfg.MaxInFlight, func(stage int) (*producer, error) {
+		return newProducer(cfg, stage)
+	}, func(p *producer) {
+		// Every record is acknowledged or failed before the client goes, so that the
+		// tickets still in the ring end as they would have.
+		_ = p.cl.Flush(context.Background())
+		p.cl.Close()
+	}, encode, opts...)
+}
+
+// produce adds the two producing levels of Sink and Transact: n stages that produce each
+// batch through the client newProducer gives them and emit a ticket for it, and n stages
+// that wait for the tickets, under opts. end runs once per producing stage, after its last
+// batch.
+func produce[T any](s *flow.Stream[T], n, maxInFlight int, newProducer func(stage int) (*producer, error), end func(*producer), encode func(T) (*kgo.Record, error), opts ...flow.Option) {
 	tickets := s.Stateful(n, flow.Stateful[T, *producer, *ticket]{
 		Init: func(st *flow.Stage, _ *flow.Emitter[*ticket]) (*producer, error) {
-			return newProducer(cfg, st.Index())
+			return newProducer(st.Index())
 		},
 		Batch: func(p *producer, b *flow.Batch[T], e *flow.Emitter[*ticket]) error {
 			tk := &ticket{stage: p.stage, n: b.Len()}
@@ -94,13 +110,10 @@ func Sink[T any](s *flow.Stream[T], n int, cfg SinkConfig, encode func(T) (*kgo.
 			return nil
 		},
 		End: func(p *producer, _ *flow.Emitter[*ticket]) error {
-			// Every record is acknowledged or failed before the client goes, so that the
-			// tickets still in the ring end as they would have.
-			_ = p.cl.Flush(context.Background())
-			p.cl.Close()
+			end(p)
 			return nil
 		},
-	}, flow.Capacity(ringFor(cfg.MaxInFlight)))
+	}, flow.Capacity(ringFor(maxInFlight)))
 	tickets.PartitionBy(func(tk *ticket) int { return tk.stage }).
 		SinkErr(n, (*ticket).wait, opts...)
 }
@@ -114,10 +127,28 @@ func ringFor(n int) int {
 	return c
 }
 
-// producer is one producing stage's client.
+// producer is one producing stage's client: its own (Sink), or the transaction session of the
+// graph's member (Transact), which the member makes before it emits its first record, and so
+// before a producing stage sees any entry that came from one.
 type producer struct {
-	cl    *kgo.Client
-	stage int
+	cl      *kgo.Client
+	session *atomic.Pointer[kgo.GroupTransactSession] // Transact's; nil for Sink
+	stage   int
+}
+
+// errNoTransaction fails a record that reached a transactional producer before its member
+// made the session: an entry that did not come from the member's records (an Input merged
+// into the body), which no transaction may carry.
+var errNoTransaction = errors.New("kafka: no transaction: the entry did not come from the member's records")
+
+// client returns the stage's client, or nil while a transactional member has none.
+func (p *producer) client() *kgo.Client {
+	if p.cl == nil && p.session != nil {
+		if s := p.session.Load(); s != nil {
+			p.cl = s.Client()
+		}
+	}
+	return p.cl
 }
 
 func newProducer(cfg SinkConfig, stage int) (*producer, error) {
@@ -155,8 +186,13 @@ func (p *producer) send(tk *ticket, r *kgo.Record, err error) {
 	case err != nil:
 		tk.fail(&tk.encode, fmt.Errorf("encode: %w", err))
 	case r != nil:
+		cl := p.client()
+		if cl == nil {
+			tk.fail(&tk.broker, errNoTransaction)
+			return
+		}
 		tk.wg.Add(1)
-		p.cl.Produce(context.Background(), r, tk.promise)
+		cl.Produce(context.Background(), r, tk.promise)
 	}
 }
 

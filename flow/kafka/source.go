@@ -134,13 +134,17 @@ func (s *source) run(ss *flow.SourceStage[*kgo.Record]) error {
 // again. A caller loads Completed before it asks: a failure is recorded before its entry
 // counts as finished, so a count that includes the failed entry comes with the failure.
 // A cancellation of Start's context is a stop, not a failure.
-func (s *source) mayCommit() bool {
-	err := s.g.Err()
+func (s *source) mayCommit() bool { return mayCommit(s.g, s.level) }
+
+// mayCommit reports whether g's state allows a commit by the consuming level named level;
+// see source.mayCommit.
+func mayCommit(g *flow.Graph, level string) bool {
+	err := g.Err()
 	if err == nil || err == context.Canceled || err == context.DeadlineExceeded {
 		return true
 	}
 	var se *flow.StageError
-	return errors.As(err, &se) && se.Level == s.level
+	return errors.As(err, &se) && se.Level == level
 }
 
 var keySeed = maphash.MakeSeed()

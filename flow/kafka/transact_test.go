@@ -1,0 +1,417 @@
+package kafka_test
+
+// Exactly once: a Transact graph's read_committed output holds every input record's outputs
+// once, whatever stopped, crashed or joined, and the group commits the end of the input.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loopyring/loopyring/flow"
+	"github.com/loopyring/loopyring/flow/kafka"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// expandBit marks the second output of an input the body expands.
+const expandBit = 1 << 40
+
+// outputsOf is what the test body makes of input id: nothing (id%10 == 3, filtered out),
+// two outputs (id%10 == 7, expanded), or id itself.
+func outputsOf(id uint64) []uint64 {
+	switch id % 10 {
+	case 3:
+		return nil
+	case 7:
+		return []uint64{id, id | expandBit}
+	}
+	return []uint64{id}
+}
+
+// txConfig is a test member's configuration: short transactions, a short heartbeat and
+// session, so that rebalances happen within a test's time.
+func (c *cluster) txConfig(txid string) kafka.TransactConfig {
+	return kafka.TransactConfig{
+		Brokers:          c.addrs,
+		Topics:           []string{"in"},
+		Group:            "g",
+		TransactionalID:  txid,
+		Topic:            "out",
+		Interval:         20 * time.Millisecond,
+		MaxRecords:       1000,
+		MaxPollRecords:   256,
+		RebalanceTimeout: 30 * time.Second,
+		DialTimeout:      waitLimit,
+		Options: []kgo.Opt{
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.HeartbeatInterval(250 * time.Millisecond),
+			kgo.SessionTimeout(6 * time.Second),
+			kgo.FetchMaxWait(50 * time.Millisecond),
+		},
+	}
+}
+
+// txMember is one Transact graph, with what it handled and how its transactions ended.
+type txMember struct {
+	g         *flow.Graph
+	handled   atomic.Int64
+	commits   atomic.Int64 // transactions committed
+	committed atomic.Int64 // input records they carried
+	aborts    atomic.Int64 // transactions aborted, or failed at End
+}
+
+// newTxMember builds, without starting, Transact with a body of two levels: one keyed by
+// id that calls hook (if any) on every record, whose error fails the record under
+// StopGraph, and one that filters and expands as outputsOf says.
+func newTxMember(cfg kafka.TransactConfig, hook func(m *txMember, v in) error) *txMember {
+	m := &txMember{g: flow.New()}
+	cfg.OnTransaction = func(records int, committed bool, _ error) {
+		if committed {
+			m.commits.Add(1)
+			m.committed.Add(int64(records))
+		} else {
+			m.aborts.Add(1)
+		}
+	}
+	body := func(s *flow.Stream[in]) *flow.Stream[uint64] {
+		return s.KeyBy(func(v in) uint64 { return v.id }).
+			ThenErr(2, func(v in) (in, error) {
+				m.handled.Add(1)
+				if hook != nil {
+					if err := hook(m, v); err != nil {
+						return in{}, err
+					}
+				}
+				return v, nil
+			}, flow.Name("handle")).
+			Expand(2, func(v in, e *flow.Emitter[uint64]) {
+				for _, id := range outputsOf(v.id) {
+					e.Emit(id)
+				}
+			})
+	}
+	kafka.Transact(m.g, 2, cfg, decodeIn, body, encodeID)
+	return m
+}
+
+func (m *txMember) String() string {
+	return fmt.Sprintf("%d handled, %d transactions committed (%d records), %d aborted",
+		m.handled.Load(), m.commits.Load(), m.committed.Load(), m.aborts.Load())
+}
+
+// readCommitted waits until no transaction is open on topic, then reads it to its end as a
+// read_committed consumer does, and returns how often each value was read, and how many
+// records of aborted transactions the topic holds. Control records are kept, so that the
+// read knows it reached each partition's end (a partition's last record may be one).
+func (c *cluster) readCommitted(topic string) (got map[uint64]int, aborted int) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	var ends map[int32]int64
+	waitFor(c.t, "no transaction open on "+topic, func() bool {
+		ends = c.ends(topic)
+		l, err := c.adm.ListCommittedOffsets(ctx, topic)
+		if err == nil {
+			err = l.Error()
+		}
+		if err != nil {
+			c.t.Fatalf("stable offsets of %s: %v", topic, err)
+		}
+		stable := true
+		l.Each(func(o kadm.ListedOffset) { stable = stable && o.Offset == ends[o.Partition] })
+		return stable
+	})
+	rd, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	if err != nil {
+		c.t.Fatalf("reader: %v", err)
+	}
+	defer rd.Close()
+	got = map[uint64]int{}
+	next := map[int32]int64{}
+	total, read := int64(0), int64(0) // records in the log; data and control records read
+	for _, e := range ends {
+		total += e
+	}
+	done := func() bool {
+		for p, e := range ends {
+			if next[p] < e {
+				return false
+			}
+		}
+		return true
+	}
+	for !done() {
+		fs := rd.PollFetches(ctx)
+		if err := fs.Err(); err != nil {
+			c.t.Fatalf("read %s: %v", topic, err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			next[r.Partition] = r.Offset + 1
+			read++
+			if !r.Attrs.IsControl() {
+				got[binary.BigEndian.Uint64(r.Value)]++
+			}
+		})
+	}
+	return got, int(total - read)
+}
+
+// checkExactlyOnce fails the test unless topic's read_committed output holds the outputs of
+// the first n ids exactly once each, and nothing else. It returns the records of aborted
+// transactions the topic holds.
+func checkExactlyOnce(t *testing.T, c *cluster, topic string, n int) (aborted int) {
+	t.Helper()
+	got, aborted := c.readCommitted(topic)
+	want := map[uint64]int{}
+	for id := range uint64(n) {
+		for _, o := range outputsOf(id) {
+			want[o]++
+		}
+	}
+	dup, lost, extra := 0, 0, 0
+	for v, k := range got {
+		switch {
+		case want[v] == 0:
+			extra += k
+		case k > 1:
+			dup += k - 1
+		}
+	}
+	for v := range want {
+		if got[v] == 0 {
+			lost++
+		}
+	}
+	if dup != 0 || lost != 0 || extra != 0 {
+		t.Errorf("read_committed output of %d inputs (%d outputs): %d duplicates, %d lost, %d unexpected", n, len(want), dup, lost, extra)
+	}
+	return aborted
+}
+
+// waitGroupAtEnd waits until group g has committed the end of every partition of in; unlike
+// waitCommittedAtEnd, it waits for the group to exist, which a member makes only once it
+// commits its first transaction.
+func waitGroupAtEnd(t *testing.T, c *cluster) {
+	t.Helper()
+	ends := c.ends("in")
+	waitFor(t, "the group to commit the end", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		os, err := c.adm.FetchOffsets(ctx, "g")
+		if err == nil {
+			err = os.Error()
+		}
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			return false
+		}
+		if err != nil {
+			t.Fatalf("committed offsets of g: %v", err)
+		}
+		for p, end := range ends {
+			if o, ok := os.Lookup("in", p); end > 0 && (!ok || o.At != end) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestTransactDeliversEachOutputOnce runs a stream through a Transact graph whose body
+// filters and expands: the read_committed output is every expected output once, the group
+// commits the end of the input, and no transaction aborted.
+func TestTransactDeliversEachOutputOnce(t *testing.T) {
+	n := scale(20000, 5000)
+	c := newCluster(t, 8, "in", "out")
+	c.produce("in", n, 100)
+	m := newTxMember(c.txConfig("a"), nil)
+	start(t, m.g)
+	waitGroupAtEnd(t, c)
+	stop(t, m.g)
+	aborted := checkExactlyOnce(t, c, "out", n)
+	t.Logf("%d records: %v; %d aborted records in the output", n, m, aborted)
+	if m.aborts.Load() != 0 || aborted != 0 {
+		t.Errorf("%d transactions aborted, %d aborted records in the output; want none without a failure or a rebalance", m.aborts.Load(), aborted)
+	}
+	if m.committed.Load() != int64(n) {
+		t.Errorf("committed transactions carried %d records; want %d", m.committed.Load(), n)
+	}
+}
+
+// TestTransactCrashLeavesNoDuplicates ends a first graph halfway through in four ways, then
+// runs a second graph in the group to the end: the read_committed output has every expected
+// output exactly once (duplicates and losses are counted, and must be 0), and the group
+// commits the end of the input. The first graph's transaction in hand aborts, or is left
+// open and aborted by the cluster: its records are in the output topic, unread.
+//
+//   - failure: the body fails a record under StopGraph, and the member aborts;
+//   - stop: Stop, which ends the transaction in hand (commits it if the graph emitted all
+//     its records, aborts it otherwise);
+//   - killed, restarted: the member's EndTxn after its offsets were sent in the transaction
+//     never reaches the coordinator (it answers as if the producer were fenced, and the
+//     member stops), and the second graph takes the same TransactionalID, whose session
+//     aborts what the first left open;
+//   - killed, replaced: as above, but the second graph has another TransactionalID, so the
+//     open transaction holds the group's offsets unstable until its timeout aborts it.
+func TestTransactCrashLeavesNoDuplicates(t *testing.T) {
+	errCrash := errors.New("crash")
+	for _, tc := range []struct {
+		name    string
+		second  string        // the second graph's TransactionalID
+		kill    bool          // kill the first member at an EndTxn
+		fail    bool          // fail a record at the half
+		timeout time.Duration // the first member's transaction timeout
+	}{
+		{name: "failure", second: "a", fail: true},
+		{name: "stop", second: "a"},
+		// Longer than waitLimit: only the fencing by the second session can end the
+		// transaction in time.
+		{name: "killed, restarted", second: "a", kill: true, timeout: 2 * waitLimit},
+		{name: "killed, replaced", second: "b", kill: true, timeout: 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := scale(20000, 5000)
+			c := newCluster(t, 8, "in", "out")
+			c.produce("in", n, 100)
+			cfg := c.txConfig("a")
+			if tc.timeout > 0 {
+				// A killed member's open transaction holds the group's offsets unstable
+				// until it times out or a session of its TransactionalID fences it.
+				cfg.Options = append(cfg.Options, kgo.TransactionTimeout(tc.timeout))
+			}
+			var half func(m *txMember, v in) error
+			if tc.fail {
+				half = func(m *txMember, v in) error {
+					if m.handled.Load() == int64(n/2) {
+						return errCrash
+					}
+					return nil
+				}
+			}
+			first := newTxMember(cfg, half)
+			var killed atomic.Bool
+			if tc.kill {
+				c.fake.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+					r := req.(*kmsg.EndTxnRequest)
+					if r.TransactionalID != "a" || !r.Commit || first.handled.Load() < int64(n/2) {
+						return nil, nil, false // kept, and handled as usual
+					}
+					killed.Store(true)
+					resp := r.ResponseKind().(*kmsg.EndTxnResponse)
+					resp.ErrorCode = kerr.ProducerFenced.Code
+					return resp, nil, true
+				})
+			}
+			start(t, first.g)
+			switch {
+			case tc.fail:
+				if err := waitErr(t, first.g); !errors.Is(err, errCrash) {
+					t.Fatalf("first graph: %v; want the crash", err)
+				}
+			case tc.kill:
+				if err := waitErr(t, first.g); !errors.Is(err, kerr.ProducerFenced) || !killed.Load() {
+					t.Fatalf("first graph: %v; want the end of its transaction to have failed", err)
+				}
+			default:
+				waitFor(t, "the first graph to handle half", func() bool { return first.handled.Load() >= int64(n/2) })
+				stop(t, first.g)
+			}
+			if (tc.fail || tc.kill) && first.aborts.Load() == 0 {
+				t.Errorf("first graph: %v; want its last transaction aborted or failed", first)
+			}
+
+			second := newTxMember(c.txConfig(tc.second), nil)
+			start(t, second.g)
+			waitGroupAtEnd(t, c)
+			stop(t, second.g)
+			aborted := checkExactlyOnce(t, c, "out", n)
+			t.Logf("first: %v; second: %v; %d aborted records in the output", first, second, aborted)
+			if tc.kill && aborted == 0 {
+				t.Error("no aborted record in the output: the killed transaction produced nothing, and the test shows nothing")
+			}
+			if got := first.committed.Load() + second.committed.Load(); got < int64(n) {
+				t.Errorf("committed transactions carried %d records; want at least %d", got, n)
+			}
+		})
+	}
+}
+
+// TestTransactRebalanceLeavesNoDuplicates runs half a stream through a member A, starts a
+// member B once A has handled a fifth of the whole, writes the second half once the two
+// share the partitions, and stops A once B has committed a transaction: the read_committed
+// output has every expected output exactly once and the group commits the end.
+func TestTransactRebalanceLeavesNoDuplicates(t *testing.T) {
+	n := scale(40000, 10000)
+	c := newCluster(t, 8, "in", "out")
+	c.produce("in", n/2, 1000)
+	a, b := newTxMember(c.txConfig("a"), nil), newTxMember(c.txConfig("b"), nil)
+	start(t, a.g)
+	waitFor(t, "A to handle a fifth", func() bool { return a.handled.Load() >= int64(n/5) })
+	start(t, b.g)
+	c.waitBalanced("g", "in", 2)
+	produced := make(chan struct{})
+	go func() {
+		defer close(produced)
+		if err := c.tryProduce("in", n/2, n, 1000); err != nil {
+			t.Error(err)
+		}
+	}()
+	t.Cleanup(func() { <-produced })
+	waitFor(t, "B to commit a transaction", func() bool { return b.commits.Load() > 0 })
+	stop(t, a.g)
+	<-produced
+	waitGroupAtEnd(t, c)
+	stop(t, b.g)
+	aborted := checkExactlyOnce(t, c, "out", n)
+	t.Logf("A: %v; B: %v; %d aborted records in the output", a, b, aborted)
+	if got := a.committed.Load() + b.committed.Load(); got < int64(n) {
+		t.Errorf("committed transactions carried %d records; want at least %d", got, n)
+	}
+}
+
+// TestTransactConfigErrors: a configuration without Brokers, Topics, Group or
+// TransactionalID fails Start, naming each; a member that reaches no broker stops its graph
+// with an error naming the brokers; a nil body panics.
+func TestTransactConfigErrors(t *testing.T) {
+	body := func(s *flow.Stream[in]) *flow.Stream[uint64] {
+		return s.Then(1, func(v in) uint64 { return v.id })
+	}
+	t.Run("missing", func(t *testing.T) {
+		g := flow.New()
+		kafka.Transact(g, 1, kafka.TransactConfig{}, decodeIn, body, encodeID)
+		err := g.Start(context.Background())
+		for _, want := range []string{"no Brokers", "no Topics", "no Group", "no TransactionalID"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Start: %v; want it to say %q", err, want)
+			}
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		g := flow.New()
+		kafka.Transact(g, 1, kafka.TransactConfig{
+			Brokers: []string{"127.0.0.1:1"}, Topics: []string{"in"}, Group: "g",
+			TransactionalID: "a", Topic: "out", DialTimeout: 2 * time.Second,
+		}, decodeIn, body, encodeID)
+		start(t, g)
+		if err := waitErr(t, g); err == nil || !strings.Contains(err.Error(), "no broker of [127.0.0.1:1]") {
+			t.Fatalf("Wait: %v; want an error naming the brokers", err)
+		}
+	})
+	t.Run("nil body", func(t *testing.T) {
+		defer func() {
+			if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "kafka: Transact needs a body") {
+				t.Errorf("recovered %v; want Transact's panic", p)
+			}
+		}()
+		kafka.Transact[in, uint64](flow.New(), 1, kafka.TransactConfig{}, decodeIn, nil, encodeID)
+	})
+}
