@@ -1,6 +1,7 @@
-// Package kafka connects flow graphs to Apache Kafka, at least once: Source consumes topics
-// as a consumer group and publishes their records into a graph, and Sink produces a
-// stream's entries. It is a module of its own (github.com/loopyring/loopyring/flow/kafka),
+// Package kafka connects flow graphs to Apache Kafka: Source consumes topics as a consumer
+// group and publishes their records into a graph, and Sink produces a stream's entries, at
+// least once; Transact joins the two into a graph whose output is exactly once for readers
+// of committed records. It is a module of its own (github.com/loopyring/loopyring/flow/kafka),
 // so that the library does not require franz-go (github.com/twmb/franz-go), the client it
 // is built on: only a program that imports this package does.
 //
@@ -111,21 +112,82 @@
 //
 // # Exactly once
 //
-// Not provided. Kafka's exactly-once for a consume, transform and produce loop commits the
-// consumed offsets inside the producer's transaction (franz-go's GroupTransactSession),
-// which needs the records produced in a transaction to be exactly those whose offsets it
-// commits. Here consumers and producers are different stages of a graph, and a record may
-// become any number of produced records, or none, on any producer stage; tying them into
-// one transaction is left for a later design.
+// Transact builds a consume, transform and produce graph whose output is exactly once for
+// readers that read committed records (kgo.FetchIsolationLevel(kgo.ReadCommitted())):
+//
+//	kafka.Transact(g, 2, kafka.TransactConfig{
+//		Brokers:         []string{"kafka:9092"},
+//		Topics:          []string{"orders"},
+//		Group:           "billing",
+//		TransactionalID: "billing-" + host, // unique per member, kept across restarts
+//		Topic:           "invoices",
+//	}, decodeOrder, func(orders *flow.Stream[Order]) *flow.Stream[Invoice] {
+//		return orders.KeyBy(func(o Order) uint64 { return o.Customer }).Then(4, bill)
+//	}, encodeInvoice)
+//
+// Kafka commits a consumer's offsets inside a producer's transaction, so that the records
+// produced from the input and the input's offsets become visible together or not at all
+// (franz-go's GroupTransactSession). That needs the records produced in a transaction to be
+// exactly those made from the records whose offsets it commits. Transact therefore makes
+// the graph one member of the group with one session, which its consuming stage polls and
+// its producing stages produce through, and cuts the stream into transactions:
+//
+//  1. Once a poll brings records, the member begins a transaction and emits them; it polls
+//     and emits more for Interval, or until MaxRecords.
+//  2. It stops polling and waits until Completed counts every record it emitted: every
+//     level has finished with each, and with everything it became (filtered, expanded,
+//     broadcast, skipped by an error policy), and the broker has acknowledged every record
+//     produced from them.
+//  3. It ends the transaction: the offsets of every record polled in it are committed in
+//     the transaction, which commits. A transaction aborts instead, and its records are
+//     read again, by this member or by the partitions' next owner, when partitions were
+//     revoked or lost since it began (a member joined or left the group, or this one was
+//     dropped), when a level failed under StopGraph (no commit follows, and the graph
+//     stops), or when Stop came before every polled record was emitted. The records
+//     produced in an aborted transaction stay in the output topic, where read_committed
+//     readers skip them.
+//
+// A member that dies leaves its transaction open: its records produced and, perhaps, its
+// offsets sent. The transaction holds the group's offsets (they are unstable, and no member
+// reads the partitions) until it times out (kgo.TransactionTimeout, 40s by default), or
+// until a member starts with the same TransactionalID: a member loads its producer id when
+// it starts, which fences its predecessor and aborts what that one left open. A restarted
+// member should therefore take the id it had; two running members must not share one.
+//
+// What it costs, in kind: at every cut the member stops polling and the graph drains to
+// empty, so the stages idle while the last records of a transaction go through and are
+// acknowledged; then ending the transaction takes three round trips to the cluster (the
+// offsets, a heartbeat, the end; more before KIP-890), during which nothing is polled. A longer Interval pays for
+// this less often, and holds each output back longer from read_committed readers, who see
+// nothing of a transaction until it commits. A rebalance aborts the transaction in hand
+// (its work is done again). And each transaction writes a marker record into every
+// partition it produced to. The README measures it against the same graph
+// at least once.
+//
+// The contract has limits. The producing stages produce only through the member's session,
+// so body must make its output from the stream it is given: an entry that reached them
+// from elsewhere (an Input merged in) is not in any transaction and fails. A level that
+// keeps what an entry contributed in its state and emits it later (a Stateful level's End, a
+// timer) has finished the entry before its output exists, as under at least once: the
+// output falls into a later transaction, or none. The decoding level's error policy applies
+// as in Source (a record skipped under Skip is committed past, without output); an output
+// that fails to encode or to be produced stops the graph. The graph is one member: it scales
+// within by the widths of its levels, and out by more graphs in the group, each with its own
+// TransactionalID. Consuming reads committed records only, so a graph may read another's
+// transactional output.
 //
 // # Concurrency
 //
-// Source and Sink build levels; they are called before Start like the rest of the builder.
-// encode and decode run on their levels' stages like any level function, so with n > 1
-// they run on several goroutines at once. Per consumer stage there run the stage's own goroutine (emitting polls, and the final
+// Source, Sink and Transact build levels; they are called before Start like the rest of
+// the builder (Transact calls body once, then). encode and decode run on their levels'
+// stages like any level function, so with n > 1 they run on several goroutines at once.
+// Per consumer stage there run the stage's own goroutine (emitting polls, and the final
 // commit), a poll goroutine, a commit goroutine, and the client's, which runs the rebalance
 // callbacks; they share the consumer's record of what it emitted under a mutex. OnCommit is
 // called on the commit goroutine, the client's or the stage's; calls for one stage do not
-// overlap. Every goroutine the connector starts, and every client it makes, has ended when
+// overlap. A Transact member runs the stage's goroutine (emitting polls, leaving the group),
+// a transaction goroutine (polling, the cuts, Begin and End, OnTransaction's calls) and the
+// client's; its producing stages produce through the member's client, never while Begin or
+// End runs. Every goroutine the connector starts, and every client it makes, has ended when
 // Stop (or Wait) returns.
 package kafka
