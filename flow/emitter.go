@@ -2,7 +2,6 @@ package flow
 
 import (
 	"context"
-	"time"
 
 	"github.com/loopyring/loopyring/ring"
 )
@@ -21,22 +20,22 @@ const reserveAhead = 64
 // so a function that filters, fails or panics never leaves a claimed slot unfilled; claiming
 // exactly one slot per entry was rejected for costing a claim per entry.
 type Emitter[T any] struct {
-	buf *ring.Buffer[T]
-	st  *stage
-	lo  int64 // first claimed, uncommitted sequence
-	n   int   // filled slots from lo
-	k   int   // claimed slots from lo; n <= k
-	run int   // slots to claim at a time
+	buf  *ring.Buffer[T]
+	st   *stage
+	lo   int64 // first claimed, uncommitted sequence
+	next int64 // the next slot to fill: [lo, next) are filled
+	stop int64 // the end of the claims: [next, stop) are claimed, unfilled
+	run  int   // slots to claim at a time
 }
 
 // Emit publishes v. When the ring is full it first commits what is pending and wakes the
 // readers, so they can make room, then waits for a free slot.
 func (e *Emitter[T]) Emit(v T) {
-	if e.n == e.k {
+	if e.next == e.stop {
 		e.reserve()
 	}
-	*e.buf.At(e.lo + int64(e.n)) = v
-	e.n++
+	*e.buf.At(e.next) = v
+	e.next++
 }
 
 // Stage returns the stage that owns the emitter.
@@ -47,21 +46,27 @@ func (e *Emitter[T]) Stage() *Stage { return &e.st.h }
 func (e *Emitter[T]) reserve() {
 	e.flush()
 	if e.st.owed {
-		e.st.payLate(time.Now()) // a long batch still wakes its readers within maxDeferredWake
+		e.st.payLate(monotonic()) // a long batch still wakes its readers within maxDeferredWake
 	}
 	seq, ok := e.buf.TryClaim(e.run)
 	got := e.run
 	if !ok {
-		seq, ok = e.buf.TryClaim(1)
-		got = 1
+		// A ring kept nearly full by slower readers: claim what is free rather than one
+		// slot, or a backpressured stage would claim (and later commit) one entry at a time.
+		got = max(min(e.buf.Cap()-e.buf.Len(), e.run), 1)
+		seq, ok = e.buf.TryClaim(got)
+		if !ok && got > 1 {
+			got = 1
+			seq, ok = e.buf.TryClaim(1)
+		}
 	}
 	if !ok {
-		seq = e.claimSlow()
+		seq, got = e.claimSlow(), 1
 	}
-	if e.k == 0 {
-		e.lo = seq
+	if e.stop == e.next { // nothing claimed: the claim starts anew (contiguous otherwise)
+		e.lo, e.next, e.stop = seq, seq, seq
 	}
-	e.k += got
+	e.stop += int64(got)
 }
 
 func (e *Emitter[T]) claimSlow() int64 {
@@ -81,20 +86,19 @@ func (e *Emitter[T]) claimSlow() int64 {
 // quietly and owes its readers the wake (see wait.go); any other commit wakes them at once.
 // Claimed, unfilled slots stay reserved.
 func (e *Emitter[T]) flush() {
-	if e.n == 0 {
+	n := int(e.next - e.lo)
+	if n == 0 {
 		return
 	}
 	st := e.st
 	if st.deferring {
-		e.buf.CommitQuiet(e.lo, e.n)
-		st.owe(e.n)
+		e.buf.CommitQuiet(e.lo, n)
+		st.owe(n)
 	} else {
-		e.buf.Commit(e.lo, e.n)
+		e.buf.Commit(e.lo, n)
 	}
-	st.emitted.Add(uint64(e.n))
-	e.lo += int64(e.n)
-	e.k -= e.n
-	e.n = 0
+	st.emitted.Add(uint64(n))
+	e.lo = e.next
 }
 
 // committed returns the sequence after the last entry the emitter committed: claims are
@@ -105,7 +109,7 @@ func (e *Emitter[T]) committed() int64 { return e.lo }
 // closes its ring.
 func (e *Emitter[T]) end() {
 	e.flush()
-	if e.k > 0 && e.buf.Unclaim(e.lo) {
-		e.k = 0
+	if e.stop > e.next && e.buf.Unclaim(e.next) {
+		e.stop = e.next
 	}
 }

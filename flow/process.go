@@ -14,6 +14,7 @@ type processImpl[In, Out any] struct {
 	key      func(In) uint64
 	part     func(In) int
 	each     func(v *In, e *Emitter[Out]) error
+	mapFn    func(In) Out // Then's function, which the port calls directly (see mapPort)
 	batch    func(b *Batch[In], e *Emitter[Out]) error
 	stateful func(st *stage, em *Emitter[Out]) procFuncs[In, Out]
 	per      []procStage[In, Out] // per stage, made by bind
@@ -63,6 +64,9 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 			em.flush()
 		}, true, nil
 	}
+	if p.mapFn != nil && p.stateful == nil {
+		return mapPort(st, sel, buf, em, p.mapFn), false, nil
+	}
 	each := ps.each
 	f := func(seq int64, v *In) {
 		st.cur = seq
@@ -71,9 +75,54 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 		}
 	}
 	return func(lo, hi int64) {
-		st.handled.Add(uint64(sel.each(buf, lo, hi, f)))
+		sel.each(buf, lo, hi, f)
 		em.flush()
 	}, false, nil
+}
+
+// mapPort is the port of a Then level: it writes fn's result for each entry of its share
+// straight into the next claimed slot of the stage's ring. The general port passes each
+// entry through the selector's loop, a closure for the failure report and the level kind's
+// closure before the user's function, and copies the result through Emit; here the loop
+// calls the user's function and nothing else per entry (BenchmarkChain and loopybench's seed
+// row have the figures in the README). Emit's bookkeeping is written out: the stage's
+// failure handling relies on it as it does on Emit's, since a panicking fn leaves its slot
+// claimed and unfilled (given back when the stage ends) and everything before it filled.
+func mapPort[In, Out any](st *stage, sel selector[In], buf *ring.Buffer[In], em *Emitter[Out], fn func(In) Out) func(lo, hi int64) {
+	out := em.buf
+	if sel.keyed() {
+		return func(lo, hi int64) {
+			for seq := lo; seq < hi; seq++ {
+				v := buf.At(seq)
+				st.cur = seq // a panicking key function fails this entry
+				if !sel.owns(*v) {
+					continue
+				}
+				if em.next == em.stop {
+					em.reserve()
+				}
+				st.taken++
+				*out.At(em.next) = fn(*v)
+				em.next++
+			}
+			em.flush()
+		}
+	}
+	return func(lo, hi int64) {
+		seq, step := sel.span(lo)
+		for seq < hi {
+			if em.next == em.stop {
+				em.reserve()
+			}
+			for ; seq < hi && em.next < em.stop; seq += step {
+				st.cur = seq
+				st.taken++
+				*out.At(em.next) = fn(*buf.At(seq))
+				em.next++
+			}
+		}
+		em.flush()
+	}
 }
 
 func newRing[T any](capacity int, multi bool, pw ring.Waiter) (ringHandle, error) {
@@ -118,7 +167,7 @@ func (s *Stream[T]) process(n int, opts []Option, r roles, nilFn bool) *level {
 
 // Then adds a level of n stages that maps every entry it receives to one output.
 func (s *Stream[T]) Then[Out any](n int, fn func(T) Out, opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, part: s.part, each: func(v *T, e *Emitter[Out]) error {
+	p := &processImpl[T, Out]{key: s.key, part: s.part, mapFn: fn, each: func(v *T, e *Emitter[Out]) error {
 		e.Emit(fn(*v))
 		return nil
 	}}

@@ -15,6 +15,7 @@ import (
 type selector[T any] struct {
 	h     *Stage
 	cur   *int64 // the stage's current sequence: set before a key function runs, for failure reports
+	taken *int64 // the stage's count of entries handed to its function in this batch
 	route route
 	idx   int64
 	width int64
@@ -23,38 +24,44 @@ type selector[T any] struct {
 }
 
 func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selector[T] {
-	s := selector[T]{h: &st.h, cur: &st.cur, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
+	s := selector[T]{h: &st.h, cur: &st.cur, taken: &st.taken, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
 	if s.width == 1 || st.lv.kind == kindPhase {
 		s.route = routeBroadcast // one reader takes everything
 	}
 	return s
 }
 
-// each calls f for every sequence in [lo, hi) that belongs to the stage and returns how
-// many it called f for.
-func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) (n int) {
-	switch s.route {
-	case routeBroadcast:
-		for seq := lo; seq < hi; seq++ {
-			f(seq, buf.At(seq))
-		}
-		return int(hi - lo)
-	case routeShared:
-		for seq := s.first(lo); seq < hi; seq += s.width {
-			f(seq, buf.At(seq))
-			n++
-		}
-	case routeKey, routePartition:
+// each calls f for every sequence in [lo, hi) that belongs to the stage, counting each in
+// the stage's taken before the call.
+func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) {
+	if s.keyed() {
 		for seq := lo; seq < hi; seq++ {
 			v := buf.At(seq)
 			*s.cur = seq // a panicking key function fails this entry, not the last one taken
 			if s.owns(*v) {
+				*s.taken++
 				f(seq, v)
-				n++
 			}
 		}
+		return
 	}
-	return n
+	seq, step := s.span(lo)
+	for ; seq < hi; seq += step {
+		*s.taken++
+		f(seq, buf.At(seq))
+	}
+}
+
+// keyed reports whether the stage must look at each entry to know whether it is its own.
+func (s *selector[T]) keyed() bool { return s.route == routeKey || s.route == routePartition }
+
+// span returns, for broadcast and shared routing, the stage's first sequence from lo on and
+// the step between its sequences.
+func (s *selector[T]) span(lo int64) (first, step int64) {
+	if s.route == routeShared {
+		return s.first(lo), s.width
+	}
+	return lo, 1
 }
 
 // first returns the first sequence ≥ lo that shared routing deals to this stage.
@@ -159,7 +166,7 @@ func (s *selector[T]) batchPort(st *stage, buf *ring.Buffer[T], fn func(*Batch[T
 		if b.n == 0 {
 			return
 		}
-		st.handled.Add(uint64(b.n))
+		st.taken += int64(b.n)
 		st.cur = lo
 		if err := fn(&b); err != nil {
 			st.fail(lo, err, nil, nil)

@@ -78,7 +78,7 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 	for _, r := range []route{routeShared, routeKey, routeBroadcast, routePartition} {
 		seen := make(map[int64]int, n)
 		for i := range w {
-			s := selector[uint64]{h: &Stage{st: &stage{idx: int(i)}}, cur: new(int64), route: r, idx: i, width: w, key: ident}
+			s := selector[uint64]{h: &Stage{st: &stage{idx: int(i)}}, cur: new(int64), taken: new(int64), route: r, idx: i, width: w, key: ident}
 			if r == routePartition {
 				s.key, s.part = nil, partOf
 			}
@@ -98,6 +98,9 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 				seen[seq]++
 				each = append(each, v)
 			})
+			if *s.taken != int64(len(each)) {
+				t.Fatalf("%s routing, stage %d/%d: counted %d entries taken, handed %d", r, i, w, *s.taken, len(each))
+			}
 			var b Batch[uint64]
 			s.fill(&b, buf, lo, hi, seqs)
 			if b.Len() != len(each) || b.Stage().Index() != int(i) {

@@ -1,11 +1,14 @@
 package flow
 
+import "github.com/loopyring/loopyring/ring"
+
 // consumeImpl is the typed behaviour of a level without an output ring: sinks, which take
 // their routed share by value, and phases, which take every entry of their rings in place.
 type consumeImpl[T any] struct {
 	key      func(T) uint64
 	part     func(T) int
 	fn       func(v *T) error
+	direct   func(v *T)                      // Sink's and Phase's function, which the port calls directly (see consumePort)
 	batch    func(b *Batch[T]) error         // set instead of fn for batch sinks and phases
 	stateful func(st *stage) consumeFuncs[T] // set instead of both for stateful sinks
 	per      []consumeFuncs[T]               // per stage, made by prepare (stateful sinks)
@@ -45,6 +48,9 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 	if fs.batch != nil {
 		return sel.batchPort(st, buf, fs.batch), true, nil
 	}
+	if c.direct != nil && c.per == nil {
+		return consumePort(st, sel, buf, c.direct), false, nil
+	}
 	fn := fs.fn
 	f := func(seq int64, v *T) {
 		st.cur = seq
@@ -52,7 +58,33 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 			st.fail(seq, err, nil, nil)
 		}
 	}
-	return func(lo, hi int64) { st.handled.Add(uint64(sel.each(buf, lo, hi, f))) }, false, nil
+	return func(lo, hi int64) { sel.each(buf, lo, hi, f) }, false, nil
+}
+
+// consumePort is the port of a Sink or Phase level: the loop over the stage's share calls
+// the level's function and nothing else per entry, where the general port goes through the
+// selector's loop, a closure for the failure report and the error adapter (see mapPort).
+func consumePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T)) func(lo, hi int64) {
+	if sel.keyed() {
+		return func(lo, hi int64) {
+			for seq := lo; seq < hi; seq++ {
+				v := buf.At(seq)
+				st.cur = seq // a panicking key function fails this entry
+				if sel.owns(*v) {
+					st.taken++
+					fn(v)
+				}
+			}
+		}
+	}
+	return func(lo, hi int64) {
+		seq, step := sel.span(lo)
+		for ; seq < hi; seq += step {
+			st.cur = seq
+			st.taken++
+			fn(buf.At(seq))
+		}
+	}
 }
 
 // Sink ends a chain with a level of n stages that consumes every entry it receives.
@@ -60,7 +92,7 @@ func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error {
+	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, direct: func(v *T) { fn(*v) }, fn: func(v *T) error {
 		fn(*v)
 		return nil
 	}}).roles())
@@ -96,7 +128,7 @@ func (s *Stream[T]) Phase(n int, fn func(*T), opts ...Option) *Stream[T] {
 	if fn == nil {
 		s.g.misuse("flow: nil phase function for %T", *new(T))
 	}
-	return s.phase(n, opts, &consumeImpl[T]{fn: func(v *T) error { fn(v); return nil }})
+	return s.phase(n, opts, &consumeImpl[T]{direct: fn, fn: func(v *T) error { fn(v); return nil }})
 }
 
 // PhaseErr is Phase for a function that can fail; failures follow the level's error policy

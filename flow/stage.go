@@ -62,15 +62,16 @@ type stage struct {
 	// Deferred wakes of the readers of the stage's own ring (see wait.go).
 	deferring bool
 	owed      bool
-	owedAt    time.Time // when the first of the owed wakes was deferred
-	since     time.Time // when the stage last finished a batch or a wait (for busy)
-	sincePaid int       // entries committed since the stage last paid its wakes
+	owedAt    time.Duration // when the first of the owed wakes was deferred (monotonic)
+	since     time.Duration // when the stage last finished a batch or a wait (for busy; monotonic)
+	sincePaid int           // entries committed since the stage last paid its wakes
 	payEvery  int
 
 	// Stats: written by the stage goroutine, read by Graph.Stats from any goroutine.
 	_       cpu.CacheLinePad
 	in      atomic.Uint64
 	handled atomic.Uint64 // entries of the stage's own share handed to its function
+	taken   int64         // of those, the current batch's so far: ports count each before the call, so a panic loses none (stage goroutine only)
 	emitted atomic.Uint64
 	batches atomic.Uint64
 	errs    atomic.Uint64
@@ -193,7 +194,7 @@ func (st *stage) end() {
 // closed and drained; when there is nothing to take it waits (see idle).
 func (st *stage) runInputs() {
 	st.deferring = st.ring != nil
-	st.since = time.Now()
+	st.since = monotonic()
 	for {
 		worked := false
 		for i := range st.ports {
@@ -214,7 +215,7 @@ func (st *stage) runInputs() {
 			return // end pays what is owed
 		}
 		st.idle()
-		st.since = time.Now()
+		st.since = monotonic()
 	}
 }
 
@@ -288,13 +289,15 @@ func (st *stage) batch(p *port, lo, from, hi int64) {
 	for next := from; next < hi; {
 		next = st.protect(p, lo, next, hi)
 	}
+	st.handled.Add(uint64(st.taken))
+	st.taken = 0
 	st.bp = nil
 	st.mark(p, hi)
 	p.r.Release(hi)
-	end := time.Now()
+	end := monotonic()
 	st.in.Add(uint64(hi - lo))
 	st.batches.Add(1)
-	st.busy.Add(int64(end.Sub(st.since)))
+	st.busy.Add(int64(end - st.since))
 	st.since = end
 	st.payLate(end)
 }

@@ -10,7 +10,7 @@ type StageStats struct {
 	CPU      int    // the CPU the stage is pinned to, or -1
 	Mode     Mode   // Dedicated or Shared
 	In       uint64 // entries in the input ranges the stage read (including those routed to siblings)
-	Handled  uint64 // entries of the stage's own share that its function was given
+	Handled  uint64 // entries of the stage's own share that its function was given, those it failed or panicked on included
 	Out      uint64 // entries published into the stage's ring
 	Batches  uint64
 	Errors   uint64 // failures of user code, whatever the policy

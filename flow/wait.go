@@ -38,6 +38,14 @@ import (
 // Sources commit with a wake at once: a source may emit slowly from a long-running function,
 // and a deferred wake would hold its entries back until it went idle.
 
+// monotonic is the stages' clock for deferred wakes and busy time: the time since the
+// package started, from the monotonic clock alone. time.Now reads the wall clock as well,
+// and a stage reads the clock once a batch and once a reservation, so that halved read
+// showed in profiles of short batches.
+func monotonic() time.Duration { return time.Since(started) }
+
+var started = time.Now()
+
 // maxDeferredWake bounds how long a busy stage may keep a reader's wake owed.
 const maxDeferredWake = 100 * time.Microsecond
 
@@ -66,7 +74,7 @@ func (st *stage) newWaiter() error {
 func (st *stage) owe(n int) {
 	if !st.owed {
 		st.owed = true
-		st.owedAt = time.Now()
+		st.owedAt = monotonic()
 	}
 	st.sincePaid += n
 	if st.sincePaid >= st.payEvery {
@@ -86,8 +94,8 @@ func (st *stage) payWakes() (parked bool) {
 }
 
 // payLate pays the owed wakes if the first was deferred more than maxDeferredWake before now.
-func (st *stage) payLate(now time.Time) {
-	if st.owed && now.Sub(st.owedAt) > maxDeferredWake {
+func (st *stage) payLate(now time.Duration) {
+	if st.owed && now-st.owedAt > maxDeferredWake {
 		st.payWakes()
 	}
 }
