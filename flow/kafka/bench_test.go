@@ -1,9 +1,10 @@
 package kafka_test
 
 // Consume → work → produce, at least once, through a graph and through franz-go's own
-// pattern of a goroutine per partition, in the same run, against the same in-process
-// cluster. Each op reads every record of the input topic as a new group, produces one record
-// per record read, and ends once the group has committed the end of the input.
+// pattern of a goroutine per partition, and exactly once through a Transact graph, in the
+// same run, against the same in-process cluster. Each op reads every record of the input
+// topic as a new group, produces one record per record read, and ends once the group has
+// committed the end of the input.
 
 import (
 	"context"
@@ -82,15 +83,22 @@ func BenchmarkConsumeWorkProduce(b *testing.B) {
 	}{
 		{"flow", runFlow},
 		{"plain", runPlain},
+		{"transact", runTransact(0)},
+		{"transact/records=1000", runTransact(1000)},
+		{"transact/records=100", runTransact(100)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			transactions.Store(0)
 			start := time.Now()
 			for b.Loop() {
 				group++
 				bc.run(b, brokers, "bench"+strconv.Itoa(group), records)
 			}
 			b.ReportMetric(float64(records*b.N)/time.Since(start).Seconds(), "records/s")
+			if n := transactions.Load(); n > 0 {
+				b.ReportMetric(float64(n)/float64(b.N), "transactions/op")
+			}
 		})
 	}
 }
@@ -122,6 +130,55 @@ func runFlow(b *testing.B, brokers []string, group string, records int) {
 	}
 	if err := g.Stop(); err != nil { // produces the rest, and commits the end
 		b.Fatal(err)
+	}
+}
+
+// transactions counts the transactions runTransact's graphs committed in one sub-benchmark.
+var transactions atomic.Int64
+
+// runTransact returns runFlow's graph, exactly once: Transact (one member, transactions of
+// at most maxRecords records, or the default MaxRecords when 0, and the default Interval)
+// with the same KeyBy and two workers as body, and one producing stage, each op with its own
+// transactional id. Smaller transactions show what a cut costs. It checks that the committed
+// transactions carried every record.
+func runTransact(maxRecords int) func(b *testing.B, brokers []string, group string, records int) {
+	return func(b *testing.B, brokers []string, group string, records int) {
+		transact(b, brokers, group, records, maxRecords)
+	}
+}
+
+func transact(b *testing.B, brokers []string, group string, records, maxRecords int) {
+	var worked, committed atomic.Int64
+	g := flow.New()
+	kafka.Transact(g, 1, kafka.TransactConfig{
+		Brokers: brokers, Topics: []string{"in"}, Group: group, TransactionalID: group, Topic: "out",
+		MaxRecords: maxRecords,
+		Options:    consumeFromStart(),
+		OnTransaction: func(n int, ok bool, _ error) {
+			if ok {
+				committed.Add(int64(n))
+				transactions.Add(1)
+			}
+		},
+	}, decodeBench, func(in *flow.Stream[benchRecord]) *flow.Stream[*kgo.Record] {
+		return in.KeyBy(func(r benchRecord) uint64 { return keyHash(r.key) }).
+			Then(2, func(r benchRecord) *kgo.Record {
+				v := work(r.id)
+				worked.Add(1)
+				return &kgo.Record{Key: r.key, Value: binary.BigEndian.AppendUint64(nil, v)}
+			})
+	}, func(r *kgo.Record) (*kgo.Record, error) { return r, nil })
+	if err := g.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for worked.Load() < int64(records) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := g.Stop(); err != nil { // ends the last transaction
+		b.Fatal(err)
+	}
+	if got := committed.Load(); got != int64(records) {
+		b.Fatalf("committed transactions carried %d records; want %d", got, records)
 	}
 }
 

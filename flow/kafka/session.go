@@ -157,7 +157,7 @@ func (m *member) transactions(ctx context.Context) {
 	defer close(m.done)
 	var emitted int64 // every record the stage emitted, on Completed's scale
 	for ctx.Err() == nil {
-		recs, err := m.poll(ctx, m.tx.cfg.MaxPollRecords)
+		recs, err := m.poll(ctx, min(m.tx.cfg.MaxPollRecords, m.tx.cfg.MaxRecords))
 		if err != nil {
 			m.fail(err)
 			return

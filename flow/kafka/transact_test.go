@@ -66,6 +66,7 @@ type txMember struct {
 	commits   atomic.Int64 // transactions committed
 	committed atomic.Int64 // input records they carried
 	aborts    atomic.Int64 // transactions aborted, or failed at End
+	largest   atomic.Int64 // the most records a transaction took
 }
 
 // newTxMember builds, without starting, Transact with a body of two levels: one keyed by
@@ -74,6 +75,9 @@ type txMember struct {
 func newTxMember(cfg kafka.TransactConfig, hook func(m *txMember, v in) error) *txMember {
 	m := &txMember{g: flow.New()}
 	cfg.OnTransaction = func(records int, committed bool, _ error) {
+		if int64(records) > m.largest.Load() { // one goroutine calls OnTransaction
+			m.largest.Store(int64(records))
+		}
 		if committed {
 			m.commits.Add(1)
 			m.committed.Add(int64(records))
@@ -228,12 +232,16 @@ func waitGroupAtEnd(t *testing.T, c *cluster) {
 
 // TestTransactDeliversEachOutputOnce runs a stream through a Transact graph whose body
 // filters and expands: the read_committed output is every expected output once, the group
-// commits the end of the input, and no transaction aborted.
+// commits the end of the input, no transaction aborted, and none took more than MaxRecords
+// records (the first poll of a transaction once took MaxPollRecords whatever MaxRecords
+// said; MaxRecords is below it here).
 func TestTransactDeliversEachOutputOnce(t *testing.T) {
 	n := scale(20000, 5000)
 	c := newCluster(t, 8, "in", "out")
 	c.produce("in", n, 100)
-	m := newTxMember(c.txConfig("a"), nil)
+	cfg := c.txConfig("a")
+	cfg.MaxRecords = 200
+	m := newTxMember(cfg, nil)
 	start(t, m.g)
 	waitGroupAtEnd(t, c)
 	stop(t, m.g)
@@ -244,6 +252,9 @@ func TestTransactDeliversEachOutputOnce(t *testing.T) {
 	}
 	if m.committed.Load() != int64(n) {
 		t.Errorf("committed transactions carried %d records; want %d", m.committed.Load(), n)
+	}
+	if l := m.largest.Load(); l > int64(cfg.MaxRecords) {
+		t.Errorf("a transaction took %d records; MaxRecords is %d", l, cfg.MaxRecords)
 	}
 }
 
