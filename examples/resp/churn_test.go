@@ -83,7 +83,7 @@ func TestMaxClients(t *testing.T) {
 // shard, and writing a bulk reply through the assembler.
 func TestAllocs(t *testing.T) {
 	st := newStore()
-	st.set([]byte("k"), item{val: []byte("value")})
+	st.db(0).set([]byte("k"), item{val: []byte("value")})
 	get := &request{parts: 1, cmd: lookup([]byte("GET")), args: [][]byte{[]byte("GET"), []byte("k")}}
 	if n := testing.AllocsPerRun(100, func() { _ = execute(st, get) }); n != 0 {
 		t.Errorf("GET allocates %v times", n)

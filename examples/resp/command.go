@@ -28,6 +28,9 @@ const (
 	cmdMSet
 	cmdDBSize
 	cmdFlushAll
+	cmdFlushDB
+	cmdAuth
+	cmdInfo
 )
 
 // cmdKind says where a command runs and how it is split.
@@ -64,6 +67,8 @@ var commandList = []command{
 	{"client", cmdClient, -2, kindConn, 0},
 	{"select", cmdSelect, 2, kindConn, 0},
 	{"config", cmdConfig, -2, kindConn, 0},
+	{"auth", cmdAuth, -2, kindConn, 0},
+	{"info", cmdInfo, -1, kindConn, 0},
 	{"set", cmdSet, -3, kindKey, 0},
 	{"get", cmdGet, 2, kindKey, 0},
 	{"incr", cmdIncr, 2, kindKey, 0},
@@ -80,6 +85,7 @@ var commandList = []command{
 	{"mset", cmdMSet, -3, kindMulti, 2},
 	{"dbsize", cmdDBSize, 1, kindAll, 0},
 	{"flushall", cmdFlushAll, -1, kindAll, 0},
+	{"flushdb", cmdFlushDB, -1, kindAll, 0},
 }
 
 var commands = func() map[string]*command {

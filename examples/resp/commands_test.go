@@ -76,7 +76,7 @@ var commandSteps = []step{
 	{args: []any{"NOSUCH", "x"}, errSub: "unknown command 'NOSUCH'"},
 	{args: []any{"PING"}, want: "PONG"},
 	{args: []any{"SELECT", "0"}, want: "OK"},
-	{args: []any{"SELECT", "3"}, errSub: "out of range"},
+	{args: []any{"SELECT", "16"}, errSub: "DB index is out of range"},
 	{args: []any{"COMMAND", "COUNT"}, want: fmt.Sprint(len(commandList))},
 	{args: []any{"COMMAND", "DOCS"}, want: "[]"},
 	{args: []any{"CLIENT", "SETNAME", "me"}, want: "OK"},

@@ -2,8 +2,16 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path"
+	"runtime"
 	"strconv"
+	"time"
 )
+
+// version is the Redis version this server answers as (HELLO, INFO): the one whose
+// replies it follows, CLIENT SETINFO included.
+const version = "7.2.0"
 
 // connCommand answers a command that touches no key. It runs on the connection's parser,
 // which owns the connection's state. It returns the encoded reply and whether the connection
@@ -24,55 +32,79 @@ func (p *connParser) connCommand(c *conn, cmd *command, args [][]byte) ([]byte, 
 		return replyOK, true
 	case cmdHello:
 		return p.hello(c, args), false
+	case cmdAuth:
+		return auth(args), false
 	case cmdCommand:
-		if len(args) >= 2 && equalFold(args[1], "count") {
-			return appendInt(nil, int64(len(commandList))), false
-		}
-		// redis-cli asks for COMMAND DOCS to offer hints; an empty answer means "none".
-		return replyEmpty, false
+		return commandCommand(args), false
 	case cmdClient:
 		return p.client(c, args), false
 	case cmdSelect:
-		n, err := strconv.ParseInt(string(args[1]), 10, 64)
+		n, ok := parseInt(args[1])
 		switch {
-		case err != nil:
+		case !ok:
 			return errNotInt, false
-		case n != 0:
+		case n < 0 || n >= numDBs:
 			return errorReply("ERR DB index is out of range"), false
 		}
+		p.db = uint8(n)
 		return replyOK, false
 	case cmdConfig:
 		return configCommand(args), false
+	case cmdInfo:
+		return info(args), false
 	}
 	return errorReply("ERR command '" + cmd.name + "' is not answered by the parser"), false
 }
 
-// hello answers HELLO. This server speaks RESP2 only. go-redis v9 opens every connection
-// with HELLO 3 and, when the answer is an error reply (not a broken connection), carries on
-// in RESP2; so HELLO 3 gets NOPROTO, as a Redis server without RESP3 would answer.
+// hello answers HELLO [protover [AUTH user pass] [SETNAME name]] in Redis 7's order of
+// checks: the version, the options, the credentials, the name. This server speaks RESP2
+// only. go-redis v9 opens every connection with HELLO 3 and, when the answer is an error
+// reply (not a broken connection), carries on in RESP2; so HELLO 3 gets NOPROTO, as a Redis
+// server without RESP3 would answer, once its options have been checked.
 func (p *connParser) hello(c *conn, args [][]byte) []byte {
+	ver := int64(2)
+	i := 1
 	if len(args) >= 2 {
-		v, err := strconv.ParseInt(string(args[1]), 10, 64)
+		v, ok := parseInt(args[1])
 		switch {
-		case err != nil || v < 1:
+		case !ok:
 			return errorReply("ERR Protocol version is not an integer or out of range")
-		case v != 2:
+		case v < 2 || v > 3:
 			return errorReply("NOPROTO unsupported protocol version")
 		}
-		for i := 2; i < len(args); i++ {
-			switch {
-			case equalFold(args[i], "setname") && i+1 < len(args):
-				p.name = bytes.Clone(args[i+1])
-				i++
-			case equalFold(args[i], "auth") && i+2 < len(args):
-				i += 2 // no password is configured: every user is accepted
-			default:
-				return errorReply("ERR Syntax error in HELLO option '" + quoteArg(args[i]) + "'")
-			}
+		ver, i = v, 2
+	}
+	var user, pass, name []byte
+	setName := false
+	for ; i < len(args); i++ {
+		more := len(args) - 1 - i
+		switch {
+		case equalFold(args[i], "auth") && more >= 2:
+			user, pass = args[i+1], args[i+2]
+			i += 2
+		case equalFold(args[i], "setname") && more >= 1:
+			name, setName = args[i+1], true
+			i++
+		default:
+			return errorReply("ERR Syntax error in HELLO option '" + errArg(args[i], 0) + "'")
 		}
 	}
+	if user != nil {
+		if err := authenticate(user, pass); err != nil {
+			return err
+		}
+	}
+	if setName && !validAttr(name) {
+		return errClientName
+	}
+	if ver != 2 {
+		return errorReply("NOPROTO unsupported protocol version")
+	}
+	if setName {
+		p.setName(name)
+	}
 	out := appendArrayHeader(nil, 14)
-	for _, kv := range [][2]string{{"server", "redis"}, {"version", "7.2.0"}} {
+	for _, kv := range [][2]string{{"server", "redis"}, {"version", version}} {
 		out = appendBulk(out, []byte(kv[0]))
 		out = appendBulk(out, []byte(kv[1]))
 	}
@@ -88,36 +120,197 @@ func (p *connParser) hello(c *conn, args [][]byte) []byte {
 	return append(out, replyEmpty...)
 }
 
-// client answers the CLIENT subcommands that client libraries send while connecting.
-func (p *connParser) client(c *conn, args [][]byte) []byte {
-	sub := args[1]
-	switch {
-	case equalFold(sub, "setinfo") && len(args) == 4:
-		return replyOK
-	case equalFold(sub, "setname") && len(args) == 3:
-		p.name = bytes.Clone(args[2])
-		return replyOK
-	case equalFold(sub, "getname") && len(args) == 2:
-		return appendBulk(nil, p.name)
-	case equalFold(sub, "id") && len(args) == 2:
-		return appendInt(nil, int64(c.id))
+var errWrongPass = errorReply("WRONGPASS invalid username-password pair or user is disabled.")
+
+// authenticate checks credentials as a Redis without ACL rules or password does: the
+// default user takes any password, and there is no other user.
+func authenticate(user, pass []byte) []byte {
+	if string(user) != "default" {
+		return errWrongPass
 	}
-	return errorReply("ERR unknown subcommand or wrong number of arguments for '" + quoteArg(sub) + "'. Try CLIENT HELP.")
+	return nil
 }
 
-// configCommand answers CONFIG GET for the two parameters redis-benchmark reads at start;
-// everything else is empty, so tools that probe the configuration carry on.
-func configCommand(args [][]byte) []byte {
-	if !equalFold(args[1], "get") {
-		return errorReply("ERR unknown subcommand '" + quoteArg(args[1]) + "'. Try CONFIG HELP.")
+// auth answers AUTH [user] password as a Redis without a password answers it.
+func auth(args [][]byte) []byte {
+	switch len(args) {
+	case 2:
+		return errorReply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	case 3:
+		if err := authenticate(args[1], args[2]); err != nil {
+			return err
+		}
+		return replyOK
 	}
+	return errSyntax
+}
+
+// subcommand is one subcommand of a container command (CLIENT, COMMAND, CONFIG): Redis 7
+// checks its arity, as it checks a command's, before it runs it.
+type subcommand struct {
+	name  string
+	arity int // the command's name and the subcommand's included; negative: at least
+}
+
+// findSub looks up args[1] among subs and answers Redis's error when it is not there or has
+// the wrong number of arguments.
+func findSub(container, upper string, subs []subcommand, args [][]byte) (string, []byte) {
+	for _, s := range subs {
+		if !equalFold(args[1], s.name) {
+			continue
+		}
+		if (s.arity >= 0 && len(args) != s.arity) || (s.arity < 0 && len(args) < -s.arity) {
+			return "", errorReply("ERR wrong number of arguments for '" + container + "|" + s.name + "' command")
+		}
+		return s.name, nil
+	}
+	return "", errorReply("ERR unknown subcommand '" + errArg(args[1], 128) + "'. Try " + upper + " HELP.")
+}
+
+var clientSubs = []subcommand{{"setname", 3}, {"getname", 2}, {"id", 2}, {"setinfo", 4}, {"no-evict", 3}}
+
+var errClientName = errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
+
+// client answers the CLIENT subcommands that client libraries send while connecting.
+func (p *connParser) client(c *conn, args [][]byte) []byte {
+	sub, err := findSub("client", "CLIENT", clientSubs, args)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "setname":
+		if !validAttr(args[2]) {
+			return errClientName
+		}
+		p.setName(args[2])
+		return replyOK
+	case "getname":
+		return appendBulk(nil, p.name)
+	case "id":
+		return appendInt(nil, int64(c.id))
+	case "setinfo": // Redis 7.2's, which go-redis and redis-py send
+		if !equalFold(args[2], "lib-name") && !equalFold(args[2], "lib-ver") {
+			return errorReply("ERR Unrecognized option '" + errArg(args[2], 0) + "'")
+		}
+		if !validAttr(args[3]) {
+			return errorReply("ERR " + errArg(args[2], 0) + " cannot contain spaces, newlines or special characters.")
+		}
+		return replyOK
+	case "no-evict":
+		if !equalFold(args[2], "on") && !equalFold(args[2], "off") {
+			return errSyntax
+		}
+		return replyOK
+	}
+	return errSyntax
+}
+
+// setName sets the connection's name; an empty name clears it, as in Redis.
+func (p *connParser) setName(name []byte) {
+	p.name = nil
+	if len(name) > 0 {
+		p.name = bytes.Clone(name)
+	}
+}
+
+// validAttr checks a client name or library attribute as Redis does: printable ASCII and
+// no space.
+func validAttr(b []byte) bool {
+	for _, c := range b {
+		if c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+var commandSubs = []subcommand{{"count", 2}, {"list", -2}, {"info", -2}, {"docs", -2}}
+
+// commandCommand answers COMMAND with the entries of this server's commands as Redis 7.0
+// gives them (commandInfo); COUNT and LIST count and name this server's commands. DOCS
+// answers no documentation, which redis-cli takes as "no hints".
+func commandCommand(args [][]byte) []byte {
+	if len(args) == 1 {
+		out := appendArrayHeader(nil, len(commandList))
+		for _, c := range commandList {
+			out = append(out, commandInfo[c.name]...)
+		}
+		return out
+	}
+	sub, err := findSub("command", "COMMAND", commandSubs, args)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "count":
+		return appendInt(nil, int64(len(commandList)))
+	case "list":
+		if len(args) > 2 {
+			return errSyntax // Redis's FILTERBY is not supported
+		}
+		out := appendArrayHeader(nil, len(commandList))
+		for _, c := range commandList {
+			out = appendBulk(out, []byte(c.name))
+		}
+		return out
+	case "info":
+		names := args[2:]
+		if len(names) == 0 {
+			return commandCommand(args[:1])
+		}
+		out := appendArrayHeader(nil, len(names))
+		for _, n := range names {
+			if c := lookup(n); c != nil {
+				out = append(out, commandInfo[c.name]...)
+			} else {
+				out = append(out, replyNil...)
+			}
+		}
+		return out
+	}
+	return replyEmpty // docs
+}
+
+var configSubs = []subcommand{{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}}
+
+// configParams are the parameters CONFIG GET reports: those redis-benchmark reads at start,
+// and the number of databases.
+var configParams = [...][2]string{{"save", ""}, {"appendonly", "no"}, {"databases", strconv.Itoa(numDBs)}}
+
+// configCommand answers CONFIG GET as Redis 7 does (several parameters or glob patterns; a
+// name without a pattern is answered as the client spelled it) for configParams; CONFIG SET
+// sets nothing.
+func configCommand(args [][]byte) []byte {
+	sub, err := findSub("config", "CONFIG", configSubs, args)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "set":
+		return errorReply("ERR Unknown option or number of arguments for CONFIG SET - '" + errArg(args[2], 0) + "'")
+	case "resetstat":
+		return replyOK
+	case "rewrite":
+		return errorReply("ERR The server is running without a config file")
+	}
+	var found [len(configParams)]bool
 	var pairs [][]byte
 	for _, a := range args[2:] {
-		switch {
-		case equalFold(a, "save"):
-			pairs = append(pairs, []byte("save"), []byte(""))
-		case equalFold(a, "appendonly"):
-			pairs = append(pairs, []byte("appendonly"), []byte("no"))
+		pattern := bytes.ToLower(a)
+		glob := bytes.ContainsAny(a, "[*?")
+		for i, kv := range configParams {
+			if found[i] {
+				continue
+			}
+			if glob {
+				if ok, _ := path.Match(string(pattern), kv[0]); ok {
+					found[i] = true
+					pairs = append(pairs, []byte(kv[0]), []byte(kv[1]))
+				}
+			} else if string(pattern) == kv[0] {
+				found[i] = true
+				pairs = append(pairs, a, []byte(kv[1]))
+			}
 		}
 	}
 	out := appendArrayHeader(nil, len(pairs))
@@ -125,6 +318,26 @@ func configCommand(args [][]byte) []byte {
 		out = appendBulk(out, v)
 	}
 	return out
+}
+
+// started is when the server process started, for INFO's uptime.
+var started = time.Now()
+
+// info answers INFO with Redis's server section, the one section clients read (the
+// version); the other sections, and sections Redis does not have, are empty.
+func info(args [][]byte) []byte {
+	want := len(args) == 1
+	for _, a := range args[1:] {
+		want = want || equalFold(a, "server") || equalFold(a, "default") || equalFold(a, "all") || equalFold(a, "everything")
+	}
+	if !want {
+		return appendBulk(nil, []byte{})
+	}
+	up := int64(time.Since(started).Seconds())
+	s := "# Server\r\nredis_version:" + version + "\r\nredis_mode:standalone\r\nos:" + runtime.GOOS + " " + runtime.GOARCH +
+		"\r\narch_bits:" + strconv.Itoa(strconv.IntSize) + "\r\nprocess_id:" + strconv.Itoa(os.Getpid()) +
+		"\r\nuptime_in_seconds:" + strconv.FormatInt(up, 10) + "\r\nuptime_in_days:" + strconv.FormatInt(up/86400, 10) + "\r\n"
+	return appendBulk(nil, []byte(s))
 }
 
 // equalFold compares an argument with a lowercase ASCII word, ignoring case.

@@ -77,6 +77,7 @@ type connParser struct {
 	seq     uint64 // the next request's sequence number
 	dead    bool   // a protocol error or QUIT ended the connection: ignore what follows
 	name    []byte // CLIENT SETNAME
+	db      uint8  // SELECT
 }
 
 // feed parses what the connection sent and emits one request per part of every complete
@@ -173,11 +174,11 @@ func (p *connParser) dispatch(c *conn, args [][]byte, rt *router, sc *scratch, e
 	seq := p.next()
 	switch cmd.kind {
 	case kindKey:
-		emit(request{c: c, seq: seq, parts: 1, shard: rt.shardOf(args[1]), cmd: cmd, args: args})
+		emit(request{c: c, seq: seq, parts: 1, shard: rt.shardOf(args[1]), db: p.db, cmd: cmd, args: args})
 	case kindAll:
 		mseqs := rt.stamp(rt.all, sc)
 		for s := range rt.shards {
-			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), mseq: mseqs[s], cmd: cmd, args: args})
+			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), db: p.db, mseq: mseqs[s], cmd: cmd, args: args})
 		}
 	case kindMulti:
 		p.split(c, seq, cmd, args, rt, sc, emit)
@@ -201,7 +202,7 @@ func (p *connParser) split(c *conn, seq uint64, cmd *command, args [][]byte, rt 
 	parts := uint32(len(sc.touched))
 	mseqs := rt.stamp(sc.touched, sc)
 	for part, s := range sc.touched {
-		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, mseq: mseqs[part], cmd: cmd, args: args, keys: sc.byShard[s]})
+		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, db: p.db, mseq: mseqs[part], cmd: cmd, args: args, keys: sc.byShard[s]})
 		sc.byShard[s] = nil // the request owns the slice now
 	}
 }
@@ -224,13 +225,18 @@ func copyArgs(args [][]byte) [][]byte {
 	return out
 }
 
+// unknownCommand answers a command that is not in the table as Redis 7 does: the name cut
+// at 128 bytes, then quoted arguments while the list is shorter than 128 bytes, the last
+// one cut to fit.
 func unknownCommand(args [][]byte) []byte {
-	msg := "ERR unknown command '" + quoteArg(args[0]) + "', with args beginning with: "
-	for i, a := range args[1:] {
-		if i == 8 {
+	var list []byte
+	for _, a := range args[1:] {
+		if len(list) >= 128 {
 			break
 		}
-		msg += "'" + quoteArg(a) + "' "
+		list = append(list, '\'')
+		list = append(list, errArg(a, 128-len(list)+1)...)
+		list = append(list, "' "...)
 	}
-	return errorReply(msg)
+	return errorReply("ERR unknown command '" + errArg(args[0], 128) + "', with args beginning with: " + errArg(list, 0))
 }

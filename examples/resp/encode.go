@@ -1,6 +1,9 @@
 package main
 
-import "strconv"
+import (
+	"bytes"
+	"strconv"
+)
 
 // Replies that never change are encoded once; a worker hands out these slices and the
 // replier only copies them, so the common answers cost no allocation.
@@ -39,25 +42,26 @@ func appendArrayHeader(out []byte, n int) []byte {
 	return append(out, '\r', '\n')
 }
 
-// errorReply encodes "-ERR msg"; msg must not contain CR or LF (sanitize what came from the
-// client with printable or quoteArg).
+// errorReply encodes "-msg"; msg must not contain CR or LF (render what came from the client
+// with errArg).
 func errorReply(msg string) []byte { return []byte("-" + msg + "\r\n") }
 
-// quoteArg renders a client's argument for an error message, as Redis does, cut short and
-// without control bytes, so a reply can never be broken by what it echoes.
-func quoteArg(a []byte) string {
-	const max = 64
-	s := make([]byte, 0, min(len(a), max))
-	for i, c := range a {
-		if i == max {
-			s = append(s, "..."...)
-			break
+// errArg renders a client's argument in an error message as Redis's printf-style replies
+// render it: "%s" stops at a NUL byte, "%.128s" (limit 128; 0 for none) also after limit
+// bytes, and addReplyErrorFormat turns CR and LF into spaces so that the reply cannot be
+// broken by what it echoes. Other bytes pass as they are.
+func errArg(a []byte, limit int) string {
+	if i := bytes.IndexByte(a, 0); i >= 0 {
+		a = a[:i]
+	}
+	if limit > 0 && len(a) > limit {
+		a = a[:limit]
+	}
+	s := []byte(string(a))
+	for i, c := range s {
+		if c == '\r' || c == '\n' {
+			s[i] = ' '
 		}
-		if c < 0x20 || c >= 0x7f {
-			s = append(s, printable(c)...)
-			continue
-		}
-		s = append(s, c)
 	}
 	return string(s)
 }

@@ -17,37 +17,42 @@ func execute(st *store, r *request) reply {
 	}
 	var clk clock
 	args := r.args
+	ks := st.db(r.db)
 	switch r.cmd.id {
 	case cmdGet:
-		it, _ := st.get(args[1], &clk)
+		it, _ := ks.get(args[1], &clk)
 		out.kind, out.b = replyBulk, it.val
 	case cmdSet:
-		return set(out, st, args, &clk)
+		return set(out, ks, args, &clk)
 	case cmdIncr:
-		return incrBy(out, st, args[1], 1, &clk)
+		return incrBy(out, ks, args[1], 1, &clk)
 	case cmdDecr:
-		return incrBy(out, st, args[1], -1, &clk)
+		return incrBy(out, ks, args[1], -1, &clk)
 	case cmdIncrBy, cmdDecrBy:
 		d, ok := parseInt(args[2])
-		if !ok || (r.cmd.id == cmdDecrBy && d == math.MinInt64) {
+		if !ok {
 			out.b = errNotInt
+			return out
+		}
+		if r.cmd.id == cmdDecrBy && d == math.MinInt64 {
+			out.b = errorReply("ERR decrement would overflow")
 			return out
 		}
 		if r.cmd.id == cmdDecrBy {
 			d = -d
 		}
-		return incrBy(out, st, args[1], d, &clk)
+		return incrBy(out, ks, args[1], d, &clk)
 	case cmdExpire, cmdPExpire:
-		out.b = expire(st, args, r.cmd, &clk)
+		out.b = expire(ks, args, r.cmd, &clk)
 	case cmdTTL, cmdPTTL:
-		out.kind, out.n = replyInt, ttl(st, args[1], r.cmd.id == cmdPTTL, &clk)
+		out.kind, out.n = replyInt, ttl(ks, args[1], r.cmd.id == cmdPTTL, &clk)
 	case cmdDel, cmdExists:
 		out.kind = replySum
 		for _, k := range r.keys {
-			if _, ok := st.get(args[k], &clk); ok {
+			if _, ok := ks.get(args[k], &clk); ok {
 				out.n++
 				if r.cmd.id == cmdDel {
-					st.del(args[k])
+					ks.del(args[k])
 				}
 			}
 		}
@@ -55,23 +60,27 @@ func execute(st *store, r *request) reply {
 		out.kind, out.keys, out.nkeys = replyMGet, r.keys, len(args)-1
 		out.vals = make([][]byte, len(r.keys))
 		for i, k := range r.keys {
-			it, _ := st.get(args[k], &clk)
+			it, _ := ks.get(args[k], &clk)
 			out.vals[i] = it.val
 		}
 	case cmdMSet:
 		out.kind = replyAllOK
 		for _, k := range r.keys {
-			st.set(args[k], item{val: args[k+1]})
+			ks.set(args[k], item{val: args[k+1]})
 		}
 	case cmdDBSize:
-		out.kind, out.n = replySum, st.size(&clk)
-	case cmdFlushAll:
+		out.kind, out.n = replySum, ks.size(&clk)
+	case cmdFlushAll, cmdFlushDB:
 		if len(args) > 2 || (len(args) == 2 && !equalFold(args[1], "sync") && !equalFold(args[1], "async")) {
 			out.b = errSyntax
 			return out
 		}
 		out.kind = replyAllOK
-		st.flush()
+		if r.cmd.id == cmdFlushAll {
+			st.flushAll()
+		} else {
+			ks.flush()
+		}
 	default:
 		out.b = errorReply("ERR command '" + r.cmd.name + "' has no executor")
 	}
@@ -83,7 +92,7 @@ func execute(st *store, r *request) reply {
 // XX, or two kinds of expiry, or an expiry with KEEPTTL, is a syntax error; the expiry's
 // value is checked only once every option has parsed. With GET the reply is the old value
 // (or nil), whether or not NX or XX let the SET happen.
-func set(out reply, st *store, args [][]byte, clk *clock) reply {
+func set(out reply, ks *keyspace, args [][]byte, clk *clock) reply {
 	var nx, xx, get, keep bool
 	var kind expiryKind
 	var when []byte
@@ -114,7 +123,7 @@ func set(out reply, st *store, args [][]byte, clk *clock) reply {
 			return out
 		}
 	}
-	old, exists := st.get(args[1], clk)
+	old, exists := ks.get(args[1], clk)
 	if get {
 		out.kind, out.b = replyBulk, old.val
 	}
@@ -128,7 +137,7 @@ func set(out reply, st *store, args [][]byte, clk *clock) reply {
 	if keep {
 		it.exp = old.exp
 	}
-	st.set(args[1], it)
+	ks.set(args[1], it)
 	if !get {
 		out.b = replyOK
 	}
@@ -186,8 +195,8 @@ func errExpireTime(cmd string) []byte {
 	return errorReply("ERR invalid expire time in '" + cmd + "' command")
 }
 
-func incrBy(out reply, st *store, key []byte, d int64, clk *clock) reply {
-	it, ok := st.get(key, clk)
+func incrBy(out reply, ks *keyspace, key []byte, d int64, clk *clock) reply {
+	it, ok := ks.get(key, clk)
 	v := int64(0)
 	if ok {
 		if v, ok = parseInt(it.val); !ok {
@@ -200,7 +209,7 @@ func incrBy(out reply, st *store, key []byte, d int64, clk *clock) reply {
 		return out
 	}
 	v += d
-	st.set(key, item{val: strconv.AppendInt(nil, v, 10), exp: it.exp})
+	ks.set(key, item{val: strconv.AppendInt(nil, v, 10), exp: it.exp})
 	out.kind, out.n = replyInt, v
 	return out
 }
@@ -209,7 +218,7 @@ func incrBy(out reply, st *store, key []byte, d int64, clk *clock) reply {
 // NX (only a key without a deadline), XX (only one with), GT (only a later deadline; no
 // deadline counts as infinite) and LT (only an earlier one). A deadline in the past
 // deletes the key, as in Redis.
-func expire(st *store, args [][]byte, cmd *command, clk *clock) []byte {
+func expire(ks *keyspace, args [][]byte, cmd *command, clk *clock) []byte {
 	var nx, xx, gt, lt bool
 	for _, a := range args[3:] {
 		switch {
@@ -222,7 +231,7 @@ func expire(st *store, args [][]byte, cmd *command, clk *clock) []byte {
 		case equalFold(a, "lt"):
 			lt = true
 		default:
-			return errorReply("ERR Unsupported option " + quoteArg(a))
+			return errorReply("ERR Unsupported option " + errArg(a, 0))
 		}
 	}
 	switch {
@@ -245,7 +254,7 @@ func expire(st *store, args [][]byte, cmd *command, clk *clock) []byte {
 		return errExpireTime(cmd.name)
 	}
 	when += clk.now()
-	it, exists := st.get(args[1], clk)
+	it, exists := ks.get(args[1], clk)
 	switch {
 	case !exists,
 		nx && it.exp != 0,
@@ -255,18 +264,18 @@ func expire(st *store, args [][]byte, cmd *command, clk *clock) []byte {
 		return replyZero
 	}
 	if when <= clk.now() {
-		st.del(args[1])
+		ks.del(args[1])
 		return replyOne
 	}
 	it.exp = when
-	st.set(args[1], it)
+	ks.set(args[1], it)
 	return replyOne
 }
 
 // ttl returns the remaining time to live in seconds (rounded as Redis rounds) or
 // milliseconds, -1 for a key without one and -2 for a missing key.
-func ttl(st *store, key []byte, ms bool, clk *clock) int64 {
-	it, ok := st.get(key, clk)
+func ttl(ks *keyspace, key []byte, ms bool, clk *clock) int64 {
+	it, ok := ks.get(key, clk)
 	switch {
 	case !ok:
 		return -2

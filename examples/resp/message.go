@@ -10,6 +10,7 @@ type request struct {
 	part       uint32 // this part's index among parts
 	parts      uint32 // how many parts the command was split into (1: not split)
 	shard      uint32 // the store shard the part runs on, which picks the worker
+	db         uint8  // the database the connection had selected (SELECT)
 	mseq       uint64 // parts > 1: the part's place in its shard's order of multi-shard commands (order.go)
 	cmd        *command
 	args       [][]byte // the whole command, name first; shared by every part
@@ -28,7 +29,7 @@ const (
 	replyInt                    // n
 	replyMGet                   // a part of MGET: vals[i] is the value of args[keys[i]]
 	replySum                    // a part of DEL or EXISTS or DBSIZE: n adds up
-	replyAllOK                  // a part of MSET or FLUSHALL: +OK once every part is done
+	replyAllOK                  // a part of MSET, FLUSHALL or FLUSHDB: +OK once every part is done
 )
 
 // reply is what a worker hands to a replier. Values (b, vals) may alias the store: the

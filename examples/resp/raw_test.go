@@ -83,7 +83,7 @@ func TestRawProtocol(t *testing.T) {
 		closed bool     // the server must then close the connection
 	}{
 		{"inline", "PING\r\nset a b\nGET a\r\n  echo   x  \r\n\r\n", []string{"+PONG", "+OK", "$1", "b", "$1", "x"}, false},
-		{"unknown command carries on", "*2\r\n$3\r\nFOO\r\n$1\r\n\x01\r\nPING\r\n", []string{"-ERR unknown command 'FOO', with args beginning with: '\\x01'", "+PONG"}, false},
+		{"unknown command carries on", "*2\r\n$3\r\nFOO\r\n$1\r\n\x01\r\nPING\r\n", []string{"-ERR unknown command 'FOO', with args beginning with: '\x01'", "+PONG"}, false},
 		{"wrong arity carries on", "*1\r\n$3\r\nGET\r\n*1\r\n$4\r\nPING\r\n", []string{"-ERR wrong number of arguments for 'get'", "+PONG"}, false},
 		{"empty arrays are skipped", "*0\r\n*-1\r\nPING\r\n", []string{"+PONG"}, false},
 		{"bad multibulk length", "*x\r\n", []string{"-ERR Protocol error: invalid multibulk length"}, true},

@@ -61,7 +61,7 @@ func storedInt(t *testing.T, s server, key string) int {
 		stores = graphStores(s)
 	}
 	for _, st := range stores {
-		if it, ok := st.m[key]; ok {
+		if it, ok := st.db(0).m[key]; ok {
 			v, err := strconv.Atoi(string(it.val))
 			if err != nil {
 				t.Fatal(err)

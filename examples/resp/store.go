@@ -12,15 +12,34 @@ type item struct {
 	exp int64 // deadline in Unix milliseconds, as Redis keeps it; 0: none
 }
 
-// store is one shard of the key space. In the graph, one worker stage owns each shard (the
-// parser routes every key's requests to the same stage), so the map needs no lock; mu is
-// taken only in goroutine mode, where any connection's goroutine may run any shard.
+// numDBs is how many databases SELECT chooses from, Redis's default ("databases 16").
+const numDBs = 16
+
+// store is one shard of the key space of every database. In the graph, one worker stage
+// owns each shard (the parser routes every key's requests to the same stage), so the maps
+// need no lock; mu is taken only in goroutine mode, where any connection's goroutine may run
+// any shard.
 type store struct {
-	mu sync.Mutex
-	m  map[string]item
+	mu  sync.Mutex
+	dbs [numDBs]keyspace
 }
 
-func newStore() *store { return &store{m: make(map[string]item)} }
+// keyspace is one database's part of a shard; its map is made when a key is first set.
+type keyspace struct {
+	m map[string]item
+}
+
+func newStore() *store { return &store{} }
+
+// db returns database i's part of the shard; the parser checked i (SELECT).
+func (s *store) db(i uint8) *keyspace { return &s.dbs[i] }
+
+// flushAll empties every database.
+func (s *store) flushAll() {
+	for i := range s.dbs {
+		s.dbs[i].flush()
+	}
+}
 
 // clock reads the time at most once per request, and only for requests that need it.
 type clock struct{ t int64 }
@@ -35,7 +54,7 @@ func (c *clock) now() int64 {
 
 // get returns the live item under key, deleting it if it has expired. Expiry is lazy, as
 // Redis's is on access; DBSIZE sweeps the rest.
-func (s *store) get(key []byte, clk *clock) (item, bool) {
+func (s *keyspace) get(key []byte, clk *clock) (item, bool) {
 	it, ok := s.m[string(key)]
 	if !ok {
 		return item{}, false
@@ -47,12 +66,17 @@ func (s *store) get(key []byte, clk *clock) (item, bool) {
 	return it, true
 }
 
-func (s *store) set(key []byte, it item) { s.m[string(key)] = it }
+func (s *keyspace) set(key []byte, it item) {
+	if s.m == nil {
+		s.m = make(map[string]item)
+	}
+	s.m[string(key)] = it
+}
 
-func (s *store) del(key []byte) { delete(s.m, string(key)) }
+func (s *keyspace) del(key []byte) { delete(s.m, string(key)) }
 
 // size sweeps expired items and counts the rest.
-func (s *store) size(clk *clock) int64 {
+func (s *keyspace) size(clk *clock) int64 {
 	n := int64(0)
 	for k, it := range s.m {
 		if it.exp != 0 && it.exp <= clk.now() {
@@ -64,4 +88,4 @@ func (s *store) size(clk *clock) int64 {
 	return n
 }
 
-func (s *store) flush() { clear(s.m) }
+func (s *keyspace) flush() { clear(s.m) }
