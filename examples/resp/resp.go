@@ -237,11 +237,3 @@ func unhex(c byte) byte {
 func isSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
 
 func endsWord(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
-
-// printable renders one byte for an error message without letting control bytes through.
-func printable(c byte) string {
-	if c >= 0x20 && c < 0x7f {
-		return string(rune(c))
-	}
-	return "\\x" + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&15])
-}
