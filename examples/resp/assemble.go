@@ -132,18 +132,27 @@ func (a *assembler) emit(r reply) {
 	case replyRaw:
 		a.buf.write(r.b)
 	case replyBulk:
-		a.buf.writeBulk(r.b)
+		a.writeValue(r.b, r.resp3)
 	case replyInt:
 		a.buf.writeInt(r.n)
 	case replyMGet:
 		a.buf.writeArrayHeader(len(r.vals))
 		for _, v := range r.vals {
-			a.buf.writeBulk(v)
+			a.writeValue(v, r.resp3)
 		}
 	}
 	if r.closeAfter {
 		a.shutdown = true
 	}
+}
+
+// writeValue encodes a value, or the protocol's null for a missing one (nil).
+func (a *assembler) writeValue(v []byte, resp3 bool) {
+	if v == nil && resp3 {
+		a.buf.write(replyNull)
+		return
+	}
+	a.buf.writeBulk(v)
 }
 
 // wrote records that the first n pending bytes were written.

@@ -35,7 +35,7 @@ func (p *connParser) connCommand(c *conn, cmd *command, args [][]byte) ([]byte, 
 	case cmdAuth:
 		return auth(args), false
 	case cmdCommand:
-		return commandCommand(args), false
+		return commandCommand(args, p.resp3), false
 	case cmdClient:
 		return p.client(c, args), false
 	case cmdSelect:
@@ -49,20 +49,22 @@ func (p *connParser) connCommand(c *conn, cmd *command, args [][]byte) ([]byte, 
 		p.db = uint8(n)
 		return replyOK, false
 	case cmdConfig:
-		return configCommand(args), false
+		return configCommand(args, p.resp3), false
 	case cmdInfo:
-		return info(args), false
+		return info(args, p.resp3), false
 	}
 	return errorReply("ERR command '" + cmd.name + "' is not answered by the parser"), false
 }
 
 // hello answers HELLO [protover [AUTH user pass] [SETNAME name]] in Redis 7's order of
-// checks: the version, the options, the credentials, the name. This server speaks RESP2
-// only. go-redis v9 opens every connection with HELLO 3 and, when the answer is an error
-// reply (not a broken connection), carries on in RESP2; so HELLO 3 gets NOPROTO, as a Redis
-// server without RESP3 would answer, once its options have been checked.
+// checks: the version, the options, the credentials, the name; then it switches the
+// connection to the version asked for (RESP2 or RESP3; none: the one it speaks) and answers
+// in it.
 func (p *connParser) hello(c *conn, args [][]byte) []byte {
 	ver := int64(2)
+	if p.resp3 {
+		ver = 3
+	}
 	i := 1
 	if len(args) >= 2 {
 		v, ok := parseInt(args[1])
@@ -97,19 +99,17 @@ func (p *connParser) hello(c *conn, args [][]byte) []byte {
 	if setName && !validAttr(name) {
 		return errClientName
 	}
-	if ver != 2 {
-		return errorReply("NOPROTO unsupported protocol version")
-	}
 	if setName {
 		p.setName(name)
 	}
-	out := appendArrayHeader(nil, 14)
+	p.resp3 = ver == 3
+	out := appendMapHeader(nil, 7, p.resp3)
 	for _, kv := range [][2]string{{"server", "redis"}, {"version", version}} {
 		out = appendBulk(out, []byte(kv[0]))
 		out = appendBulk(out, []byte(kv[1]))
 	}
 	out = appendBulk(out, []byte("proto"))
-	out = appendInt(out, 2)
+	out = appendInt(out, ver)
 	out = appendBulk(out, []byte("id"))
 	out = appendInt(out, int64(c.id))
 	for _, kv := range [][2]string{{"mode", "standalone"}, {"role", "master"}} {
@@ -185,6 +185,9 @@ func (p *connParser) client(c *conn, args [][]byte) []byte {
 		p.setName(args[2])
 		return replyOK
 	case "getname":
+		if p.name == nil {
+			return null(p.resp3)
+		}
 		return appendBulk(nil, p.name)
 	case "id":
 		return appendInt(nil, int64(c.id))
@@ -229,11 +232,15 @@ var commandSubs = []subcommand{{"count", 2}, {"list", -2}, {"info", -2}, {"docs"
 // commandCommand answers COMMAND with the entries of this server's commands as Redis 7.0
 // gives them (commandInfo); COUNT and LIST count and name this server's commands. DOCS
 // answers no documentation, which redis-cli takes as "no hints".
-func commandCommand(args [][]byte) []byte {
+func commandCommand(args [][]byte, resp3 bool) []byte {
+	infos := commandInfo
+	if resp3 {
+		infos = commandInfo3
+	}
 	if len(args) == 1 {
 		out := appendArrayHeader(nil, len(commandList))
 		for _, c := range commandList {
-			out = append(out, commandInfo[c.name]...)
+			out = append(out, infos[c.name]...)
 		}
 		return out
 	}
@@ -256,19 +263,19 @@ func commandCommand(args [][]byte) []byte {
 	case "info":
 		names := args[2:]
 		if len(names) == 0 {
-			return commandCommand(args[:1])
+			return commandCommand(args[:1], resp3)
 		}
 		out := appendArrayHeader(nil, len(names))
 		for _, n := range names {
 			if c := lookup(n); c != nil {
-				out = append(out, commandInfo[c.name]...)
+				out = append(out, infos[c.name]...)
 			} else {
-				out = append(out, replyNil...)
+				out = append(out, null(resp3)...)
 			}
 		}
 		return out
 	}
-	return replyEmpty // docs
+	return appendMapHeader(nil, 0, resp3) // docs
 }
 
 var configSubs = []subcommand{{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}}
@@ -280,7 +287,7 @@ var configParams = [...][2]string{{"save", ""}, {"appendonly", "no"}, {"database
 // configCommand answers CONFIG GET as Redis 7 does (several parameters or glob patterns; a
 // name without a pattern is answered as the client spelled it) for configParams; CONFIG SET
 // sets nothing.
-func configCommand(args [][]byte) []byte {
+func configCommand(args [][]byte, resp3 bool) []byte {
 	sub, err := findSub("config", "CONFIG", configSubs, args)
 	if err != nil {
 		return err
@@ -313,7 +320,7 @@ func configCommand(args [][]byte) []byte {
 			}
 		}
 	}
-	out := appendArrayHeader(nil, len(pairs))
+	out := appendMapHeader(nil, len(pairs)/2, resp3)
 	for _, v := range pairs {
 		out = appendBulk(out, v)
 	}
@@ -324,20 +331,33 @@ func configCommand(args [][]byte) []byte {
 var started = time.Now()
 
 // info answers INFO with Redis's server section, the one section clients read (the
-// version); the other sections, and sections Redis does not have, are empty.
-func info(args [][]byte) []byte {
+// version); the other sections, and sections Redis does not have, are empty. RESP3 has it
+// as a verbatim string of text.
+func info(args [][]byte, resp3 bool) []byte {
 	want := len(args) == 1
 	for _, a := range args[1:] {
 		want = want || equalFold(a, "server") || equalFold(a, "default") || equalFold(a, "all") || equalFold(a, "everything")
 	}
 	if !want {
-		return appendBulk(nil, []byte{})
+		return appendText(nil, "", resp3)
 	}
 	up := int64(time.Since(started).Seconds())
 	s := "# Server\r\nredis_version:" + version + "\r\nredis_mode:standalone\r\nos:" + runtime.GOOS + " " + runtime.GOARCH +
 		"\r\narch_bits:" + strconv.Itoa(strconv.IntSize) + "\r\nprocess_id:" + strconv.Itoa(os.Getpid()) +
 		"\r\nuptime_in_seconds:" + strconv.FormatInt(up, 10) + "\r\nuptime_in_days:" + strconv.FormatInt(up/86400, 10) + "\r\n"
-	return appendBulk(nil, []byte(s))
+	return appendText(nil, s, resp3)
+}
+
+// appendText encodes text as a bulk string, or as RESP3's verbatim string of format txt.
+func appendText(out []byte, s string, resp3 bool) []byte {
+	if !resp3 {
+		return appendBulk(out, []byte(s))
+	}
+	out = append(out, '=')
+	out = strconv.AppendInt(out, int64(len(s)+4), 10)
+	out = append(out, "\r\ntxt:"...)
+	out = append(out, s...)
+	return append(out, '\r', '\n')
 }
 
 // equalFold compares an argument with a lowercase ASCII word, ignoring case.

@@ -78,6 +78,7 @@ type connParser struct {
 	dead    bool   // a protocol error or QUIT ended the connection: ignore what follows
 	name    []byte // CLIENT SETNAME
 	db      uint8  // SELECT
+	resp3   bool   // HELLO 3
 }
 
 // feed parses what the connection sent and emits one request per part of every complete
@@ -174,11 +175,11 @@ func (p *connParser) dispatch(c *conn, args [][]byte, rt *router, sc *scratch, e
 	seq := p.next()
 	switch cmd.kind {
 	case kindKey:
-		emit(request{c: c, seq: seq, parts: 1, shard: rt.shardOf(args[1]), db: p.db, cmd: cmd, args: args})
+		emit(request{c: c, seq: seq, parts: 1, shard: rt.shardOf(args[1]), db: p.db, resp3: p.resp3, cmd: cmd, args: args})
 	case kindAll:
 		mseqs := rt.stamp(rt.all, sc)
 		for s := range rt.shards {
-			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), db: p.db, mseq: mseqs[s], cmd: cmd, args: args})
+			emit(request{c: c, seq: seq, part: uint32(s), parts: uint32(rt.shards), shard: uint32(s), db: p.db, resp3: p.resp3, mseq: mseqs[s], cmd: cmd, args: args})
 		}
 	case kindMulti:
 		p.split(c, seq, cmd, args, rt, sc, emit)
@@ -202,7 +203,7 @@ func (p *connParser) split(c *conn, seq uint64, cmd *command, args [][]byte, rt 
 	parts := uint32(len(sc.touched))
 	mseqs := rt.stamp(sc.touched, sc)
 	for part, s := range sc.touched {
-		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, db: p.db, mseq: mseqs[part], cmd: cmd, args: args, keys: sc.byShard[s]})
+		emit(request{c: c, seq: seq, part: uint32(part), parts: parts, shard: s, db: p.db, resp3: p.resp3, mseq: mseqs[part], cmd: cmd, args: args, keys: sc.byShard[s]})
 		sc.byShard[s] = nil // the request owns the slice now
 	}
 }

@@ -11,6 +11,7 @@ var (
 	replyOK     = []byte("+OK\r\n")
 	replyPong   = []byte("+PONG\r\n")
 	replyNil    = []byte("$-1\r\n")
+	replyNull   = []byte("_\r\n") // RESP3's null
 	replyEmpty  = []byte("*0\r\n")
 	replyZero   = []byte(":0\r\n")
 	replyOne    = []byte(":1\r\n")
@@ -27,6 +28,25 @@ func appendBulk(out, v []byte) []byte {
 	out = strconv.AppendInt(out, int64(len(v)), 10)
 	out = append(out, '\r', '\n')
 	out = append(out, v...)
+	return append(out, '\r', '\n')
+}
+
+// null is the missing value in the connection's protocol: RESP2's null bulk string or
+// RESP3's null.
+func null(resp3 bool) []byte {
+	if resp3 {
+		return replyNull
+	}
+	return replyNil
+}
+
+// appendMapHeader starts a map of n pairs: RESP3's map, or RESP2's flat array.
+func appendMapHeader(out []byte, n int, resp3 bool) []byte {
+	if !resp3 {
+		return appendArrayHeader(out, 2*n)
+	}
+	out = append(out, '%')
+	out = strconv.AppendInt(out, int64(n), 10)
 	return append(out, '\r', '\n')
 }
 

@@ -10,7 +10,7 @@ import (
 // on the shard it owns; in goroutine mode a connection's goroutine calls it under the
 // shard's lock.
 func execute(st *store, r *request) reply {
-	out := reply{c: r.c, seq: r.seq, part: r.part, parts: r.parts, closeAfter: r.closeAfter, closeConn: r.closeConn}
+	out := reply{c: r.c, seq: r.seq, part: r.part, parts: r.parts, resp3: r.resp3, closeAfter: r.closeAfter, closeConn: r.closeConn}
 	if r.cmd == nil {
 		out.b = r.raw
 		return out
@@ -129,7 +129,7 @@ func set(out reply, ks *keyspace, args [][]byte, clk *clock) reply {
 	}
 	if (nx && exists) || (xx && !exists) {
 		if !get {
-			out.b = replyNil
+			out.b = null(out.resp3)
 		}
 		return out
 	}

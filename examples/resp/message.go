@@ -11,6 +11,7 @@ type request struct {
 	parts      uint32 // how many parts the command was split into (1: not split)
 	shard      uint32 // the store shard the part runs on, which picks the worker
 	db         uint8  // the database the connection had selected (SELECT)
+	resp3      bool   // the connection speaks RESP3 (HELLO 3): a missing value is "_"
 	mseq       uint64 // parts > 1: the part's place in its shard's order of multi-shard commands (order.go)
 	cmd        *command
 	args       [][]byte // the whole command, name first; shared by every part
@@ -45,6 +46,7 @@ type reply struct {
 	vals       [][]byte
 	keys       []int32
 	nkeys      int // replyMGet: the whole command's key count
+	resp3      bool
 	closeAfter bool
 	closeConn  bool
 }

@@ -19,12 +19,14 @@ func mb(args ...string) string {
 // replyCases are requests and the exact bytes redis-server 7.0.15 answered them with, each
 // on a fresh connection to an empty database (taken with a raw socket, side by side with
 // this server). closed: the server then closes the connection.
-var replyCases = []struct {
+type replyCase struct {
 	name   string
 	send   string
 	want   string
 	closed bool
-}{
+}
+
+var replyCases = []replyCase{
 	// Unknown commands: the name cut at 128 bytes, arguments while the list is under 128
 	// bytes (the last one cut), each up to a NUL byte, CR and LF turned into spaces, other
 	// bytes as they are. Before, the list stopped after 8 arguments, each cut at 64 bytes
@@ -110,26 +112,26 @@ var replyCases = []struct {
 	{"QUIT", mb("QUIT") + mb("PING"), "+OK\r\n", true},
 }
 
+// resp3ReplyCases are replies on a connection that switched to RESP3 with HELLO 3, whose
+// own reply (with the connection's id) is not compared: the missing value is "_", maps are
+// maps and INFO is verbatim text. Before, HELLO 3 answered NOPROTO and the server spoke
+// RESP2 only.
+var resp3ReplyCases = []replyCase{
+	{"RESP3 nulls", mb("GET", "nope") + mb("MGET", "a", "b", "c", "d") + mb("SET", "k", "v", "NX") + mb("SET", "k", "v", "NX") +
+		mb("CLIENT", "GETNAME") + mb("SET", "z", "1", "GET") + mb("COMMAND", "INFO", "nosuch"),
+		"_\r\n*4\r\n_\r\n_\r\n_\r\n_\r\n+OK\r\n_\r\n_\r\n_\r\n*1\r\n_\r\n", false},
+	{"RESP3 values", mb("MSET", "a", "1", "c", "3") + mb("MGET", "a", "b", "c") + mb("SET", "a", "2", "GET") + mb("INCR", "n") + mb("DEL", "a", "b", "c"),
+		"+OK\r\n*3\r\n$1\r\n1\r\n_\r\n$1\r\n3\r\n$1\r\n1\r\n:1\r\n:2\r\n", false},
+	{"RESP3 maps", mb("CONFIG", "GET", "save") + mb("COMMAND", "DOCS", "x") + mb("INFO", "foo") + mb("COMMAND", "INFO", "get"),
+		"%1\r\n$4\r\nsave\r\n$0\r\n\r\n%0\r\n=4\r\ntxt:\r\n*1\r\n" + commandInfo3["get"], false},
+	{"HELLO 3 then an error", mb("HELLO", "3", "x") + mb("GET", "nope"), "-ERR Syntax error in HELLO option 'x'\r\n_\r\n", false},
+}
+
 // TestRepliesMatchRedis sends each case on a fresh connection and compares the reply bytes
 // with redis-server's; a connection the server must close has to end with nothing more.
 func TestRepliesMatchRedis(t *testing.T) {
 	forModes(t, nil, func(t *testing.T, s server) {
-		admin := dialRaw(t, s.Addr())
-		for _, tc := range replyCases {
-			t.Run(tc.name, func(t *testing.T) {
-				admin.send(mb("FLUSHALL"))
-				admin.expect("+OK\r\n")
-				c := dialRaw(t, s.Addr())
-				c.send(tc.send)
-				c.expect(tc.want)
-				if tc.closed {
-					c.expectClosed()
-					return
-				}
-				c.send(mb("ECHO", "still-here"))
-				c.expect("$10\r\nstill-here\r\n")
-			})
-		}
+		checkReplies(t, s.Addr(), true)
 	})
 }
 
@@ -141,21 +143,55 @@ func TestRepliesOfRedisServer(t *testing.T) {
 	if addr == "" {
 		t.Skip("RESP_REDIS_ADDR is not set")
 	}
+	checkReplies(t, addr, false)
+}
+
+func checkReplies(t *testing.T, addr string, ours bool) {
 	admin := dialRaw(t, addr)
-	for _, tc := range replyCases {
-		if strings.Contains(tc.send, "SETINFO") {
-			continue
+	run := func(tc replyCase, resp3 bool) {
+		if !ours && strings.Contains(tc.send, "SETINFO") {
+			return
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			admin.send(mb("FLUSHALL"))
 			admin.expect("+OK\r\n")
 			c := dialRaw(t, addr)
+			if resp3 {
+				c.send(mb("HELLO", "3"))
+				c.skipHello3()
+			}
 			c.send(tc.send)
 			c.expect(tc.want)
 			if tc.closed {
 				c.expectClosed()
+				return
 			}
+			c.send(mb("ECHO", "still-here"))
+			c.expect("$10\r\nstill-here\r\n")
 		})
+	}
+	for _, tc := range replyCases {
+		run(tc, false)
+	}
+	for _, tc := range resp3ReplyCases {
+		run(tc, true)
+	}
+}
+
+// skipHello3 reads HELLO 3's answer, a map of 7 pairs that ends with "modules" and its
+// empty array.
+func (c *rawConn) skipHello3() {
+	c.t.Helper()
+	c.expect("%7\r\n")
+	for {
+		line, err := c.r.ReadString('\n')
+		if err != nil {
+			c.t.Fatalf("reading HELLO 3's answer: %v", err)
+		}
+		if line == "modules\r\n" {
+			c.expect("*0\r\n")
+			return
+		}
 	}
 }
 
