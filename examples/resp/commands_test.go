@@ -253,3 +253,29 @@ func TestQuit(t *testing.T) {
 		}
 	})
 }
+
+// TestSelectDatabase connects go-redis to database 5 (it sends SELECT while connecting):
+// its keys are not those of database 0. Before, SELECT of any database but 0 failed, and so
+// did go-redis's connection.
+func TestSelectDatabase(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		ctx := testContext(t)
+		for _, proto := range []int{3, 2} {
+			c5 := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: proto, DB: 5})
+			defer c5.Close()
+			c0 := newClient(t, s.Addr(), proto)
+			if err := c5.MSet(ctx, "k", "five", "j", "5").Err(); err != nil {
+				t.Fatalf("proto %d: MSET in database 5: %v", proto, err)
+			}
+			if v, err := c0.Get(ctx, "k").Result(); err != redis.Nil {
+				t.Fatalf("proto %d: GET k in database 0 = %q, %v; want nil", proto, v, err)
+			}
+			if n, err := c5.DBSize(ctx).Result(); err != nil || n != 2 {
+				t.Fatalf("proto %d: DBSIZE of database 5 = %d, %v; want 2", proto, n, err)
+			}
+			if err := c5.FlushDB(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
