@@ -1209,9 +1209,6 @@ func TestContractStatsShape(t *testing.T) {
 		if s.Errors != 0 {
 			t.Errorf("%s stage %d: %d errors", s.Level, s.Stage, s.Errors)
 		}
-		if s.Batches > 0 && s.MeanBatch() <= 0 {
-			t.Errorf("%s stage %d: MeanBatch %v over %d batches", s.Level, s.Stage, s.MeanBatch(), s.Batches)
-		}
 		if m, ok := modes.Load(fmt.Sprintf("%s/%d", s.Level, s.Stage)); ok && m.(flow.Mode) != s.Mode {
 			t.Errorf("%s stage %d: Stats says mode %v, the stage says %v", s.Level, s.Stage, s.Mode, m)
 		}
@@ -1805,7 +1802,7 @@ func TestContractInsideLoopCallbacksAndOnStop(t *testing.T) {
 // ends", so Stop there "would wait for the calling stage itself": it must return
 // ErrInsideStage, not hang.
 func TestContractStopInsideOnStop(t *testing.T) {
-	t.Skip("BUG: Stop called from a source's OnStop callback never returns (it waits for its own stage) instead of ErrInsideStage")
+	t.Skip("BUG: Stop called from a source's OnStop can wait for its own stage forever instead of returning ErrInsideStage: the stage may end before Start stores g.built, which insideStage requires; every run under -race")
 	g := flow.New()
 	results := make(chan error, 1)
 	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
@@ -1832,7 +1829,7 @@ func TestContractStopInsideOnStop(t *testing.T) {
 // TestContractWaitInsideOnStop: as TestContractStopInsideOnStop, for Wait ("Called from a
 // stage's own function it returns ErrInsideStage at once").
 func TestContractWaitInsideOnStop(t *testing.T) {
-	t.Skip("BUG: Wait called from a source's OnStop callback blocks forever (graph.go Wait) instead of returning ErrInsideStage")
+	t.Skip("BUG: Wait called from a source's OnStop can block forever instead of returning ErrInsideStage: the stage may end before Start stores g.built, which insideStage requires; every run under -race")
 	g := flow.New()
 	results := make(chan error, 1)
 	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
@@ -1988,5 +1985,87 @@ func TestContractPhaseChainSeesEarlierWrites(t *testing.T) {
 	mustStop(t, g, nil)
 	if bad.Load() != 0 || len(got.items()) != 2000 {
 		t.Fatalf("%d entries reached phase b before phase a wrote them; %d of 2000 passed the check", bad.Load(), len(got.items()))
+	}
+}
+
+// TestContractStopFirstThingInASource: a source's fn runs on its stage's goroutine as soon
+// as the stage starts, possibly before Start has returned; Stop and Wait there are still
+// "from inside a stage's function" and must return ErrInsideStage rather than wait for the
+// calling stage.
+func TestContractStopFirstThingInASource(t *testing.T) {
+	t.Skip("BUG: Stop or Wait called by a stage before Start has marked the graph built (graph.go insideStage checks g.built) waits for its own stage forever; seen under -race")
+	for _, call := range []string{"Stop", "Wait"} {
+		t.Run(call, func(t *testing.T) {
+			g := flow.New()
+			results := make(chan error, 1)
+			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+				if call == "Stop" {
+					results <- g.Stop()
+				} else {
+					results <- g.Wait()
+				}
+				s.Finish()
+				return nil
+			}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
+			// Not start: its cleanup's Stop would hang as well once this hangs.
+			if err := g.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-results:
+				if !errors.Is(err, flow.ErrInsideStage) {
+					t.Fatalf("%s first thing in a source: %v; want ErrInsideStage", call, err)
+				}
+			case <-time.After(10 * time.Second):
+				hung(t, g, call+" first thing in a source did not return", 10*time.Second)
+			}
+			waitWithin(t, g, drainLimit)
+		})
+	}
+}
+
+// TestContractStopInsideInit: Init runs "on the stage's goroutine, before Start returns";
+// Stop and Wait called there must not wait for the stage (nor hang Start): they return
+// ErrInsideStage, and the graph, asked to stop, stops.
+func TestContractStopInsideInit(t *testing.T) {
+	t.Skip("BUG: Stop or Wait called from a Stateful Init can wait for its own stage forever (insideStage sees g.built false until Start stores it after launching the stages); intermittent under -race")
+	for _, call := range []string{"Stop", "Wait"} {
+		t.Run(call, func(t *testing.T) {
+			g := flow.New()
+			in := flow.Input[int](g, flow.Name("in"))
+			results := make(chan error, 1)
+			in.StatefulSink(1, flow.StatefulSink[int, int]{
+				Init: func(*flow.Stage) (int, error) {
+					if call == "Stop" {
+						results <- g.Stop()
+					} else {
+						results <- g.Wait()
+					}
+					return 0, nil
+				},
+				Each: func(int, int) error { return nil },
+			}, flow.Name("keep"))
+			started := make(chan error, 1)
+			go func() { started <- g.Start(context.Background()) }()
+			select {
+			case err := <-results:
+				if !errors.Is(err, flow.ErrInsideStage) {
+					t.Fatalf("%s inside Init: %v; want ErrInsideStage", call, err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s inside Init did not return", call)
+			}
+			select {
+			case err := <-started:
+				t.Logf("Start after %s inside Init: %v", call, err)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Start did not return after %s inside Init", call)
+			}
+			if call == "Stop" {
+				waitWithin(t, g, drainLimit)
+			} else {
+				mustStop(t, g, nil)
+			}
+		})
 	}
 }
