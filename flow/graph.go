@@ -29,6 +29,7 @@ type Graph struct {
 	state    atomic.Int32
 	stopping atomic.Bool // set once by requestStop; read by sources and publishers
 	built    atomic.Bool // the rings and stages exist; set once by Start
+	launched atomic.Bool // the stage goroutines are starting: stages may call Stop and Wait
 	wg       sync.WaitGroup
 	done     chan struct{} // closed when every stage has ended and every loop is closed
 	ctxStop  func() bool   // releases the context.AfterFunc registration
@@ -116,6 +117,10 @@ func (g *Graph) Start(ctx context.Context) error {
 	})
 	g.held = g.reserve()
 	ready := make(chan error, g.stageCount())
+	// Before the first stage goroutine exists: a stage that calls Stop or Wait at once (a
+	// source's first statement, an Init) must be known as one (insideStage), or it would
+	// wait for its own end.
+	g.launched.Store(true)
 	for _, lv := range g.levels {
 		for _, st := range lv.stages {
 			g.wg.Add(1)
@@ -247,8 +252,8 @@ func (g *Graph) Wait() error {
 // insideStage reports whether the caller is one of the graph's stage goroutines. It runs
 // only on the rare paths of Stop and Wait, and only while the graph runs.
 func (g *Graph) insideStage() bool {
-	if !g.built.Load() {
-		return false
+	if !g.launched.Load() {
+		return false // no stage goroutine exists yet
 	}
 	select {
 	case <-g.done:
