@@ -137,7 +137,10 @@
 //  2. It stops polling and waits until Completed counts every record it emitted: every
 //     level has finished with each, and with everything it became (filtered, expanded,
 //     broadcast, skipped by an error policy), and the broker has acknowledged every record
-//     produced from them.
+//     produced from them. A produced record fails after DeliveryTimeout, and the wait is
+//     bounded by the transaction timeout: a transaction not drained by then (a broker gone,
+//     a level stuck) aborts, and the member fails with an error saying so, which Stop and
+//     Wait return.
 //  3. It ends the transaction: the offsets of every record polled in it are committed in
 //     the transaction, which commits. A transaction aborts instead, and its records are
 //     read again, by this member or by the partitions' next owner, when partitions were

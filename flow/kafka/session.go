@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -49,6 +50,8 @@ type member struct {
 	moved atomic.Bool
 	fatal atomic.Pointer[error] // the transaction goroutine's failure; it has returned
 
+	txnTimeout time.Duration // the session's transaction timeout, which bounds each drain
+
 	stop   context.CancelFunc
 	done   chan struct{} // closed when the transaction goroutine has returned
 	closed bool          // the stage's goroutine only
@@ -73,6 +76,8 @@ func newMember(tx *transact, ss *flow.SourceStage[*kgo.Record]) (*member, error)
 		// Records of aborted transactions upstream are not input.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RebalanceTimeout(cfg.RebalanceTimeout),
+		// A record that is not acknowledged in time fails, so that its transaction ends.
+		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
 		kgo.OnPartitionsRevoked(m.revoked),
 		kgo.OnPartitionsLost(m.revoked),
 	)
@@ -98,6 +103,7 @@ func newMember(tx *transact, ss *flow.SourceStage[*kgo.Record]) (*member, error)
 		return nil, fmt.Errorf("kafka: transactional id %q: %w", cfg.TransactionalID, err)
 	}
 	m.sess = sess
+	m.txnTimeout, _ = sess.Client().OptValue(kgo.TransactionTimeout).(time.Duration)
 	tx.session.Store(sess)
 	return m, nil
 }
@@ -180,9 +186,17 @@ func (m *member) transactions(ctx context.Context) {
 			m.fail(fmt.Errorf("kafka: begin transaction: %w", err))
 			return
 		}
+		deadline := time.Now().Add(m.txnTimeout)
 		polled, n, pollErr := m.fill(ctx, recs)
 		emitted += int64(n)
-		m.drain(emitted)
+		if !m.drain(emitted, deadline) {
+			err := fmt.Errorf("kafka: transaction of %d records aborted: the graph did not finish them within the transaction timeout %v (a broker not answering, or a level stuck)", polled, m.txnTimeout)
+			if _, endErr := m.end(false, polled); endErr != nil {
+				err = errors.Join(err, endErr)
+			}
+			m.fail(err)
+			return
+		}
 		// A count that covers an entry failed under StopGraph comes with the failure (see
 		// source.mayCommit), so the graph's error is read after the drain.
 		commit := pollErr == nil && n == polled && mayCommit(m.tx.g, m.tx.level)
@@ -243,15 +257,21 @@ func (m *member) emit(recs []*kgo.Record) int {
 	return <-m.taken
 }
 
-// drain waits until the graph has finished the first target records the stage emitted.
-// Completed signals nothing, so it is sampled, at growing intervals up to a millisecond: the
-// wait is the cut's, on every transaction, and a finer sample than consumer.drain's pays for
-// itself. It has no deadline: the graph drains whatever happens (a failed entry counts as
-// finished), and a transaction that outlasts the transaction timeout fails at End.
-func (m *member) drain(target int64) {
+// drain waits until the graph has finished the first target records the stage emitted, and
+// reports whether it did by deadline. Completed signals nothing, so it is sampled, at growing
+// intervals up to a millisecond: the wait is the cut's, on every transaction, and a finer
+// sample than consumer.drain's pays for itself. The graph drains whatever happens (a failed
+// entry counts as finished, and a produced record fails after DeliveryTimeout), so the
+// deadline, the transaction timeout, is a backstop: past it the cluster has aborted the
+// transaction anyway.
+func (m *member) drain(target int64, deadline time.Time) bool {
 	for wait := 20 * time.Microsecond; m.ss.Completed() < target; wait = min(2*wait, time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
 		time.Sleep(wait)
 	}
+	return true
 }
 
 // end ends the transaction in hand, committing it if commit and the session allows, and

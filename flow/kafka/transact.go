@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +31,8 @@ type TransactConfig struct {
 	// MaxRecords how many it takes at most (default 10000). A transaction costs a drain of
 	// the graph and three round trips to the cluster, whatever its size: a longer interval
 	// costs them less often, and holds the output back longer from read_committed readers.
+	// Interval must be shorter than the transaction timeout (kgo.TransactionTimeout in
+	// Options, 40s by default), after which the cluster aborts a transaction still open.
 	Interval   time.Duration
 	MaxRecords int
 
@@ -39,8 +43,24 @@ type TransactConfig struct {
 	// (default 64), as SinkConfig's does.
 	MaxInFlight int
 
+	// DeliveryTimeout bounds how long a produced record may take to be acknowledged,
+	// retries included (default 30s), as SinkConfig's does: after it the record fails, which
+	// stops the graph and aborts the transaction. It must be at most the transaction
+	// timeout. Without it a broker that stops answering would hold the records, and the
+	// transaction, forever.
+	DeliveryTimeout time.Duration
+
 	// RebalanceTimeout is the group's rebalance timeout (default 60s). It also bounds the
-	// end of each transaction (committing its offsets and ending it).
+	// end of each transaction (flushing its records, committing its offsets and ending it).
+	//
+	// The bounds of one transaction, in order: it takes records for Interval (or until
+	// MaxRecords), then the cut waits for the graph to finish them (the drain), then End
+	// runs. The drain is bounded by the transaction timeout, counted from Begin: a
+	// transaction open that long is aborted by the cluster anyway, so a drain that reaches
+	// it aborts the transaction and fails the member (Stop and Wait return the error). End
+	// is bounded by RebalanceTimeout. A record produced in the transaction is acknowledged
+	// or failed within DeliveryTimeout. Start rejects an Interval or a DeliveryTimeout that
+	// is not below, respectively at most, the transaction timeout.
 	RebalanceTimeout time.Duration
 
 	// DialTimeout bounds the first contact with the cluster (default 10s).
@@ -79,6 +99,9 @@ func (c TransactConfig) withDefaults() TransactConfig {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = defaultMaxInFlight
 	}
+	if c.DeliveryTimeout <= 0 {
+		c.DeliveryTimeout = defaultDeliveryTimeout
+	}
 	if c.RebalanceTimeout <= 0 {
 		c.RebalanceTimeout = defaultRebalanceTimeout
 	}
@@ -88,6 +111,7 @@ func (c TransactConfig) withDefaults() TransactConfig {
 	return c
 }
 
+// check reports what is missing or inconsistent in c, which has its defaults.
 func (c TransactConfig) check() error {
 	var errs []error
 	if len(c.Brokers) == 0 {
@@ -102,7 +126,29 @@ func (c TransactConfig) check() error {
 	if c.TransactionalID == "" {
 		errs = append(errs, errors.New("kafka: TransactConfig has no TransactionalID"))
 	}
+	if timeout, err := transactionTimeout(c.Options); err != nil {
+		errs = append(errs, err)
+	} else {
+		if c.Interval >= timeout {
+			errs = append(errs, fmt.Errorf("kafka: TransactConfig's Interval %v is not below the transaction timeout %v", c.Interval, timeout))
+		}
+		if c.DeliveryTimeout > timeout {
+			errs = append(errs, fmt.Errorf("kafka: TransactConfig's DeliveryTimeout %v exceeds the transaction timeout %v", c.DeliveryTimeout, timeout))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// transactionTimeout returns the transaction timeout opts set (kgo's default when they set
+// none), as a client made with them reads it. The client dials nothing.
+func transactionTimeout(opts []kgo.Opt) (time.Duration, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return 0, fmt.Errorf("kafka: TransactConfig's Options: %w", err)
+	}
+	defer cl.Close()
+	d, _ := cl.OptValue(kgo.TransactionTimeout).(time.Duration)
+	return d, nil
 }
 
 // Transact adds to g a consume, transform and produce pipeline that runs exactly once for
@@ -119,7 +165,9 @@ func (c TransactConfig) check() error {
 // through body's levels, which member they came from. Scale out by running more graphs in
 // the group, each with its own TransactionalID, and within a graph by body's widths.
 //
-// Start fails on a configuration without Brokers, Topics, Group or TransactionalID. An
+// Start fails on a configuration without Brokers, Topics, Group or TransactionalID, or whose
+// Interval or DeliveryTimeout does not fit in the transaction timeout, naming each fault
+// once. An
 // entry that fails to encode or to be produced stops the graph (the producing side runs
 // under StopGraph) and aborts its transaction. body must build its levels on the stream it
 // is given, and return a stream of them; Transact panics if body is nil.
@@ -139,16 +187,28 @@ type transact struct {
 	g     *flow.Graph
 	level string // the member's level
 
+	checkOnce sync.Once
+	checkErr  error // cfg.check's, once
+
 	// session is the member's, stored by the member's stage before it emits its first
 	// record and read by the producing stages, which see entries only after that.
 	session atomic.Pointer[kgo.GroupTransactSession]
 }
 
-// newProducer is the producing stages' Init: it checks the configuration, so that Start
-// reports a bad one, and gives the stage the member's session, when there is one.
+// check checks the configuration once.
+func (tx *transact) check() error {
+	tx.checkOnce.Do(func() { tx.checkErr = tx.cfg.check() })
+	return tx.checkErr
+}
+
+// newProducer is the producing stages' Init: the first stage's checks the configuration, so
+// that Start reports a bad one once, and each gives its stage the member's session, when
+// there is one.
 func (tx *transact) newProducer(stage int) (*producer, error) {
-	if err := tx.cfg.check(); err != nil {
-		return nil, err
+	if stage == 0 {
+		if err := tx.check(); err != nil {
+			return nil, err
+		}
 	}
 	return &producer{session: &tx.session, stage: stage}, nil
 }
@@ -158,7 +218,7 @@ func (tx *transact) run(ss *flow.SourceStage[*kgo.Record]) error {
 	if ss.Stopping() { // a Start that failed still runs its sources
 		return nil
 	}
-	if err := tx.cfg.check(); err != nil {
+	if err := tx.check(); err != nil {
 		return err
 	}
 	m, err := newMember(tx, ss)

@@ -390,7 +390,8 @@ func TestTransactRebalanceLeavesNoDuplicates(t *testing.T) {
 }
 
 // TestTransactConfigErrors: a configuration without Brokers, Topics, Group or
-// TransactionalID fails Start, naming each; a member that reaches no broker stops its graph
+// TransactionalID, or whose Interval or DeliveryTimeout does not fit in the transaction
+// timeout, fails Start, naming each fault once (with two producing stages); a member that reaches no broker stops its graph
 // with an error naming the brokers; a nil body panics.
 func TestTransactConfigErrors(t *testing.T) {
 	body := func(s *flow.Stream[in]) *flow.Stream[uint64] {
@@ -398,11 +399,26 @@ func TestTransactConfigErrors(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		g := flow.New()
-		kafka.Transact(g, 1, kafka.TransactConfig{}, decodeIn, body, encodeID)
+		kafka.Transact(g, 2, kafka.TransactConfig{}, decodeIn, body, encodeID)
 		err := g.Start(context.Background())
 		for _, want := range []string{"no Brokers", "no Topics", "no Group", "no TransactionalID"} {
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("Start: %v; want it to say %q", err, want)
+			if err == nil || strings.Count(err.Error(), want) != 1 {
+				t.Errorf("Start: %v; want it to say %q once", err, want)
+			}
+		}
+	})
+	t.Run("inconsistent", func(t *testing.T) {
+		g := flow.New()
+		kafka.Transact(g, 2, kafka.TransactConfig{
+			Brokers: []string{"127.0.0.1:1"}, Topics: []string{"in"}, Group: "g",
+			TransactionalID: "a", Topic: "out",
+			Interval: 5 * time.Second, DeliveryTimeout: 6 * time.Second,
+			Options: []kgo.Opt{kgo.TransactionTimeout(5 * time.Second)},
+		}, decodeIn, body, encodeID)
+		err := g.Start(context.Background())
+		for _, want := range []string{"Interval 5s is not below the transaction timeout 5s", "DeliveryTimeout 6s exceeds the transaction timeout 5s"} {
+			if err == nil || strings.Count(err.Error(), want) != 1 {
+				t.Errorf("Start: %v; want it to say %q once", err, want)
 			}
 		}
 	})
@@ -425,4 +441,43 @@ func TestTransactConfigErrors(t *testing.T) {
 		}()
 		kafka.Transact[in, uint64](flow.New(), 1, kafka.TransactConfig{}, decodeIn, nil, encodeID)
 	})
+}
+
+// TestTransactBrokersGoneMidRunEndStopWithAnError closes the cluster under a running
+// Transact graph whose body holds records in flight: Stop returns within the bounds the
+// configuration sets (DeliveryTimeout, the transaction timeout, RebalanceTimeout), with an
+// error that says what failed.
+func TestTransactBrokersGoneMidRunEndStopWithAnError(t *testing.T) {
+	c := newCluster(t, 4, "in", "out")
+	c.produce("in", 100000, 100)
+	cfg := c.txConfig("a")
+	cfg.DeliveryTimeout = time.Second
+	cfg.RebalanceTimeout = 2 * time.Second
+	cfg.Options = append(cfg.Options, kgo.TransactionTimeout(2*time.Second))
+	var commits atomic.Int64
+	cfg.OnTransaction = func(_ int, committed bool, _ error) {
+		if committed {
+			commits.Add(1)
+		}
+	}
+	g := flow.New()
+	kafka.Transact(g, 2, cfg, decodeIn, func(s *flow.Stream[in]) *flow.Stream[uint64] {
+		return s.Then(2, func(v in) uint64 { time.Sleep(20 * time.Microsecond); return v.id })
+	}, encodeID)
+	start(t, g)
+	waitFor(t, "a commit", func() bool { return commits.Load() > 0 })
+	c.cl.Close()
+	c.fake.Close()
+	t0 := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- g.Stop() }()
+	select {
+	case err := <-done:
+		t.Logf("Stop after %v: %v", time.Since(t0), err)
+		if err == nil || !strings.Contains(err.Error(), "transaction timeout") && !strings.Contains(err.Error(), "not produced") {
+			t.Fatalf("Stop: %v; want the transaction's or its records' failure", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Stop did not return once the brokers were gone")
+	}
 }
