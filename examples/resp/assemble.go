@@ -34,7 +34,16 @@ type merge struct {
 	got  uint32
 	n    int64
 	vals [][]byte
-	err  []byte // the first part that answered with an error decides the reply
+	err  []byte   // the first part that answered with an error decides the reply
+	tx   *txMerge // EXEC: the merges of its commands
+}
+
+// txMerge accumulates the shares of a transaction: the parts of each of its commands,
+// merged as those of a command outside a transaction are.
+type txMerge struct {
+	cmds    []merge // by command: its parts so far; made once a command has several
+	out     []reply // by command: its whole reply once its last part has come
+	aborted bool
 }
 
 // add takes one reply (or reply part) and appends to buf every reply whose turn has come.
@@ -69,8 +78,7 @@ func (a *assembler) add(r reply) bool {
 // command's whole reply.
 func (a *assembler) fold(r reply) (reply, bool) {
 	if r.parts == 1 {
-		// One part holds every key, in the command's order: nothing to merge.
-		return finish(r, &merge{n: r.n, vals: r.vals}), true
+		return whole(r, nil)
 	}
 	if a.merging == nil {
 		a.merging = make(map[uint64]*merge)
@@ -80,24 +88,75 @@ func (a *assembler) fold(r reply) (reply, bool) {
 		m = &merge{}
 		a.merging[r.seq] = m
 	}
+	out, done := whole(r, m)
+	if done {
+		delete(a.merging, r.seq)
+	}
+	return out, done
+}
+
+// whole adds part r to m, the merge of its command's parts so far (nil for a command of one
+// part), and returns the command's whole reply once r is its last part.
+func whole(r reply, m *merge) (reply, bool) {
+	if r.parts == 1 {
+		switch {
+		case r.kind < replyMGet:
+			return r, true
+		case r.kind != replyExec:
+			// One part holds every key, in the command's order: nothing to merge.
+			return finish(r, &merge{n: r.n, vals: r.vals}), true
+		}
+		m = &merge{}
+	}
 	m.got++
 	m.n += r.n
-	if r.kind == replyRaw && m.err == nil {
-		m.err = r.b
-	}
-	if r.kind == replyMGet {
+	switch r.kind {
+	case replyRaw:
+		if m.err == nil {
+			m.err = r.b
+		}
+	case replyMGet:
 		if m.vals == nil {
 			m.vals = make([][]byte, r.nkeys)
 		}
 		for i, k := range r.keys {
 			m.vals[k-1] = r.vals[i] // MGET's keys start at args[1]
 		}
+	case replyExec:
+		m.addShare(r.ex)
 	}
 	if m.got < r.parts {
 		return reply{}, false
 	}
-	delete(a.merging, r.seq)
 	return finish(r, m), true
+}
+
+// addShare merges one shard's share of a transaction: each command's reply, or its part
+// of a command split across shards.
+func (m *merge) addShare(ex *execPart) {
+	t := m.tx
+	if t == nil {
+		t = &txMerge{out: make([]reply, ex.t.n)}
+		for i, raw := range ex.t.raws {
+			if raw != nil {
+				t.out[i] = reply{kind: replyRaw, b: raw}
+			}
+		}
+		m.tx = t
+	}
+	t.aborted = t.aborted || ex.aborted
+	for _, r := range ex.subs {
+		var cm *merge
+		if r.parts > 1 {
+			if t.cmds == nil {
+				t.cmds = make([]merge, len(t.out))
+			}
+			cm = &t.cmds[r.seq]
+		}
+		if w, done := whole(r, cm); done {
+			t.out[r.seq] = w
+		}
+	}
 }
 
 // finish turns the last part of a command and its merge into the command's reply.
@@ -112,8 +171,12 @@ func finish(r reply, m *merge) reply {
 		r.n = m.n
 	case replyAllOK:
 		r.kind, r.b = replyRaw, replyOK
+	case replyDone:
+		r.kind = replyRaw // b: every part carries the same reply
 	case replyMGet:
 		r.kind, r.vals = replyMGet, m.vals
+	case replyExec:
+		r.ex = &execPart{t: r.ex.t, subs: m.tx.out, aborted: m.tx.aborted}
 	}
 	return r
 }
@@ -128,6 +191,15 @@ func (a *assembler) emit(r reply) {
 		return // nothing more is written after a failed write or a QUIT
 	}
 	a.dirty = true
+	a.encode(&r)
+	if r.closeAfter {
+		a.shutdown = true
+	}
+}
+
+// encode appends a whole reply to buf; EXEC's is an array of its commands' replies, or the
+// null array when a watched key had changed.
+func (a *assembler) encode(r *reply) {
 	switch r.kind {
 	case replyRaw:
 		a.buf.write(r.b)
@@ -140,9 +212,19 @@ func (a *assembler) emit(r reply) {
 		for _, v := range r.vals {
 			a.writeValue(v, r.resp3)
 		}
-	}
-	if r.closeAfter {
-		a.shutdown = true
+	case replyExec:
+		if r.ex.aborted {
+			if r.resp3 {
+				a.buf.write(replyNull)
+			} else {
+				a.buf.write(replyNilArray)
+			}
+			return
+		}
+		a.buf.writeArrayHeader(len(r.ex.subs))
+		for i := range r.ex.subs {
+			a.encode(&r.ex.subs[i])
+		}
 	}
 }
 

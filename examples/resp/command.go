@@ -31,6 +31,11 @@ const (
 	cmdFlushDB
 	cmdAuth
 	cmdInfo
+	cmdMulti
+	cmdExec
+	cmdDiscard
+	cmdWatch
+	cmdUnwatch
 )
 
 // cmdKind says where a command runs and how it is split.
@@ -48,6 +53,9 @@ const (
 	kindMulti
 	// kindAll commands touch every shard: one part per shard.
 	kindAll
+	// kindTx commands make and end transactions (MULTI, EXEC, DISCARD, WATCH, UNWATCH):
+	// the parser keeps a connection's transaction (transaction.go).
+	kindTx
 )
 
 type command struct {
@@ -86,6 +94,11 @@ var commandList = []command{
 	{"dbsize", cmdDBSize, 1, kindAll, 0},
 	{"flushall", cmdFlushAll, -1, kindAll, 0},
 	{"flushdb", cmdFlushDB, -1, kindAll, 0},
+	{"multi", cmdMulti, 1, kindTx, 0},
+	{"exec", cmdExec, 1, kindTx, 0},
+	{"discard", cmdDiscard, 1, kindTx, 0},
+	{"watch", cmdWatch, -2, kindTx, 1},
+	{"unwatch", cmdUnwatch, 1, kindTx, 0},
 }
 
 var commands = func() map[string]*command {
@@ -111,14 +124,19 @@ func lookup(name []byte) *command {
 	return commands[string(lower[:len(name)])]
 }
 
-// arityOK checks the argument count the way Redis does; MSET also needs whole pairs.
+// arityOK checks the argument count the way Redis does before it runs or queues a command.
 func (c *command) arityOK(n int) bool {
 	if c.arity >= 0 {
-		if n != c.arity {
-			return false
-		}
-	} else if n < -c.arity {
-		return false
+		return n == c.arity
 	}
-	return c.step != 2 || (n-1)%2 == 0
+	return n >= -c.arity
+}
+
+// pairsOK checks that MSET has whole key-value pairs, which Redis checks only when it runs
+// the command: a MULTI queues an MSET with half a pair, and EXEC answers its error.
+func (c *command) pairsOK(n int) bool { return c.step != 2 || (n-1)%2 == 0 }
+
+// errArity is Redis's reply to a command with the wrong number of arguments.
+func errArity(c *command) []byte {
+	return errorReply("ERR wrong number of arguments for '" + c.name + "' command")
 }

@@ -79,6 +79,12 @@ type connParser struct {
 	name    []byte // CLIENT SETNAME
 	db      uint8  // SELECT
 	resp3   bool   // HELLO 3
+
+	// The connection's transaction (transaction.go).
+	multi    bool       // after MULTI: commands are queued
+	queued   []txQueued // the commands queued, their arguments copied
+	txFailed bool       // a command was refused while queuing: EXEC aborts
+	watching []uint32   // the shards that hold keys the connection watches
 }
 
 // feed parses what the connection sent and emits one request per part of every complete
@@ -139,10 +145,13 @@ func (p *connParser) feed(c *conn, data []byte, rt *router, sc *scratch, emit fu
 	p.pending, p.need = p.pending[:0], 0
 }
 
-// end emits the connection's last request, after which the replier closes its fd.
-func (p *connParser) end(c *conn, rt *router, emit func(request)) {
+// end emits the connection's last request, after which the replier closes its fd. The
+// shards forget the keys it watched first.
+func (p *connParser) end(c *conn, rt *router, sc *scratch, emit func(request)) {
+	p.unwatch(c, rt, sc, emit, nil)
 	emit(request{c: c, seq: p.next(), parts: 1, shard: rt.connShard(c), closeConn: true})
 	p.pending, p.dead = nil, true
+	p.multi, p.queued = false, nil
 }
 
 func (p *connParser) next() uint64 {
@@ -158,12 +167,22 @@ func (p *connParser) local(c *conn, rt *router, raw []byte, closeAfter bool) req
 
 func (p *connParser) dispatch(c *conn, args [][]byte, rt *router, sc *scratch, emit func(request)) {
 	cmd := lookup(args[0])
+	if p.multi {
+		p.queue(c, cmd, args, rt, sc, emit)
+		return
+	}
 	switch {
 	case cmd == nil:
 		emit(p.local(c, rt, unknownCommand(args), false))
 		return
-	case !cmd.arityOK(len(args)):
-		emit(p.local(c, rt, errorReply("ERR wrong number of arguments for '"+cmd.name+"' command"), false))
+	case !cmd.arityOK(len(args)) && cmd.id == cmdExec:
+		p.unwatch(c, rt, sc, emit, errExecArity) // Redis aborts even where there is no transaction
+		return
+	case !cmd.arityOK(len(args)) || !cmd.pairsOK(len(args)):
+		emit(p.local(c, rt, errArity(cmd), false))
+		return
+	case cmd.kind == kindTx:
+		p.txCommand(c, cmd, args, rt, sc, emit)
 		return
 	case cmd.kind == kindConn:
 		raw, closeAfter := p.connCommand(c, cmd, args)

@@ -8,16 +8,17 @@ import (
 // Replies that never change are encoded once; a worker hands out these slices and the
 // replier only copies them, so the common answers cost no allocation.
 var (
-	replyOK     = []byte("+OK\r\n")
-	replyPong   = []byte("+PONG\r\n")
-	replyNil    = []byte("$-1\r\n")
-	replyNull   = []byte("_\r\n") // RESP3's null
-	replyEmpty  = []byte("*0\r\n")
-	replyZero   = []byte(":0\r\n")
-	replyOne    = []byte(":1\r\n")
-	errNotInt   = []byte("-ERR value is not an integer or out of range\r\n")
-	errOverflow = []byte("-ERR increment or decrement would overflow\r\n")
-	errSyntax   = []byte("-ERR syntax error\r\n")
+	replyOK       = []byte("+OK\r\n")
+	replyPong     = []byte("+PONG\r\n")
+	replyNil      = []byte("$-1\r\n")
+	replyNull     = []byte("_\r\n")   // RESP3's null
+	replyNilArray = []byte("*-1\r\n") // RESP2's null array (an aborted EXEC)
+	replyEmpty    = []byte("*0\r\n")
+	replyZero     = []byte(":0\r\n")
+	replyOne      = []byte(":1\r\n")
+	errNotInt     = []byte("-ERR value is not an integer or out of range\r\n")
+	errOverflow   = []byte("-ERR increment or decrement would overflow\r\n")
+	errSyntax     = []byte("-ERR syntax error\r\n")
 )
 
 func appendBulk(out, v []byte) []byte {

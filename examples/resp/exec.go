@@ -81,9 +81,40 @@ func execute(st *store, r *request) reply {
 		} else {
 			ks.flush()
 		}
+	case cmdWatch:
+		for _, k := range r.keys {
+			st.watch(r.c, r.db, args[k], &clk)
+		}
+		out.kind = replyAllOK
+	case cmdUnwatch:
+		st.unwatch(r.c)
+		out.kind, out.b = replyDone, r.raw
+	case cmdExec:
+		return execTx(out, st, r)
 	default:
 		out.b = errorReply("ERR command '" + r.cmd.name + "' has no executor")
 	}
+	return out
+}
+
+// execTx runs a shard's share of a transaction, unless a key the connection watches has
+// changed: checked here when the transaction has this one part, and by the goroutine mode
+// across every locked shard before it runs any part (r.abort). The shard forgets the
+// connection's watched keys either way.
+func execTx(out reply, st *store, r *request) reply {
+	abort := r.abort
+	if r.tx.t.watch && r.parts == 1 {
+		abort = st.watchDirty(r.c)
+	}
+	st.unwatch(r.c)
+	ex := &execPart{t: r.tx.t, aborted: abort}
+	if !abort {
+		ex.subs = make([]reply, len(r.tx.reqs))
+		for i := range r.tx.reqs {
+			ex.subs[i] = execute(st, &r.tx.reqs[i])
+		}
+	}
+	out.kind, out.ex = replyExec, ex
 	return out
 }
 

@@ -111,6 +111,7 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 			c.dropped.Store(true)
 		}
 	}
+	defer c.parse.unwatch(c, s.rt, &sc, emit, nil) // the shards forget what it watched
 	w := writer{tc: tc, timeout: s.cfg.writeTimeout, lim: s.cfg.outLimit}
 	buf := make([]byte, readSize)
 	for {
@@ -187,11 +188,21 @@ var errOutputLimit = errors.New("client output buffer limit reached")
 
 // runAll executes the parts of a command that spans shards with every one of its shards
 // locked, so that no other command sees it half done; the locks are taken in shard order,
-// so that two such commands cannot each wait for the other's.
+// so that two such commands cannot each wait for the other's. A transaction with WATCH
+// checks every shard's watched keys before any part runs, so that all run or none does.
 func (s *goroutineServer) runAll(parts []request, out *assembler) {
 	slices.SortFunc(parts, func(a, b request) int { return cmp.Compare(a.shard, b.shard) })
 	for i := range parts {
 		s.stores[parts[i].shard].mu.Lock()
+	}
+	if parts[0].tx != nil && parts[0].tx.t.watch {
+		dirty := false
+		for i := range parts {
+			dirty = s.stores[parts[i].shard].watchDirty(parts[i].c) || dirty
+		}
+		for i := range parts {
+			parts[i].abort = dirty
+		}
 	}
 	for i := range parts {
 		out.add(execute(s.stores[parts[i].shard], &parts[i]))

@@ -43,7 +43,7 @@ func TestParserForgetsIncompleteRequest(t *testing.T) {
 	if len(c.parse.pending) == 0 {
 		t.Fatal("the incomplete request is not pending")
 	}
-	c.parse.end(c, rt, func(request) {})
+	c.parse.end(c, rt, &sc, func(request) {})
 	if c.parse.pending != nil {
 		t.Fatal("the connection's pending request outlives it")
 	}

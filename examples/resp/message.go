@@ -19,6 +19,8 @@ type request struct {
 	raw        []byte   // cmd == nil: the reply, already encoded by the parser
 	closeAfter bool     // shut the connection down once this reply is written
 	closeConn  bool     // the connection's last entry: its fd may be closed
+	tx         *txPart  // cmdExec: this shard's share of the transaction
+	abort      bool     // cmdExec, goroutine mode: a watched key changed, so run nothing
 }
 
 // replyKind says how a reply's fields encode.
@@ -30,7 +32,9 @@ const (
 	replyInt                    // n
 	replyMGet                   // a part of MGET: vals[i] is the value of args[keys[i]]
 	replySum                    // a part of DEL or EXISTS or DBSIZE: n adds up
-	replyAllOK                  // a part of MSET, FLUSHALL or FLUSHDB: +OK once every part is done
+	replyAllOK                  // a part of MSET, FLUSHALL, FLUSHDB or WATCH: +OK once every part is done
+	replyDone                   // a part of UNWATCH: b once every part is done (nil: nothing is written)
+	replyExec                   // a shard's share of EXEC, or the whole EXEC once assembled: ex
 )
 
 // reply is what a worker hands to a replier. Values (b, vals) may alias the store: the
@@ -46,6 +50,7 @@ type reply struct {
 	vals       [][]byte
 	keys       []int32
 	nkeys      int // replyMGet: the whole command's key count
+	ex         *execPart
 	resp3      bool
 	closeAfter bool
 	closeConn  bool

@@ -110,6 +110,68 @@ var replyCases = []replyCase{
 	{"unbalanced quotes", "SET a \"x\r\nPING\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n", true},
 	{"empty lines", "\r\n\r\n\n  \r\nPING\r\n", "+PONG\r\n", false},
 	{"QUIT", mb("QUIT") + mb("PING"), "+OK\r\n", true},
+
+	// Transactions. Before, MULTI, EXEC, DISCARD, WATCH and UNWATCH were unknown commands.
+	{"MULTI and EXEC", mb("MULTI") + mb("SET", "k", "v") + mb("INCR", "n") + mb("GET", "k") + mb("EXEC") + mb("GET", "k"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n+OK\r\n:1\r\n$1\r\nv\r\n$1\r\nv\r\n", false},
+	{"empty transaction", mb("MULTI") + mb("EXEC"), "+OK\r\n*0\r\n", false},
+	{"MULTI nested", mb("MULTI") + mb("MULTI") + mb("SET", "k", "1") + mb("EXEC"), "+OK\r\n-ERR MULTI calls can not be nested\r\n+QUEUED\r\n*1\r\n+OK\r\n", false},
+	{"transaction commands out of place", mb("EXEC") + mb("DISCARD") + mb("MULTI", "x") + mb("WATCH") + mb("UNWATCH") + mb("WATCH", "a", "b"),
+		"-ERR EXEC without MULTI\r\n-ERR DISCARD without MULTI\r\n-ERR wrong number of arguments for 'multi' command\r\n" +
+			"-ERR wrong number of arguments for 'watch' command\r\n+OK\r\n+OK\r\n", false},
+	{"EXECABORT after a wrong number of arguments", mb("MULTI") + mb("SET", "k", "v") + mb("GET") + mb("EXEC") + mb("GET", "k"),
+		"+OK\r\n+QUEUED\r\n-ERR wrong number of arguments for 'get' command\r\n-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n", false},
+	{"EXECABORT after an unknown command", mb("MULTI") + mb("SET", "k", "v") + mb("FOO") + mb("EXEC") + mb("EXEC"),
+		"+OK\r\n+QUEUED\r\n-ERR unknown command 'FOO', with args beginning with: \r\n-EXECABORT Transaction discarded because of previous errors.\r\n" +
+			"-ERR EXEC without MULTI\r\n", false},
+	{"EXEC with arguments", mb("MULTI") + mb("MSET", "a", "1", "b") + mb("PING", "a", "b") + mb("EXEC") + mb("EXEC", "x") + mb("MULTI") + mb("EXEC", "x") + mb("EXEC"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-ERR wrong number of arguments for 'mset' command\r\n-ERR wrong number of arguments for 'ping' command\r\n" +
+			"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n+OK\r\n" +
+			"-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n-ERR EXEC without MULTI\r\n", false},
+	{"WATCH inside MULTI", mb("MULTI") + mb("WATCH", "k") + mb("SET", "k", "1") + mb("EXEC"), "+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n+QUEUED\r\n*1\r\n+OK\r\n", false},
+	{"runtime errors inside EXEC", mb("SET", "s", "x") + mb("MULTI") + mb("INCR", "s") + mb("SET", "a", "1") + mb("INCR", "a") + mb("MGET", "a", "s", "zz") + mb("EXEC"),
+		"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n-ERR value is not an integer or out of range\r\n+OK\r\n:2\r\n*3\r\n$1\r\n2\r\n$1\r\nx\r\n$-1\r\n", false},
+	{"multi-shard commands inside EXEC", mb("MULTI") + mb("MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5") + mb("DEL", "a", "b", "nope") +
+		mb("EXISTS", "a", "c", "d", "e") + mb("DBSIZE") + mb("MGET", "e", "a", "d") + mb("FLUSHDB") + mb("DBSIZE") + mb("EXEC"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*7\r\n+OK\r\n:2\r\n:3\r\n:3\r\n*3\r\n$1\r\n5\r\n$-1\r\n$1\r\n4\r\n+OK\r\n:0\r\n", false},
+	{"SELECT inside MULTI", mb("MULTI") + mb("SELECT", "2") + mb("SET", "k", "1") + mb("PING") + mb("ECHO", "e") + mb("EXEC") + mb("GET", "k") + mb("SELECT", "0") + mb("GET", "k"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n+OK\r\n+OK\r\n+PONG\r\n$1\r\ne\r\n$1\r\n1\r\n+OK\r\n$-1\r\n", false},
+	{"connection commands inside MULTI", mb("MULTI") + mb("UNWATCH") + mb("CLIENT", "SETNAME", "x") + mb("CLIENT", "GETNAME") + mb("AUTH", "default", "x") +
+		mb("DBSIZE") + mb("FLUSHALL", "x") + mb("CONFIG", "GET", "save") + mb("EXEC"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*7\r\n+OK\r\n+OK\r\n$1\r\nx\r\n+OK\r\n:0\r\n-ERR syntax error\r\n" +
+			"*2\r\n$4\r\nsave\r\n$0\r\n\r\n", false},
+	{"DISCARD", mb("MULTI") + mb("SET", "k", "1") + mb("DISCARD") + mb("DISCARD") + mb("EXEC") + mb("GET", "k"),
+		"+OK\r\n+QUEUED\r\n+OK\r\n-ERR DISCARD without MULTI\r\n-ERR EXEC without MULTI\r\n$-1\r\n", false},
+	{"DISCARD with arguments inside MULTI", mb("MULTI") + mb("DISCARD", "x") + mb("EXEC"),
+		"+OK\r\n-ERR wrong number of arguments for 'discard' command\r\n-EXECABORT Transaction discarded because of previous errors.\r\n", false},
+	{"QUIT inside MULTI", mb("MULTI") + mb("SET", "k", "1") + mb("QUIT") + mb("EXEC"), "+OK\r\n+QUEUED\r\n+OK\r\n", true},
+
+	// WATCH: EXEC answers the null array when a watched key changed, by any client (this
+	// one too) and by any write that took effect; one that did not, or a FLUSHALL of a
+	// missing key, does not count. The watched and queued keys here share one shard (a
+	// single key), which the graph needs (see the README).
+	{"WATCH then a write", mb("WATCH", "k") + mb("SET", "k", "1") + mb("MULTI") + mb("GET", "k") + mb("EXEC") + mb("MULTI") + mb("GET", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n", false},
+	{"WATCH without a write", mb("SET", "k", "1") + mb("WATCH", "k", "k") + mb("GET", "k") + mb("SET", "k", "2", "NX") + mb("EXPIRE", "k", "10", "XX") + mb("MULTI") + mb("INCR", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n$1\r\n1\r\n$-1\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n:2\r\n", false},
+	{"WATCH and a failed INCR", mb("SET", "k", "x") + mb("WATCH", "k") + mb("INCR", "k") + mb("MULTI") + mb("GET", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n-ERR value is not an integer or out of range\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\nx\r\n", false},
+	{"WATCH then DEL and EXPIRE", mb("SET", "k", "1") + mb("WATCH", "k") + mb("EXPIRE", "k", "100") + mb("MULTI") + mb("PING") + mb("EXEC") +
+		mb("WATCH", "k") + mb("DEL", "k") + mb("MULTI") + mb("PING") + mb("EXEC") + mb("WATCH", "k") + mb("DEL", "k") + mb("MULTI") + mb("PING") + mb("EXEC"),
+		"+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n+OK\r\n:0\r\n+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n", false},
+	{"WATCH and FLUSHALL", mb("WATCH", "k") + mb("FLUSHALL") + mb("MULTI") + mb("PING") + mb("EXEC") + mb("SET", "k", "1") + mb("WATCH", "k") + mb("FLUSHALL") +
+		mb("MULTI") + mb("PING") + mb("EXEC"),
+		"+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*-1\r\n", false},
+	{"UNWATCH", mb("WATCH", "k") + mb("SET", "k", "1") + mb("UNWATCH") + mb("MULTI") + mb("GET", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n", false},
+	{"DISCARD and EXECABORT forget watched keys", mb("WATCH", "k") + mb("SET", "k", "1") + mb("MULTI") + mb("DISCARD") + mb("MULTI") + mb("GET", "k") + mb("EXEC") +
+		mb("WATCH", "k") + mb("SET", "k", "2") + mb("MULTI") + mb("FOO") + mb("EXEC") + mb("MULTI") + mb("GET", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n+OK\r\n+OK\r\n+OK\r\n" +
+			"-ERR unknown command 'FOO', with args beginning with: \r\n-EXECABORT Transaction discarded because of previous errors.\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n2\r\n", false},
+	{"WATCH and an empty transaction", mb("WATCH", "k") + mb("MULTI") + mb("EXEC") + mb("WATCH", "k") + mb("INCR", "k") + mb("MULTI") + mb("EXEC"),
+		"+OK\r\n+OK\r\n*0\r\n+OK\r\n:1\r\n+OK\r\n*-1\r\n", false},
+	{"WATCH a key the transaction writes", mb("WATCH", "k") + mb("MULTI") + mb("SET", "k", "1") + mb("INCR", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:2\r\n", false},
 }
 
 // resp3ReplyCases are replies on a connection that switched to RESP3 with HELLO 3, whose
@@ -125,6 +187,9 @@ var resp3ReplyCases = []replyCase{
 	{"RESP3 maps", mb("CONFIG", "GET", "save") + mb("COMMAND", "DOCS", "x") + mb("INFO", "foo") + mb("COMMAND", "INFO", "get"),
 		"%1\r\n$4\r\nsave\r\n$0\r\n\r\n%0\r\n=4\r\ntxt:\r\n*1\r\n" + commandInfo3["get"], false},
 	{"HELLO 3 then an error", mb("HELLO", "3", "x") + mb("GET", "nope"), "-ERR Syntax error in HELLO option 'x'\r\n_\r\n", false},
+	{"RESP3 transactions", mb("MULTI") + mb("GET", "nope") + mb("MGET", "a", "b", "c") + mb("CONFIG", "GET", "save") + mb("EXEC") +
+		mb("WATCH", "k") + mb("SET", "k", "1") + mb("MULTI") + mb("GET", "k") + mb("EXEC"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n_\r\n*3\r\n_\r\n_\r\n_\r\n%1\r\n$4\r\nsave\r\n$0\r\n\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n_\r\n", false},
 }
 
 // TestRepliesMatchRedis sends each case on a fresh connection and compares the reply bytes

@@ -183,6 +183,6 @@ func feedAll(rt *router, reads ...[]byte) string {
 	for _, d := range reads {
 		c.parse.feed(c, bytes.Clone(d), rt, &sc, emit)
 	}
-	c.parse.end(c, rt, emit)
+	c.parse.end(c, rt, &sc, emit)
 	return b.String()
 }

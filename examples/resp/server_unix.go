@@ -110,7 +110,7 @@ func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
 	p := &s.parsers[e.Stage().Index()]
 	p.em = e
 	if ch.eof {
-		ch.c.parse.end(ch.c, s.rt, p.emit)
+		ch.c.parse.end(ch.c, s.rt, &p.sc, p.emit)
 		return
 	}
 	ch.c.parse.feed(ch.c, (*ch.buf)[:ch.n], s.rt, &p.sc, p.emit)

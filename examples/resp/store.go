@@ -20,13 +20,15 @@ const numDBs = 16
 // need no lock; mu is taken only in goroutine mode, where any connection's goroutine may run
 // any shard.
 type store struct {
-	mu  sync.Mutex
-	dbs [numDBs]keyspace
+	mu       sync.Mutex
+	dbs      [numDBs]keyspace
+	watchers map[*conn]*watcher // the connections that watch keys of this shard (watch.go)
 }
 
 // keyspace is one database's part of a shard; its map is made when a key is first set.
 type keyspace struct {
-	m map[string]item
+	m       map[string]item
+	watched map[string][]*watcher // by key: the connections that watch it (watch.go)
 }
 
 func newStore() *store { return &store{} }
@@ -60,20 +62,29 @@ func (s *keyspace) get(key []byte, clk *clock) (item, bool) {
 		return item{}, false
 	}
 	if it.exp != 0 && it.exp <= clk.now() {
-		delete(s.m, string(key))
+		s.del(key)
 		return item{}, false
 	}
 	return it, true
 }
 
+// set and del mark the key's watchers; the check costs a length when nobody watches.
 func (s *keyspace) set(key []byte, it item) {
 	if s.m == nil {
 		s.m = make(map[string]item)
 	}
 	s.m[string(key)] = it
+	if len(s.watched) > 0 {
+		s.touch(string(key))
+	}
 }
 
-func (s *keyspace) del(key []byte) { delete(s.m, string(key)) }
+func (s *keyspace) del(key []byte) {
+	delete(s.m, string(key))
+	if len(s.watched) > 0 {
+		s.touch(string(key))
+	}
+}
 
 // size sweeps expired items and counts the rest.
 func (s *keyspace) size(clk *clock) int64 {
@@ -81,6 +92,7 @@ func (s *keyspace) size(clk *clock) int64 {
 	for k, it := range s.m {
 		if it.exp != 0 && it.exp <= clk.now() {
 			delete(s.m, k)
+			s.touch(k)
 			continue
 		}
 		n++
@@ -88,4 +100,12 @@ func (s *keyspace) size(clk *clock) int64 {
 	return n
 }
 
-func (s *keyspace) flush() { clear(s.m) }
+// flush empties the database, marking the watchers of the keys that were there.
+func (s *keyspace) flush() {
+	for k := range s.watched {
+		if _, ok := s.m[k]; ok {
+			s.touch(k)
+		}
+	}
+	clear(s.m)
+}
