@@ -167,12 +167,18 @@
 // partition it produced to. The README measures it against the same graph
 // at least once.
 //
-// The contract has limits. The producing stages produce only through the member's session,
-// so body must make its output from the stream it is given: an entry that reached them
-// from elsewhere (an Input merged in) is not in any transaction and fails. A level that
-// keeps what an entry contributed in its state and emits it later (a Stateful level's End, a
-// timer) has finished the entry before its output exists, as under at least once: the
-// output falls into a later transaction, or none. The decoding level's error policy applies
+// The contract has limits. Exactly once covers the outputs made from the records a
+// transaction emitted, while they go through the body: those are produced in it, after its
+// Begin and before its drain ends. The producing stages produce only while a transaction is
+// open, never while Begin or End runs nor between transactions, so body must make its output
+// from the stream it is given, as it goes. An output emitted otherwise (from an Input merged
+// in, a timer, a Stateful level's End) is late: its entries were finished, and perhaps
+// committed, before it existed. Produced while a transaction is open, it joins that
+// transaction, unless it is still unsent when the transaction's drain ends; it is then
+// visible only if that transaction commits, and lost if it aborts (at most once). Produced
+// between transactions, or at Stop after the last (a Stateful End), or still unsent at a
+// drain's end, it fails with ErrNoTransaction, which stops the graph: Stop returns the error
+// and read_committed readers never see the output. The decoding level's error policy applies
 // as in Source (a record skipped under Skip is committed past, without output); an output
 // that fails to encode or to be produced stops the graph. The graph is one member: it scales
 // within by the widths of its levels, and out by more graphs in the group, each with its own
@@ -190,7 +196,8 @@
 // called on the commit goroutine, the client's or the stage's; calls for one stage do not
 // overlap. A Transact member runs the stage's goroutine (emitting polls, leaving the group),
 // a transaction goroutine (polling, the cuts, Begin and End, OnTransaction's calls) and the
-// client's; its producing stages produce through the member's client, never while Begin or
-// End runs. Every goroutine the connector starts, and every client it makes, has ended when
+// client's; its producing stages produce through the member's client while a transaction
+// is open (a read-write lock they hold over each batch, which the member takes to open and
+// close the transaction), never while Begin or End runs. Every goroutine the connector starts, and every client it makes, has ended when
 // Stop (or Wait) returns.
 package kafka

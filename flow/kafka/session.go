@@ -27,9 +27,14 @@ import (
 //   - The client's group goroutine runs the revoke and loss callbacks, which only note that
 //     the transaction in hand will abort, so that it is cut short.
 //
-// The sink's stages produce through the session's client meanwhile. They never produce
-// while Begin or End runs, which kgo forbids: what they produce in a transaction comes from
-// records emitted after its Begin, and End waits until all of those are finished.
+// The sink's stages produce through the session's client meanwhile, through the gate
+// (transact.gate), which is open only from Begin's return to the start of End: they never
+// produce while Begin or End runs, which kgo forbids, nor between transactions. What the
+// records emitted in a transaction make is produced in it, since they are emitted after its
+// Begin and End waits until all of them are finished; an output emitted otherwise (a
+// Stateful End, a timer, a merged Input) joins the transaction open when it is produced,
+// unless it is still unsent when that transaction's drain ends, and fails with
+// ErrNoTransaction then and when no transaction is open.
 //
 // A cut that overlaps the next transaction's polling was rejected: a transaction's records
 // must all be produced before End, and the next Begin must come after End, so a member can
@@ -50,7 +55,8 @@ type member struct {
 	moved atomic.Bool
 	fatal atomic.Pointer[error] // the transaction goroutine's failure; it has returned
 
-	txnTimeout time.Duration // the session's transaction timeout, which bounds each drain
+	txnTimeout time.Duration      // the session's transaction timeout, which bounds each drain
+	cancelTxn  context.CancelFunc // cancels the open transaction's gate context; end calls it
 
 	stop   context.CancelFunc
 	done   chan struct{} // closed when the transaction goroutine has returned
@@ -104,7 +110,6 @@ func newMember(tx *transact, ss *flow.SourceStage[*kgo.Record]) (*member, error)
 	}
 	m.sess = sess
 	m.txnTimeout, _ = sess.Client().OptValue(kgo.TransactionTimeout).(time.Duration)
-	tx.session.Store(sess)
 	return m, nil
 }
 
@@ -182,7 +187,7 @@ func (m *member) transactions(ctx context.Context) {
 			}
 			continue
 		}
-		if err := m.sess.Begin(); err != nil {
+		if err := m.begin(); err != nil {
 			m.fail(fmt.Errorf("kafka: begin transaction: %w", err))
 			return
 		}
@@ -274,9 +279,31 @@ func (m *member) drain(target int64, deadline time.Time) bool {
 	return true
 }
 
-// end ends the transaction in hand, committing it if commit and the session allows, and
+// begin begins a transaction and opens the gate to the producing stages.
+func (m *member) begin() error {
+	g := &m.tx.gate
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := m.sess.Begin(); err != nil {
+		return err
+	}
+	g.ctx, m.cancelTxn = context.WithCancel(context.Background())
+	g.cl, g.open = m.sess.Client(), true
+	return nil
+}
+
+// end closes the gate to the producing stages, once each has produced the batch in hand,
+// then ends the transaction in hand, committing it if commit and the session allows, and
 // reports a transaction of records records (none: a reset) to OnTransaction.
 func (m *member) end(commit bool, records int) (bool, error) {
+	g := &m.tx.gate
+	if m.cancelTxn != nil {
+		m.cancelTxn()
+		m.cancelTxn = nil
+	}
+	g.mu.Lock()
+	g.open = false
+	g.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), m.tx.cfg.RebalanceTimeout)
 	defer cancel()
 	committed, err := m.sess.End(ctx, kgo.TransactionEndTry(commit))

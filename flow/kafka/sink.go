@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/loopyring/loopyring/flow"
@@ -102,10 +101,12 @@ func produce[T any](s *flow.Stream[T], n, maxInFlight int, newProducer func(stag
 		},
 		Batch: func(p *producer, b *flow.Batch[T], e *flow.Emitter[*ticket]) error {
 			tk := &ticket{stage: p.stage, n: b.Len()}
+			ctx, cl := p.acquire()
 			for _, v := range b.All() {
 				r, err := encodeSafely(encode, *v)
-				p.send(tk, r, err)
+				p.send(ctx, tk, cl, r, err)
 			}
+			p.release()
 			e.Emit(tk)
 			return nil
 		},
@@ -127,28 +128,56 @@ func ringFor(n int) int {
 	return c
 }
 
-// producer is one producing stage's client: its own (Sink), or the transaction session of the
-// graph's member (Transact), which the member makes before it emits its first record, and so
-// before a producing stage sees any entry that came from one.
+// producer is one producing stage's client: its own (Sink), or the transaction session's of
+// the graph's member (Transact), which it reaches through the member's gate.
 type producer struct {
-	cl      *kgo.Client
-	session *atomic.Pointer[kgo.GroupTransactSession] // Transact's; nil for Sink
-	stage   int
+	cl    *kgo.Client // Sink's
+	gate  *gate       // Transact's; nil for Sink
+	stage int
 }
 
-// errNoTransaction fails a record that reached a transactional producer before its member
-// made the session: an entry that did not come from the member's records (an Input merged
-// into the body), which no transaction may carry.
-var errNoTransaction = errors.New("kafka: no transaction: the entry did not come from the member's records")
+// gate lets Transact's producing stages produce only while the member's transaction is open,
+// never while Begin or End runs (which kgo forbids) nor between transactions. A producing
+// stage holds the read side over each batch it produces; the member takes the write side to
+// open the gate once Begin has returned, and to close it before End.
+//
+// Each transaction's records are produced under a context the member cancels once the
+// transaction is drained, before it closes the gate: a record of it that is still waiting
+// for buffer space or not yet sent then fails instead of holding the gate, or joining the
+// transaction unacknowledged. After a drain every output of the records emitted in the
+// transaction is acknowledged already; only late outputs (see ErrNoTransaction) can be
+// caught so.
+type gate struct {
+	mu   sync.RWMutex
+	cl   *kgo.Client     // the session's client, set when the gate first opens
+	ctx  context.Context // the open transaction's
+	open bool
+}
 
-// client returns the stage's client, or nil while a transactional member has none.
-func (p *producer) client() *kgo.Client {
-	if p.cl == nil && p.session != nil {
-		if s := p.session.Load(); s != nil {
-			p.cl = s.Client()
-		}
+// ErrNoTransaction fails a record that reached Transact's producing stages while no
+// transaction was open: an output emitted outside the member's transactions (by a Stateful
+// level's End at Stop, a timer between transactions, or from an Input merged into the body),
+// which exactly-once cannot carry. It fails under the producing side's policy, StopGraph.
+var ErrNoTransaction = errors.New("kafka: no transaction open to produce the output in: Transact produces only outputs emitted while a transaction is open (not from a Stateful End at Stop, a timer between transactions, or a merged Input)")
+
+// acquire returns the client to produce the batch through, and the context to produce it
+// under, or a nil client while a transactional member has no transaction open; release must
+// follow, once the batch is produced.
+func (p *producer) acquire() (context.Context, *kgo.Client) {
+	if p.gate == nil {
+		return context.Background(), p.cl
 	}
-	return p.cl
+	p.gate.mu.RLock()
+	if !p.gate.open {
+		return nil, nil
+	}
+	return p.gate.ctx, p.gate.cl
+}
+
+func (p *producer) release() {
+	if p.gate != nil {
+		p.gate.mu.RUnlock()
+	}
 }
 
 func newProducer(cfg SinkConfig, stage int) (*producer, error) {
@@ -179,20 +208,19 @@ func newProducer(cfg SinkConfig, stage int) (*producer, error) {
 	return &producer{cl: cl, stage: stage}, nil
 }
 
-// send produces r as part of tk's batch, or counts err, encode's failure. A nil record with
-// a nil error produces nothing.
-func (p *producer) send(tk *ticket, r *kgo.Record, err error) {
+// send produces r through cl under ctx (nil: no transaction open) as part of tk's batch, or counts
+// err, encode's failure. A nil record with a nil error produces nothing.
+func (p *producer) send(ctx context.Context, tk *ticket, cl *kgo.Client, r *kgo.Record, err error) {
 	switch {
 	case err != nil:
 		tk.fail(&tk.encode, fmt.Errorf("encode: %w", err))
 	case r != nil:
-		cl := p.client()
 		if cl == nil {
-			tk.fail(&tk.broker, errNoTransaction)
+			tk.fail(&tk.broker, ErrNoTransaction)
 			return
 		}
 		tk.wg.Add(1)
-		cl.Produce(context.Background(), r, tk.promise)
+		cl.Produce(ctx, r, tk.promise)
 	}
 }
 
@@ -222,6 +250,9 @@ type ticket struct {
 // promise is each record's, called on a client goroutine once the broker acknowledged the
 // record or it failed.
 func (tk *ticket) promise(_ *kgo.Record, err error) {
+	if errors.Is(err, context.Canceled) { // only a transaction's context is ever cancelled
+		err = fmt.Errorf("%w (the output was still unsent when its transaction ended): %w", ErrNoTransaction, err)
+	}
 	if err != nil {
 		tk.fail(&tk.broker, err)
 	}

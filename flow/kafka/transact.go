@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/loopyring/loopyring/flow"
@@ -44,10 +43,10 @@ type TransactConfig struct {
 	MaxInFlight int
 
 	// DeliveryTimeout bounds how long a produced record may take to be acknowledged,
-	// retries included (default 30s), as SinkConfig's does: after it the record fails, which
-	// stops the graph and aborts the transaction. It must be at most the transaction
-	// timeout. Without it a broker that stops answering would hold the records, and the
-	// transaction, forever.
+	// retries included (default 30s, or the transaction timeout if shorter), as SinkConfig's
+	// does: after it the record fails, which stops the graph and aborts the transaction. It
+	// must be at most the transaction timeout. Without it a broker that stops answering
+	// would hold the records, and the transaction, forever.
 	DeliveryTimeout time.Duration
 
 	// RebalanceTimeout is the group's rebalance timeout (default 60s). It also bounds the
@@ -99,9 +98,6 @@ func (c TransactConfig) withDefaults() TransactConfig {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = defaultMaxInFlight
 	}
-	if c.DeliveryTimeout <= 0 {
-		c.DeliveryTimeout = defaultDeliveryTimeout
-	}
 	if c.RebalanceTimeout <= 0 {
 		c.RebalanceTimeout = defaultRebalanceTimeout
 	}
@@ -111,8 +107,9 @@ func (c TransactConfig) withDefaults() TransactConfig {
 	return c
 }
 
-// check reports what is missing or inconsistent in c, which has its defaults.
-func (c TransactConfig) check() error {
+// check reports what is missing or inconsistent in c, which has its defaults but
+// DeliveryTimeout's, which it sets: the default, or the transaction timeout if shorter.
+func (c *TransactConfig) check() error {
 	var errs []error
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("kafka: TransactConfig has no Brokers"))
@@ -129,6 +126,9 @@ func (c TransactConfig) check() error {
 	if timeout, err := transactionTimeout(c.Options); err != nil {
 		errs = append(errs, err)
 	} else {
+		if c.DeliveryTimeout <= 0 {
+			c.DeliveryTimeout = min(defaultDeliveryTimeout, timeout)
+		}
 		if c.Interval >= timeout {
 			errs = append(errs, fmt.Errorf("kafka: TransactConfig's Interval %v is not below the transaction timeout %v", c.Interval, timeout))
 		}
@@ -165,6 +165,10 @@ func transactionTimeout(opts []kgo.Opt) (time.Duration, error) {
 // through body's levels, which member they came from. Scale out by running more graphs in
 // the group, each with its own TransactionalID, and within a graph by body's widths.
 //
+// An output body emits other than from the entries it is given as they go (a timer, a
+// Stateful End, a merged Input) is late: see the package documentation; produced while no
+// transaction is open it fails with ErrNoTransaction and stops the graph.
+//
 // Start fails on a configuration without Brokers, Topics, Group or TransactionalID, or whose
 // Interval or DeliveryTimeout does not fit in the transaction timeout, naming each fault
 // once. An
@@ -190,9 +194,7 @@ type transact struct {
 	checkOnce sync.Once
 	checkErr  error // cfg.check's, once
 
-	// session is the member's, stored by the member's stage before it emits its first
-	// record and read by the producing stages, which see entries only after that.
-	session atomic.Pointer[kgo.GroupTransactSession]
+	gate gate // opened and closed by the member around each transaction
 }
 
 // check checks the configuration once.
@@ -210,7 +212,7 @@ func (tx *transact) newProducer(stage int) (*producer, error) {
 			return nil, err
 		}
 	}
-	return &producer{session: &tx.session, stage: stage}, nil
+	return &producer{gate: &tx.gate, stage: stage}, nil
 }
 
 // run is the member's source function.

@@ -481,3 +481,43 @@ func TestTransactBrokersGoneMidRunEndStopWithAnError(t *testing.T) {
 		t.Fatal("Stop did not return once the brokers were gone")
 	}
 }
+
+// TestTransactLateOutputFails runs a body whose Stateful level passes each record's outputs
+// on and emits one more in its End, at Stop, when the member has ended its last transaction:
+// Stop returns ErrNoTransaction, the read_committed output is every expected output exactly
+// once, without the late one, and the group commits the end of the input.
+func TestTransactLateOutputFails(t *testing.T) {
+	const late = 1 << 50
+	n := scale(5000, 2000)
+	c := newCluster(t, 4, "in", "out")
+	c.produce("in", n, 100)
+	g := flow.New()
+	kafka.Transact(g, 2, c.txConfig("a"), decodeIn, func(s *flow.Stream[in]) *flow.Stream[uint64] {
+		return s.Stateful(1, flow.Stateful[in, *uint64, uint64]{
+			Init: func(*flow.Stage, *flow.Emitter[uint64]) (*uint64, error) { return new(uint64), nil },
+			Each: func(sum *uint64, v in, e *flow.Emitter[uint64]) error {
+				*sum++
+				for _, id := range outputsOf(v.id) {
+					e.Emit(id)
+				}
+				return nil
+			},
+			End: func(sum *uint64, e *flow.Emitter[uint64]) error { e.Emit(late | *sum); return nil },
+		})
+	}, encodeID)
+	start(t, g)
+	waitGroupAtEnd(t, c)
+	done := make(chan error, 1)
+	go func() { done <- g.Stop() }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, kafka.ErrNoTransaction) {
+			t.Fatalf("Stop: %v; want ErrNoTransaction", err)
+		}
+		t.Logf("Stop: %v", err)
+	case <-time.After(waitLimit):
+		t.Fatal("Stop hung")
+	}
+	checkExactlyOnce(t, c, "out", n)
+	c.checkCommittedAtEnd("g", "in")
+}
