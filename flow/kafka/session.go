@@ -155,8 +155,10 @@ func (m *member) onWake() {
 }
 
 // revoked is the session's revoke and loss callback, run by the client under the session's
-// lock. A revoke with nothing in it leaves the transaction be, as the session does under
-// the cooperative balancers.
+// lock. A revoke with nothing in it leaves the transaction be. The session itself marks the
+// transaction failed on any revoke under an eager balancer (kgo's default balancer,
+// cooperative-sticky, is cooperative), so its End may abort a transaction this callback
+// did not cut short; the member then counts an abort, and the records are read again.
 func (m *member) revoked(_ context.Context, _ *kgo.Client, ps map[string][]int32) {
 	if len(ps) > 0 {
 		m.moved.Store(true)

@@ -75,8 +75,14 @@ type TransactConfig struct {
 	// Options are handed to kgo.NewGroupTransactSession after kgo.ProducerLinger(0) and
 	// before the connector's own (TLS, SASL, a logger, TransactionTimeout, SessionTimeout,
 	// HeartbeatInterval, ConsumeResetOffset, a linger). The connector's options come last
-	// and win: the group, topics, transactional id, read_committed fetches, the revoke and
-	// loss callbacks and the rebalance timeout.
+	// and win: the seed brokers, group, topics, transactional id, read_committed fetches,
+	// the revoke and loss callbacks (the session wraps them), the rebalance timeout, the
+	// record delivery timeout and the default produce topic (when Topic is set). Start
+	// rejects kgo.BlockRebalanceOnPoll, which would block every rebalance: the member never
+	// calls AllowRebalance. Options that change what the member relies on are not
+	// supported: manual flushing (kgo.ManualFlushing), consuming partitions directly
+	// (kgo.ConsumePartitions), or a balancer list that misbehaves; kgo.TransactionTimeout
+	// is read from them and bounds Interval, DeliveryTimeout and each drain.
 	Options []kgo.Opt
 }
 
@@ -123,7 +129,7 @@ func (c *TransactConfig) check() error {
 	if c.TransactionalID == "" {
 		errs = append(errs, errors.New("kafka: TransactConfig has no TransactionalID"))
 	}
-	if timeout, err := transactionTimeout(c.Options); err != nil {
+	if timeout, err := checkOptions(c.Options); err != nil {
 		errs = append(errs, err)
 	} else {
 		if c.DeliveryTimeout <= 0 {
@@ -139,14 +145,19 @@ func (c *TransactConfig) check() error {
 	return errors.Join(errs...)
 }
 
-// transactionTimeout returns the transaction timeout opts set (kgo's default when they set
-// none), as a client made with them reads it. The client dials nothing.
-func transactionTimeout(opts []kgo.Opt) (time.Duration, error) {
+// checkOptions returns the transaction timeout opts set (kgo's default when they set none),
+// as a client made with them reads it, and fails on an option the member cannot run under:
+// kgo.BlockRebalanceOnPoll, which would block every rebalance, since the member never
+// allows one. The client dials nothing.
+func checkOptions(opts []kgo.Opt) (time.Duration, error) {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return 0, fmt.Errorf("kafka: TransactConfig's Options: %w", err)
 	}
 	defer cl.Close()
+	if block, _ := cl.OptValue(kgo.BlockRebalanceOnPoll).(bool); block {
+		return 0, errors.New("kafka: TransactConfig's Options: kgo.BlockRebalanceOnPoll is not supported (the member never allows a rebalance; revokes cut the transaction short instead)")
+	}
 	d, _ := cl.OptValue(kgo.TransactionTimeout).(time.Duration)
 	return d, nil
 }

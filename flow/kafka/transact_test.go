@@ -391,7 +391,8 @@ func TestTransactRebalanceLeavesNoDuplicates(t *testing.T) {
 
 // TestTransactConfigErrors: a configuration without Brokers, Topics, Group or
 // TransactionalID, or whose Interval or DeliveryTimeout does not fit in the transaction
-// timeout, fails Start, naming each fault once (with two producing stages); a member that reaches no broker stops its graph
+// timeout, or with kgo.BlockRebalanceOnPoll in its Options, fails Start, naming each fault
+// once (with two producing stages); a member that reaches no broker stops its graph
 // with an error naming the brokers; a nil body panics.
 func TestTransactConfigErrors(t *testing.T) {
 	body := func(s *flow.Stream[in]) *flow.Stream[uint64] {
@@ -420,6 +421,16 @@ func TestTransactConfigErrors(t *testing.T) {
 			if err == nil || strings.Count(err.Error(), want) != 1 {
 				t.Errorf("Start: %v; want it to say %q once", err, want)
 			}
+		}
+	})
+	t.Run("blocking option", func(t *testing.T) {
+		g := flow.New()
+		kafka.Transact(g, 1, kafka.TransactConfig{
+			Brokers: []string{"127.0.0.1:1"}, Topics: []string{"in"}, Group: "g",
+			TransactionalID: "a", Topic: "out", Options: []kgo.Opt{kgo.BlockRebalanceOnPoll()},
+		}, decodeIn, body, encodeID)
+		if err := g.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "BlockRebalanceOnPoll is not supported") {
+			t.Errorf("Start: %v; want it to reject kgo.BlockRebalanceOnPoll", err)
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
@@ -520,4 +531,75 @@ func TestTransactLateOutputFails(t *testing.T) {
 	}
 	checkExactlyOnce(t, c, "out", n)
 	c.checkCommittedAtEnd("g", "in")
+}
+
+// TestTransactPoisonSkipped puts a record that does not decode amid the input, with the
+// decoding level under Skip: the read_committed output holds every good record's outputs
+// exactly once, and the group commits the end of the input, past the poison record.
+func TestTransactPoisonSkipped(t *testing.T) {
+	n := scale(4000, 2000)
+	c := newCluster(t, 4, "in", "out")
+	c.produce("in", n/2, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := c.cl.ProduceSync(ctx, &kgo.Record{Topic: "in", Key: []byte("k1"), Value: []byte("poison")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.tryProduce("in", n/2, n, 100); err != nil {
+		t.Fatal(err)
+	}
+	m := &txMember{g: flow.New()}
+	cfg := c.txConfig("a")
+	cfg.OnTransaction = func(records int, committed bool, _ error) {
+		if committed {
+			m.committed.Add(int64(records))
+		} else {
+			m.aborts.Add(1)
+		}
+	}
+	kafka.Transact(m.g, 2, cfg, decodeIn, func(s *flow.Stream[in]) *flow.Stream[uint64] {
+		return s.Expand(2, func(v in, e *flow.Emitter[uint64]) {
+			for _, id := range outputsOf(v.id) {
+				e.Emit(id)
+			}
+		})
+	}, encodeID, flow.OnError(flow.Skip))
+	start(t, m.g)
+	waitGroupAtEnd(t, c)
+	stop(t, m.g)
+	checkExactlyOnce(t, c, "out", n)
+	if m.aborts.Load() != 0 || m.committed.Load() != int64(n+1) {
+		t.Errorf("%d aborted, committed transactions carried %d records; want none aborted and %d", m.aborts.Load(), m.committed.Load(), n+1)
+	}
+}
+
+// TestTransactFilteredInputCommits runs a body that filters out every record: nothing is
+// produced, and the transactions still commit the end of the input.
+func TestTransactFilteredInputCommits(t *testing.T) {
+	n := scale(3000, 1000)
+	c := newCluster(t, 4, "in", "out")
+	c.produce("in", n, 100)
+	var committed, aborts atomic.Int64
+	cfg := c.txConfig("a")
+	cfg.OnTransaction = func(records int, ok bool, _ error) {
+		if ok {
+			committed.Add(int64(records))
+		} else {
+			aborts.Add(1)
+		}
+	}
+	g := flow.New()
+	kafka.Transact(g, 2, cfg, decodeIn, func(s *flow.Stream[in]) *flow.Stream[uint64] {
+		return s.Filter(1, func(in) (uint64, bool) { return 0, false })
+	}, encodeID)
+	start(t, g)
+	waitGroupAtEnd(t, c)
+	stop(t, g)
+	c.checkCommittedAtEnd("g", "in")
+	if got, _ := c.readCommitted("out"); len(got) != 0 {
+		t.Errorf("read_committed output has %d values; want none", len(got))
+	}
+	if aborts.Load() != 0 || committed.Load() != int64(n) {
+		t.Errorf("%d aborted, committed transactions carried %d records; want none aborted and %d", aborts.Load(), committed.Load(), n)
+	}
 }
