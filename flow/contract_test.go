@@ -229,7 +229,7 @@ func TestContractDeadlineIsWaitsError(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Stop() })
-	n := publishUntilRefused(t, in, 1<<40)
+	n := publishUntilRefused(t, in, math.MaxInt32)
 	waitWithin(t, g, drainLimit)
 	if err := g.Wait(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Wait after Start's deadline: %v, want context.DeadlineExceeded", err)
@@ -258,7 +258,7 @@ func TestContractFirstErrorWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Stop() })
-	publishUntilRefused(t, in, 1<<40)
+	publishUntilRefused(t, in, math.MaxInt32)
 	waitWithin(t, g, drainLimit)
 	cancel()
 	if err := stopWithin(t, g, drainLimit); !errors.Is(err, errContract) {
@@ -622,7 +622,7 @@ func TestContractFailingPhasesMoveEntriesOn(t *testing.T) {
 			return nil
 		}, flow.Name("pe")).Sink(1, got.add, flow.Name("out"))
 		start(t, g)
-		n := publishUntilRefused(t, in, 1<<40)
+		n := publishUntilRefused(t, in, math.MaxInt32)
 		waitWithin(t, g, drainLimit)
 		if err := g.Wait(); !errors.Is(err, errContract) {
 			t.Fatalf("Wait: %v, want the phase's failure", err)
@@ -739,7 +739,7 @@ func TestContractEndRunsWhenAFailureStopsTheGraph(t *testing.T) {
 		},
 	}, flow.Name("agg")).Sink(1, got.add, flow.Name("out"))
 	start(t, g)
-	n := publishUntilRefused(t, in, 1<<40)
+	n := publishUntilRefused(t, in, math.MaxInt32)
 	waitWithin(t, g, drainLimit)
 	if err := g.Wait(); !errors.Is(err, errContract) {
 		t.Fatalf("Wait: %v", err)
@@ -1006,7 +1006,7 @@ func TestContractSourceErrorKeepsWhatItEmitted(t *testing.T) {
 // and one partition always reaches one stage.
 func TestContractPartitionBy(t *testing.T) {
 	const width, n = 4, 2000
-	parts := []int{0, 1, 2, 3, 5, 1 << 40, math.MaxInt, -1, -6, math.MinInt}
+	parts := []int{0, 1, 2, 3, 5, 1 << 30, math.MaxInt, -1, -6, math.MinInt}
 	g := flow.New()
 	in := flow.Input[int](g, flow.Name("in"))
 	var mu sync.Mutex
@@ -1317,7 +1317,7 @@ func TestContractRequestStopFromAStageDrains(t *testing.T) {
 		e.Emit(v)
 	}, flow.Name("work")).Sink(1, func(int) { got.Add(1) }, flow.Name("out"))
 	start(t, g)
-	n := publishUntilRefused(t, in, 1<<40)
+	n := publishUntilRefused(t, in, math.MaxInt32)
 	waitWithin(t, g, drainLimit)
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
@@ -1476,7 +1476,7 @@ func TestContractStartWithADoneContext(t *testing.T) {
 		return
 	}
 	t.Cleanup(func() { _ = g.Stop() })
-	n := publishUntilRefused(t, in, 1<<40)
+	n := publishUntilRefused(t, in, math.MaxInt32)
 	waitWithin(t, g, drainLimit)
 	if err := g.Wait(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait after Start with a cancelled context: %v, want context.Canceled", err)
