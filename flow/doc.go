@@ -158,6 +158,14 @@
 //
 //   - An idle graph costs no CPU in either mode (TestIdleGraphSleeps).
 //
+//   - Stop and Wait called on a stage's goroutine (any function of a level, a Stateful Init,
+//     a source's first statement or its OnStop) return ErrInsideStage instead of waiting for
+//     their own stage (TestStopAndWaitFromInsideAStage, TestContractStopFirstThingInASource,
+//     TestContractStopInsideOnStop, TestContractWaitInsideOnStop, TestContractStopInsideInit).
+//
+//   - Stats' Handled counts every entry a stage's function was given, those it failed or
+//     panicked on included, and Errors each failure (TestContractStageErrorOfAPanic).
+//
 // Not promised: order between entries of different upstream stages, or any delivery of an
 // entry whose function failed at a level (it goes no further).
 //
