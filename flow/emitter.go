@@ -41,8 +41,8 @@ func (e *Emitter[T]) Emit(v T) {
 // Stage returns the stage that owns the emitter.
 func (e *Emitter[T]) Stage() *Stage { return &e.st.h }
 
-// reserve commits what is filled, so that readers need not wait for the end of a long
-// batch or of a source's loop, then claims more slots, contiguous with those already held.
+// reserve runs when every claimed slot is filled: it commits them, so that readers need not
+// wait for the end of a long batch or of a source's loop, then claims more slots.
 func (e *Emitter[T]) reserve() {
 	e.flush()
 	if e.st.owed {
@@ -63,10 +63,7 @@ func (e *Emitter[T]) reserve() {
 	if !ok {
 		seq, got = e.claimSlow(), 1
 	}
-	if e.stop == e.next { // nothing claimed: the claim starts anew (contiguous otherwise)
-		e.lo, e.next, e.stop = seq, seq, seq
-	}
-	e.stop += int64(got)
+	e.lo, e.next, e.stop = seq, seq, seq+int64(got) // reserve runs only once every claimed slot is filled, and flush committed them
 }
 
 func (e *Emitter[T]) claimSlow() int64 {

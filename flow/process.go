@@ -167,10 +167,7 @@ func (s *Stream[T]) process(n int, opts []Option, r roles, nilFn bool) *level {
 
 // Then adds a level of n stages that maps every entry it receives to one output.
 func (s *Stream[T]) Then[Out any](n int, fn func(T) Out, opts ...Option) *Stream[Out] {
-	p := &processImpl[T, Out]{key: s.key, part: s.part, mapFn: fn, each: func(v *T, e *Emitter[Out]) error {
-		e.Emit(fn(*v))
-		return nil
-	}}
+	p := &processImpl[T, Out]{key: s.key, part: s.part, mapFn: fn}
 	return newStream[Out](s.process(n, opts, p.roles(), fn == nil))
 }
 

@@ -8,7 +8,8 @@ type consumeImpl[T any] struct {
 	key      func(T) uint64
 	part     func(T) int
 	fn       func(v *T) error
-	direct   func(v *T)                      // Sink's and Phase's function, which the port calls directly (see consumePort)
+	direct   func(v *T)                      // Phase's function, which the port calls directly (see consumePort)
+	value    func(v T)                       // Sink's, likewise
 	batch    func(b *Batch[T]) error         // set instead of fn for batch sinks and phases
 	stateful func(st *stage) consumeFuncs[T] // set instead of both for stateful sinks
 	per      []consumeFuncs[T]               // per stage, made by prepare (stateful sinks)
@@ -51,6 +52,9 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 	if c.direct != nil && c.per == nil {
 		return consumePort(st, sel, buf, c.direct), false, nil
 	}
+	if c.value != nil && c.per == nil {
+		return valuePort(st, sel, buf, c.value), false, nil
+	}
 	fn := fs.fn
 	f := func(seq int64, v *T) {
 		st.cur = seq
@@ -61,9 +65,10 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 	return func(lo, hi int64) { sel.each(buf, lo, hi, f) }, false, nil
 }
 
-// consumePort is the port of a Sink or Phase level: the loop over the stage's share calls
-// the level's function and nothing else per entry, where the general port goes through the
-// selector's loop, a closure for the failure report and the error adapter (see mapPort).
+// consumePort is the port of a Phase level, and valuePort of a Sink: the loop over the
+// stage's share calls the level's function and nothing else per entry, where the general
+// port goes through the selector's loop, a closure for the failure report and the error
+// adapter (see mapPort). They differ only in how the entry is handed over.
 func consumePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T)) func(lo, hi int64) {
 	if sel.keyed() {
 		return func(lo, hi int64) {
@@ -87,15 +92,35 @@ func consumePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func
 	}
 }
 
+func valuePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(T)) func(lo, hi int64) {
+	if sel.keyed() {
+		return func(lo, hi int64) {
+			for seq := lo; seq < hi; seq++ {
+				v := buf.At(seq)
+				st.cur = seq // a panicking key function fails this entry
+				if sel.owns(*v) {
+					st.taken++
+					fn(*v)
+				}
+			}
+		}
+	}
+	return func(lo, hi int64) {
+		seq, step := sel.span(lo)
+		for ; seq < hi; seq += step {
+			st.cur = seq
+			st.taken++
+			fn(*buf.At(seq))
+		}
+	}
+}
+
 // Sink ends a chain with a level of n stages that consumes every entry it receives.
 func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
 	if fn == nil {
 		s.g.misuse("flow: nil sink function for %T", *new(T))
 	}
-	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, direct: func(v *T) { fn(*v) }, fn: func(v *T) error {
-		fn(*v)
-		return nil
-	}}).roles())
+	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, value: fn}).roles())
 }
 
 // SinkErr is Sink for a function that can fail; failures follow the level's error policy.
@@ -128,7 +153,7 @@ func (s *Stream[T]) Phase(n int, fn func(*T), opts ...Option) *Stream[T] {
 	if fn == nil {
 		s.g.misuse("flow: nil phase function for %T", *new(T))
 	}
-	return s.phase(n, opts, &consumeImpl[T]{direct: fn, fn: func(v *T) error { fn(v); return nil }})
+	return s.phase(n, opts, &consumeImpl[T]{direct: fn})
 }
 
 // PhaseErr is Phase for a function that can fail; failures follow the level's error policy

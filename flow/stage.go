@@ -51,6 +51,7 @@ type stage struct {
 
 	gid      atomic.Int64  // the stage goroutine's id, for insideStage
 	cur      int64         // the sequence being processed, for failure reports
+	taken    int64         // entries of the current batch handed to the stage's function so far: ports count each before the call, so a panic loses none
 	handoff  chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
 	sinkGone bool          // the level's error sink panicked or exited: failures stop the graph
 
@@ -71,7 +72,6 @@ type stage struct {
 	_       cpu.CacheLinePad
 	in      atomic.Uint64
 	handled atomic.Uint64 // entries of the stage's own share handed to its function
-	taken   int64         // of those, the current batch's so far: ports count each before the call, so a panic loses none (stage goroutine only)
 	emitted atomic.Uint64
 	batches atomic.Uint64
 	errs    atomic.Uint64
