@@ -135,6 +135,11 @@ func (g *Graph) Start(ctx context.Context) error {
 	if g.stopping.Load() {
 		g.shutdownInputs()
 	}
+	// The levels and stages are fixed from here on. Unlock before waiting for the stages:
+	// an Init (which runs before its stage is ready) or a stage's first batch may call
+	// Stats, String or DOT, which take the lock; holding it here made such an Init wait for
+	// Start, and Start for the Init, forever.
+	g.mu.Unlock()
 	var errs []error
 	for range g.stageCount() {
 		if err := <-ready; err != nil {
@@ -142,7 +147,6 @@ func (g *Graph) Start(ctx context.Context) error {
 		}
 	}
 	go g.finish()
-	g.mu.Unlock() // stages may call Stats, String or DOT while Start waits below
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		g.setErr(err)

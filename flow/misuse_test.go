@@ -51,6 +51,38 @@ func TestStopAndWaitFromInsideAStage(t *testing.T) {
 	}
 }
 
+// TestStatsFromInit: a Stateful Init that called Stats, String or DOT waited for Start,
+// which held the graph's lock while it waited for every Init: Start never returned. Now each
+// call answers, Stats with every stage of the graph.
+func TestStatsFromInit(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var stages atomic.Int64
+	var described atomic.Bool
+	in.StatefulSink(2, flow.StatefulSink[int, int]{
+		Init: func(*flow.Stage) (int, error) {
+			stages.Store(int64(len(g.Stats())))
+			described.Store(g.String() != "" && g.DOT() != "")
+			return 0, nil
+		},
+		Each: func(int, int) error { return nil },
+	})
+	started := make(chan error, 1)
+	go func() { started <- g.Start(context.Background()) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start did not return while an Init called Stats, String and DOT")
+	}
+	mustStop(t, g, nil)
+	if stages.Load() != 2 || !described.Load() {
+		t.Fatalf("from Init: Stats gave %d stages, want the sink's 2; String and DOT answered: %v", stages.Load(), described.Load())
+	}
+}
+
 // TestStageFeedingItsOwnInput builds the one cycle the typed builder cannot see: a stage
 // publishing into the Input that feeds it. While the stage processes a batch it holds that
 // batch's slots, so the input ring fills behind it with nobody left to drain it. The rule
