@@ -571,7 +571,6 @@ func TestCallbackStopFromEveryCallback(t *testing.T) {
 // the stage's loop), inside that loop's callback: the poller panics, the graph stops with
 // the panic as its error, and the entry is lost.
 func TestCallbackTimerEmitsIntoAFullRing(t *testing.T) {
-	t.Skip("BUG: a dedicated processing stage's timer callback that Emits into its full ring panics (\"poller: Poll, Wait or Run called from a loop callback\"): the entry is lost and the graph stops")
 	timerEmits(t, 8)
 }
 
@@ -582,7 +581,6 @@ func TestCallbackTimerEmitsIntoAFullRing(t *testing.T) {
 // ("ring: commit of [5, 6) out of order or unclaimed") inside the stage's recovery, which
 // crashes the whole process.
 func TestCallbackTimerEmitsWhileEachWaitsForRoom(t *testing.T) {
-	t.Skip("BUG: a dedicated stage's timer callback run while Each's Emit waits for room re-enters the emitter: \"ring: commit out of order\" panics and crashes the process")
 	timerEmits(t, 1)
 }
 
@@ -730,7 +728,6 @@ func TestCallbackFragmentRunLevels(t *testing.T) {
 // goroutine when it ends"; one registered by another OnStop hook, while the stage ends,
 // must still run (or the registration must be refused visibly).
 func TestCallbackOnStopRegisteredInsideOnStop(t *testing.T) {
-	t.Skip("BUG: an OnStop hook registered from inside another OnStop hook never runs (the stop hooks are ranged over once)")
 	var inner atomic.Bool
 	g := flow.New()
 	flow.Source(g, 1, func(ss *flow.SourceStage[int]) error {

@@ -129,8 +129,15 @@ func (g *Graph) build(cpus map[*level][]int) error {
 			var pw ring.Waiter // nil: the ring's default phased waiter, for external publishers
 			switch lv.kind {
 			case kindProcess:
-				// A processing stage blocked on a full output ring sleeps as it does idle.
+				// A shared processing stage blocked on a full output ring sleeps as it does
+				// idle. A dedicated one parks instead: its callbacks (timers, fds) may emit,
+				// and a claim made in a callback must not wait in the loop that dispatches it
+				// (the loop refuses), nor may a callback run, and emit, while the stage's own
+				// claim waits. Its loop's callbacks wait until the ring has room.
 				pw = lv.stages[j].waiter
+				if lv.stages[j].mode == Dedicated {
+					pw = ring.NewParker()
+				}
 			case kindSource:
 				// A source may publish from a callback its loop is dispatching, and a
 				// publish must not re-enter that loop; it parks at once instead (yielding

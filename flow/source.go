@@ -40,8 +40,9 @@ func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Opti
 			st.src = &sourceRun{
 				fn: func() error { return fn(ss) },
 				stop: func() {
-					for _, f := range ss.onStop {
-						f()
+					// By index: a hook may register another, which runs in its turn.
+					for i := 0; i < len(ss.onStop); i++ {
+						ss.onStop[i]()
 					}
 				},
 			}
@@ -113,6 +114,7 @@ func (s *SourceStage[T]) Publish(v T) error {
 func (s *SourceStage[T]) Flush() { s.em.flush() }
 
 // OnStop registers f to run on the stage's goroutine when it ends (close listeners here).
+// Hooks run in the order registered; one registered by a running hook runs after it.
 func (s *SourceStage[T]) OnStop(f func()) { s.onStop = append(s.onStop, f) }
 
 // Finish ends the stage once the current callback returns: its ring closes, and readers

@@ -15,7 +15,9 @@ type Stateful[In, S, Out any] struct {
 	// Init makes the stage's state, on the stage's goroutine, before Start returns and before
 	// the stage sees any entry. An error (or a panic) fails Start, naming the level and stage.
 	// The emitter it gets stays valid for the stage's life on the stage's goroutine, so that
-	// the callbacks of fds and timers Init registers on the stage's loop can publish.
+	// the callbacks of fds and timers Init registers on the stage's loop can publish. While
+	// the stage's ring is full, an Emit waits for room, in a callback too, and the loop's
+	// callbacks wait with it (TestCallbackTimerEmitsIntoAFullRing).
 	Init func(st *Stage, e *Emitter[Out]) (S, error)
 	// Each processes one entry; an error is handled by the level's error policy.
 	Each func(s S, v In, e *Emitter[Out]) error
