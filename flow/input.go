@@ -49,8 +49,10 @@ func (p *Publisher[T]) buffer() (*ring.Buffer[T], error) {
 }
 
 // Publish writes v into the graph, waiting while the input ring is full. It returns
-// ErrStopped once the graph is stopping, ctx.Err() if ctx ends first, and ErrNotStarted
-// before Start. A nil error means the entry is committed and will be delivered.
+// ErrStopped once a stop has closed this input (a stop closes the inputs one after another,
+// so a publish racing it may still be accepted, and is then delivered), ctx.Err() if ctx
+// ends first, and ErrNotStarted before Start. A nil error means the entry is committed and
+// will be delivered.
 func (p *Publisher[T]) Publish(ctx context.Context, v T) error {
 	buf, err := p.buffer()
 	if err != nil {
