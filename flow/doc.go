@@ -163,6 +163,13 @@
 //     their own stage (TestStopAndWaitFromInsideAStage, TestContractStopFirstThingInASource,
 //     TestContractStopInsideOnStop, TestContractWaitInsideOnStop, TestContractStopInsideInit).
 //
+//   - Every method of Graph, Publisher, Stage and SourceStage answers when called from any
+//     callback (a level's function, a Stateful Init or End, an error sink, a source and its
+//     OnStop, a loop's timer or fd callback), in either mode; an Emit into a full ring from
+//     a loop callback waits for room (TestCallbackEveryMethodFromEveryCallback,
+//     TestCallbackStopFromEveryCallback, TestCallbackTimerEmitsIntoAFullRing,
+//     TestStatsFromInit).
+//
 //   - Stats' Handled counts every entry a stage's function was given, those it failed or
 //     panicked on included, and Errors each failure (TestContractStageErrorOfAPanic).
 //
