@@ -1799,56 +1799,35 @@ func TestContractInsideLoopCallbacksAndOnStop(t *testing.T) {
 }
 
 // TestContractStopInsideOnStop: a source's OnStop runs "on the stage's goroutine when it
-// ends", so Stop there "would wait for the calling stage itself": it must return
-// ErrInsideStage, not hang.
+// ends", so Stop there "would wait for the calling stage itself", and Wait "Called from a
+// stage's own function it returns ErrInsideStage at once": each must return ErrInsideStage,
+// not hang.
 func TestContractStopInsideOnStop(t *testing.T) {
-	g := flow.New()
-	results := make(chan error, 1)
-	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-		s.OnStop(func() { results <- g.Stop() })
-		_ = s.Publish(1)
-		s.Finish()
-		return nil
-	}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
-	// Not start: its cleanup's Stop would hang as well once this hangs.
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
+	for name, call := range map[string]func(*flow.Graph) error{"Stop": (*flow.Graph).Stop, "Wait": (*flow.Graph).Wait} {
+		t.Run(name, func(t *testing.T) {
+			g := flow.New()
+			results := make(chan error, 1)
+			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+				s.OnStop(func() { results <- call(g) })
+				_ = s.Publish(1)
+				s.Finish()
+				return nil
+			}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
+			// Not start: its cleanup's Stop would hang as well once this hangs.
+			if err := g.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-results:
+				if !errors.Is(err, flow.ErrInsideStage) {
+					t.Fatalf("%s in OnStop: %v; want ErrInsideStage", name, err)
+				}
+			case <-time.After(10 * time.Second):
+				hung(t, g, name+" in a source's OnStop did not return", 10*time.Second)
+			}
+			waitWithin(t, g, drainLimit)
+		})
 	}
-	select {
-	case err := <-results:
-		if !errors.Is(err, flow.ErrInsideStage) {
-			t.Fatalf("Stop in OnStop: %v; want ErrInsideStage", err)
-		}
-	case <-time.After(10 * time.Second):
-		hung(t, g, "Stop in a source's OnStop did not return", 10*time.Second)
-	}
-	waitWithin(t, g, drainLimit)
-}
-
-// TestContractWaitInsideOnStop: as TestContractStopInsideOnStop, for Wait ("Called from a
-// stage's own function it returns ErrInsideStage at once").
-func TestContractWaitInsideOnStop(t *testing.T) {
-	g := flow.New()
-	results := make(chan error, 1)
-	flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-		s.OnStop(func() { results <- g.Wait() })
-		_ = s.Publish(1)
-		s.Finish()
-		return nil
-	}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
-	// Not start: its cleanup's Stop would hang as well once this hangs.
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-results:
-		if !errors.Is(err, flow.ErrInsideStage) {
-			t.Fatalf("Wait in OnStop: %v; want ErrInsideStage", err)
-		}
-	case <-time.After(10 * time.Second):
-		hung(t, g, "Wait in a source's OnStop did not return", 10*time.Second)
-	}
-	waitWithin(t, g, drainLimit)
 }
 
 // TestContractMergeOfOneLevelsStreams: "Streams over the same rings (phases of one level)
