@@ -1798,38 +1798,6 @@ func TestContractInsideLoopCallbacksAndOnStop(t *testing.T) {
 	})
 }
 
-// TestContractStopInsideOnStop: a source's OnStop runs "on the stage's goroutine when it
-// ends", so Stop there "would wait for the calling stage itself", and Wait "Called from a
-// stage's own function it returns ErrInsideStage at once": each must return ErrInsideStage,
-// not hang.
-func TestContractStopInsideOnStop(t *testing.T) {
-	for name, call := range map[string]func(*flow.Graph) error{"Stop": (*flow.Graph).Stop, "Wait": (*flow.Graph).Wait} {
-		t.Run(name, func(t *testing.T) {
-			g := flow.New()
-			results := make(chan error, 1)
-			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-				s.OnStop(func() { results <- call(g) })
-				_ = s.Publish(1)
-				s.Finish()
-				return nil
-			}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
-			// Not start: its cleanup's Stop would hang as well once this hangs.
-			if err := g.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-results:
-				if !errors.Is(err, flow.ErrInsideStage) {
-					t.Fatalf("%s in OnStop: %v; want ErrInsideStage", name, err)
-				}
-			case <-time.After(10 * time.Second):
-				hung(t, g, name+" in a source's OnStop did not return", 10*time.Second)
-			}
-			waitWithin(t, g, drainLimit)
-		})
-	}
-}
-
 // TestContractMergeOfOneLevelsStreams: "Streams over the same rings (phases of one level)
 // combine into one attachment that waits for all of their phases": merging a level's stream
 // with a phase over it (or a stream with itself) delivers each entry once, after the phase.
@@ -1965,38 +1933,42 @@ func TestContractPhaseChainSeesEarlierWrites(t *testing.T) {
 	}
 }
 
-// TestContractStopFirstThingInASource: a source's fn runs on its stage's goroutine as soon
-// as the stage starts, possibly before Start has returned; Stop and Wait there are still
-// "from inside a stage's function" and must return ErrInsideStage rather than wait for the
-// calling stage.
-func TestContractStopFirstThingInASource(t *testing.T) {
-	for _, call := range []string{"Stop", "Wait"} {
-		t.Run(call, func(t *testing.T) {
-			g := flow.New()
-			results := make(chan error, 1)
-			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-				if call == "Stop" {
-					results <- g.Stop()
-				} else {
-					results <- g.Wait()
+// TestContractStopFromASource: Stop and Wait called by a source, as its function's first
+// statement or in an OnStop hook ("on the stage's goroutine when it ends"), are calls "from
+// inside a stage's function": each must return ErrInsideStage rather than wait for the
+// calling stage. Both hung under -race before Start marked the stages launched first.
+func TestContractStopFromASource(t *testing.T) {
+	calls := map[string]func(*flow.Graph) error{"Stop": (*flow.Graph).Stop, "Wait": (*flow.Graph).Wait}
+	for _, where := range []string{"first statement", "OnStop"} {
+		for name, call := range calls {
+			t.Run(where+"/"+name, func(t *testing.T) {
+				g := flow.New()
+				results := make(chan error, 1)
+				flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+					if where == "OnStop" {
+						s.OnStop(func() { results <- call(g) })
+						_ = s.Publish(1)
+					} else {
+						results <- call(g)
+					}
+					s.Finish()
+					return nil
+				}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
+				// Not start: its cleanup's Stop would hang as well once this hangs.
+				if err := g.Start(context.Background()); err != nil {
+					t.Fatal(err)
 				}
-				s.Finish()
-				return nil
-			}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
-			// Not start: its cleanup's Stop would hang as well once this hangs.
-			if err := g.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-results:
-				if !errors.Is(err, flow.ErrInsideStage) {
-					t.Fatalf("%s first thing in a source: %v; want ErrInsideStage", call, err)
+				select {
+				case err := <-results:
+					if !errors.Is(err, flow.ErrInsideStage) {
+						t.Fatalf("%s in a source's %s: %v; want ErrInsideStage", name, where, err)
+					}
+				case <-time.After(10 * time.Second):
+					hung(t, g, name+" in a source's "+where+" did not return", 10*time.Second)
 				}
-			case <-time.After(10 * time.Second):
-				hung(t, g, call+" first thing in a source did not return", 10*time.Second)
-			}
-			waitWithin(t, g, drainLimit)
-		})
+				waitWithin(t, g, drainLimit)
+			})
+		}
 	}
 }
 

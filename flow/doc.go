@@ -160,8 +160,8 @@
 //
 //   - Stop and Wait called on a stage's goroutine (any function of a level, a Stateful Init,
 //     a source's first statement or its OnStop) return ErrInsideStage instead of waiting for
-//     their own stage (TestStopAndWaitFromInsideAStage, TestContractStopFirstThingInASource,
-//     TestContractStopInsideOnStop, TestContractStopInsideInit).
+//     their own stage (TestStopAndWaitFromInsideAStage, TestContractStopFromASource,
+//     TestContractStopInsideInit).
 //
 //   - Every method of Graph, Publisher, Stage and SourceStage answers when called from any
 //     callback (a level's function, a Stateful Init or End, an error sink, a source and its
