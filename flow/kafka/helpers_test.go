@@ -226,12 +226,18 @@ func (c *cluster) sourceConfig(group string, topics ...string) kafka.SourceConfi
 		MaxPollRecords:   256,
 		RebalanceTimeout: 30 * time.Second,
 		DialTimeout:      waitLimit,
-		Options: []kgo.Opt{
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.HeartbeatInterval(250 * time.Millisecond),
-			kgo.SessionTimeout(6 * time.Second),
-			kgo.FetchMaxWait(50 * time.Millisecond),
-		},
+		Options:          groupTestOptions(),
+	}
+}
+
+// groupTestOptions are the client options of the tests' group members: read from the start,
+// and heartbeat and fetch often, so that rebalances and records move within a test's time.
+func groupTestOptions() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.HeartbeatInterval(250 * time.Millisecond),
+		kgo.SessionTimeout(6 * time.Second),
+		kgo.FetchMaxWait(50 * time.Millisecond),
 	}
 }
 

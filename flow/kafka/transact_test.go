@@ -50,12 +50,7 @@ func (c *cluster) txConfig(txid string) kafka.TransactConfig {
 		MaxPollRecords:   256,
 		RebalanceTimeout: 30 * time.Second,
 		DialTimeout:      waitLimit,
-		Options: []kgo.Opt{
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.HeartbeatInterval(250 * time.Millisecond),
-			kgo.SessionTimeout(6 * time.Second),
-			kgo.FetchMaxWait(50 * time.Millisecond),
-		},
+		Options:          groupTestOptions(),
 	}
 }
 
