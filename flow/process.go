@@ -136,7 +136,10 @@ func newRing[T any](capacity int, multi bool, pw ring.Waiter) (ringHandle, error
 func ringOptions(multi bool, pw ring.Waiter) []ring.Option {
 	var opts []ring.Option
 	if multi {
-		opts = append(opts, ring.MultiPublisher())
+		// A stage waits in a Parker or an event loop, never in a PhasedWaiter, so
+		// commits are fenced whatever the option says; saying it lets the ring put
+		// each availability mark beside its entry (see ring.Fenced).
+		opts = append(opts, ring.MultiPublisher(), ring.Fenced())
 	}
 	if pw != nil {
 		opts = append(opts, ring.PublisherWaiter(pw))

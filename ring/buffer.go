@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // closedBit marks the claim cursor as closed. Sequences are never negative, so
@@ -21,9 +22,29 @@ const closedBit = math.MinInt64
 // them; readers wait for committed ranges, process them in place and release
 // them. The zero Buffer is not usable: use [New]. A Buffer must not be copied.
 type Buffer[T any] struct {
-	_     noCopy
-	slots []T
+	_ noCopy
+	// slots points at the first of the ring's slots, which lie stride bytes apart: in a
+	// []T, or in a []cell[T] on a multi-publisher ring with fenced commits. An
+	// unsafe.Pointer keeps the array alive and lets At serve both layouts without a
+	// branch (and without a bounds check: seq&mask is always in range).
+	slots  unsafe.Pointer
+	stride uintptr
 	core
+}
+
+// cell is a slot of a multi-publisher ring whose commits are fenced ([Fenced], or a
+// platform without light stores): the entry and its availability mark side by side, so
+// that the commit's fenced store waits for the one line the entry is on rather than for
+// that line and then a line of a separate mark array that the other publishers write
+// too. Where commits may be light, the marks keep an array of their own: a plain store
+// does not wait, and the reader's scan then reads eight marks a line. Measured on
+// 2 vCPUs (three or four publishers, one reader, entries of 8 to 120 bytes, one or
+// sixteen per claim): with fenced commits the marks beside the entries cost 14% less
+// per entry (geometric mean; 16-23% less in most cells, 5% more in one), with light
+// commits 17% more; padding cells to a cache line lost in both.
+type cell[T any] struct {
+	v     T
+	avail atomic.Int64
 }
 
 // core is the non-generic part of a ring: everything but the slots. Readers
@@ -36,7 +57,7 @@ type core struct {
 	start int64
 
 	// lightStores: the ring may publish with light stores (the platform and
-	// the kernel allow them, and WithFences was not given). light: a single
+	// the kernel allow them, and Fenced was not given). light: a single
 	// publisher publishes its claims' ends with light stores, and Close makes
 	// up for it with heavyFence; a multi-publisher ring claims with
 	// compare-and-swaps, which need no such help, so its Close runs no
@@ -71,11 +92,15 @@ type core struct {
 	// load rather than an interface call per reader; nil otherwise.
 	phasedRoots []*PhasedWaiter
 
-	// avail[seq&mask] holds seq once seq is committed (multi-publisher only).
-	// Storing the sequence itself rather than its round costs a word per slot
-	// but needs no shift on either side and can never alias: a slot holds
-	// seq-k*size from an earlier round, or its initial -1.
-	avail []atomic.Int64
+	// The availability marks of a multi-publisher ring: the mark of seq lies at
+	// avail + (seq&mask)*availStride, in seq's cell (see cell) or in an array of
+	// marks, and holds seq
+	// once seq is committed. Storing the sequence itself rather than its round
+	// costs a word per slot but needs no shift on either side and can never
+	// alias: a slot holds seq-k*size from an earlier round, or its initial -1.
+	// nil on a single-publisher ring.
+	avail       unsafe.Pointer
+	availStride uintptr
 
 	// cursor: the next sequence to commit (single publisher). Written by the
 	// publisher in Commit, read by readers without upstreams.
@@ -117,7 +142,7 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	if cfg.pubWaiter == nil {
 		cfg.pubWaiter = new(PhasedWaiter)
 	}
-	b := &Buffer[T]{slots: make([]T, capacity)}
+	b := new(Buffer[T])
 	c := &b.core
 	c.size = int64(capacity)
 	c.mask = c.size - 1
@@ -138,20 +163,37 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	c.pubNeed.v.Store(math.MaxInt64)
 	if c.multi {
 		c.pubNeed.v.Store(math.MinInt64)
-		c.avail = make([]atomic.Int64, capacity)
-		for i := range c.avail {
-			c.avail[i].Store(-1)
+		if cfg.fenced || !c.lightStores {
+			cells := make([]cell[T], capacity)
+			for i := range cells {
+				cells[i].avail.Store(-1)
+			}
+			b.slots, b.stride = unsafe.Pointer(&cells[0]), unsafe.Sizeof(cells[0])
+			c.avail, c.availStride = unsafe.Pointer(&cells[0].avail), b.stride
+		} else {
+			slots := make([]T, capacity)
+			b.slots, b.stride = unsafe.Pointer(&slots[0]), unsafe.Sizeof(slots[0])
+			marks := make([]atomic.Int64, capacity)
+			for i := range marks {
+				marks[i].Store(-1)
+			}
+			c.avail, c.availStride = unsafe.Pointer(&marks[0]), unsafe.Sizeof(marks[0])
 		}
+	} else {
+		slots := make([]T, capacity)
+		b.slots, b.stride = unsafe.Pointer(&slots[0]), unsafe.Sizeof(slots[0])
 	}
 	return b, nil
 }
 
 // Cap returns the number of slots.
-func (b *Buffer[T]) Cap() int { return len(b.slots) }
+func (b *Buffer[T]) Cap() int { return int(b.size) }
 
 // At returns the slot for sequence seq. The publisher writes it between Claim
 // and Commit; a reader reads it between Wait (or TryRead) and Release.
-func (b *Buffer[T]) At(seq int64) *T { return &b.slots[seq&b.mask] }
+func (b *Buffer[T]) At(seq int64) *T {
+	return (*T)(unsafe.Add(b.slots, uintptr(seq&b.mask)*b.stride))
+}
 
 // Claim reserves the n consecutive slots [lo, lo+n) and returns lo; 1 <= n <=
 // Cap(). While the ring is full (gated by the slowest gating reader) it sleeps

@@ -31,7 +31,7 @@ func publisherModes() []publisherMode {
 	}
 	if ring.LightAvailable {
 		for _, m := range modes[:2] {
-			modes = append(modes, publisherMode{m.name + "-fenced", m.multi, append(m.opts[:len(m.opts):len(m.opts)], ring.WithFences())})
+			modes = append(modes, publisherMode{m.name + "-fenced", m.multi, append(m.opts[:len(m.opts):len(m.opts)], ring.Fenced())})
 		}
 	}
 	return modes

@@ -69,7 +69,10 @@
 // compare-and-swaps), and a PhasedWaiter that has slept 50µs without being
 // woken, run membarrier(2), which makes every running thread of the process
 // execute a full barrier, and then look again. Build with
-// the tag loopyring_fenced to use fenced stores everywhere; the ring falls
+// the tag loopyring_fenced to use fenced stores everywhere, or give one ring
+// the [Fenced] option (a multi-publisher ring whose readers do not all use
+// PhasedWaiters commits with fenced stores anyway, and Fenced lets it lay its
+// slots out for them); the ring falls
 // back to them by itself if the kernel lacks the membarrier command. If the
 // kernel refuses it later (a seccomp filter installed after the first ring),
 // nothing panics and nothing is lost: the ring stops the world once, rings

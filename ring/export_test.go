@@ -19,16 +19,12 @@ const LingerSteps = lingerSteps
 // LightAvailable reports whether rings may publish with light stores here.
 var LightAvailable = lightAvailable()
 
-// WithFences makes a ring publish with fenced stores even where light stores
-// are available.
-var WithFences = withFences
-
 // Light reports whether a ring publishes its claims with light stores, and
 // whether its commits do.
 func Light[T any](b *Buffer[T]) (claims, commits bool) { return b.light, b.lightCommit }
 
-// Fenced reports whether a PhasedWaiter runs the heavy fence before it parks.
-func Fenced(w *PhasedWaiter) bool { return w.fenced.Load() }
+// WaiterFenced reports whether a PhasedWaiter runs the heavy fence before it parks.
+func WaiterFenced(w *PhasedWaiter) bool { return w.fenced.Load() }
 
 // SetClosedBit sets the ring's closed bit and nothing else: the first step of
 // Close, so that tests can stop there.
@@ -70,3 +66,4 @@ func SequenceOf(r *Reader) int64 { return r.seq.v.Load() }
 
 // WaiterOf returns what r sleeps on.
 func WaiterOf(r *Reader) Waiter { return r.waiter }
+

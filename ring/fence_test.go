@@ -14,7 +14,7 @@ import (
 // publishers claim with compare-and-swaps, and their Close runs no
 // membarrier); commits, on either kind of ring, only when every waiter a
 // commit wakes is a PhasedWaiter, which then fences before it parks; nothing
-// with WithFences.
+// with Fenced.
 func TestLightStoresWhereAvailable(t *testing.T) {
 	t.Logf("light stores available: %v", ring.LightAvailable)
 	light := ring.LightAvailable
@@ -41,7 +41,7 @@ func TestLightStoresWhereAvailable(t *testing.T) {
 				opts = append(opts, ring.MultiPublisher())
 			}
 			if tc.fenced {
-				opts = append(opts, ring.WithFences())
+				opts = append(opts, ring.Fenced())
 			}
 			b := mustNew[int](t, 8, opts...)
 			if tc.ownWaiter {
@@ -56,10 +56,10 @@ func TestLightStoresWhereAvailable(t *testing.T) {
 			}
 			// Marked when the reader is made, before the reader set is
 			// known, so it settles even where commits turn out fenced.
-			if got := ring.Fenced(ring.WaiterOf(root).(*ring.PhasedWaiter)); got != tc.wantSettle {
+			if got := ring.WaiterFenced(ring.WaiterOf(root).(*ring.PhasedWaiter)); got != tc.wantSettle {
 				t.Errorf("root reader's waiter fences: %v, want %v", got, tc.wantSettle)
 			}
-			if ring.Fenced(ring.WaiterOf(down).(*ring.PhasedWaiter)) {
+			if ring.WaiterFenced(ring.WaiterOf(down).(*ring.PhasedWaiter)) {
 				t.Error("a downstream reader's waiter fences; commits do not wake it")
 			}
 		})

@@ -3,6 +3,7 @@ package ring
 import (
 	"math"
 	"reflect"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"unsafe"
@@ -100,6 +101,86 @@ func TestAtomicInt64Layout(t *testing.T) {
 		a.Store(^v)
 		if got := *(*int64)(unsafe.Pointer(&a)); got != ^v {
 			t.Fatalf("Store(%#x): the cast reads %#x", ^v, got)
+		}
+	}
+}
+
+// TestMarkLayout checks where a multi-publisher ring keeps its availability marks:
+// beside each entry, in the entry's cell, when its commits are fenced (Fenced, or a
+// platform or build without light stores), and eight to a line in an array of their own
+// otherwise; and that each slot and each mark is its own, for entry types of several
+// sizes.
+func TestMarkLayout(t *testing.T) {
+	t.Run("byte", func(t *testing.T) { checkMarkLayout[byte](t) })
+	t.Run("int64", func(t *testing.T) { checkMarkLayout[int64](t) })
+	t.Run("empty", func(t *testing.T) { checkMarkLayout[struct{}](t) })
+	t.Run("56 bytes", func(t *testing.T) { checkMarkLayout[[7]int64](t) })
+	t.Run("string", func(t *testing.T) { checkMarkLayout[string](t) })
+}
+
+func checkMarkLayout[T any](t *testing.T) {
+	const capacity = 16
+	for _, fenced := range []bool{false, true} {
+		opts := []Option{MultiPublisher()}
+		if fenced {
+			opts = append(opts, Fenced())
+		}
+		b, err := New[T](capacity, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		beside := fenced || !lightAvailable()
+		size := unsafe.Sizeof(*new(T))
+		seen := make(map[uintptr]bool)
+		for seq := range int64(capacity) {
+			slot, mark := uintptr(unsafe.Pointer(b.At(seq))), uintptr(unsafe.Pointer(b.availAt(seq)))
+			if b.At(seq+capacity) != b.At(seq) || b.availAt(seq+capacity) != b.availAt(seq) {
+				t.Fatalf("fenced=%v: sequence %d and %d have different slots or marks", fenced, seq, seq+capacity)
+			}
+			if got := b.availAt(seq).Load(); got != -1 {
+				t.Fatalf("fenced=%v: mark of %d holds %d before any commit, want -1", fenced, seq, got)
+			}
+			if size > 0 && seen[slot] || seen[mark] || (mark >= slot && mark < slot+size) {
+				t.Fatalf("fenced=%v: slot or mark of %d overlaps another", fenced, seq)
+			}
+			seen[slot], seen[mark] = true, true
+			if beside {
+				if d := mark - slot; mark < slot || d >= unsafe.Sizeof(cell[T]{}) {
+					t.Fatalf("fenced=%v: mark of %d is %d bytes from its entry, want it in the entry's cell", fenced, seq, int64(mark)-int64(slot))
+				}
+			} else if mark != uintptr(unsafe.Pointer(b.availAt(0)))+uintptr(seq)*8 {
+				t.Fatalf("fenced=%v: mark of %d is not in a dense array of marks", fenced, seq)
+			}
+		}
+	}
+}
+
+// TestCellsKeepPointers checks that entries holding pointers stay alive through a
+// collection in both layouts of a multi-publisher ring: the slots are reached through an
+// unsafe.Pointer to a typed array, which the collector must still scan.
+func TestCellsKeepPointers(t *testing.T) {
+	for _, fenced := range []bool{false, true} {
+		opts := []Option{MultiPublisher()}
+		if fenced {
+			opts = append(opts, Fenced())
+		}
+		b, err := New[*[64]int64](64, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := range int64(64) {
+			v := new([64]int64)
+			v[0], v[63] = seq, -seq
+			*b.At(seq) = v
+		}
+		runtime.GC()
+		runtime.GC()
+		for seq := range int64(64) {
+			v := new([64]int64) // reuses freed memory if the entries were collected
+			v[0], v[63] = -1, -1
+			if p := *b.At(seq); p[0] != seq || p[63] != -seq {
+				t.Fatalf("fenced=%v: entry %d reads %d, %d after a collection", fenced, seq, p[0], p[63])
+			}
 		}
 	}
 }

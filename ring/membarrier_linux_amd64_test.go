@@ -127,7 +127,7 @@ func membarrierRefusedChild(t *testing.T, step string) {
 		if claims, commits := ring.Light(b); claims || commits {
 			t.Fatalf("a ring made after the refusal: light claims, commits = %v, %v", claims, commits)
 		}
-		if ring.Fenced(ring.WaiterOf(r).(*ring.PhasedWaiter)) {
+		if ring.WaiterFenced(ring.WaiterOf(r).(*ring.PhasedWaiter)) {
 			t.Fatal("a reader made after the refusal settles")
 		}
 	}
@@ -148,7 +148,7 @@ func newRefusedRing(t *testing.T, ctx context.Context, opts ...ring.Option) *ref
 	t.Helper()
 	rr := &refusedRing{b: mustNew[int64](t, 64, opts...), done: make(chan struct{})}
 	r := mustReader(t, rr.b, ring.Linger(0))
-	if !ring.Fenced(ring.WaiterOf(r).(*ring.PhasedWaiter)) {
+	if !ring.WaiterFenced(ring.WaiterOf(r).(*ring.PhasedWaiter)) {
 		t.Fatal("the reader of a ring with light commits does not settle")
 	}
 	go func() {

@@ -36,10 +36,14 @@ func withStart(start int64) Option {
 	return Option{func(c *bufferConfig) { c.start = start }}
 }
 
-// withFences makes every publishing store a sequentially consistent atomic
-// store, as on platforms without light stores, so that tests run both ways on
-// one machine; exported to them by export_test.go.
-func withFences() Option {
+// Fenced makes every publishing store (a claim's, a commit's) a sequentially
+// consistent atomic store, as on platforms without light stores (see the package
+// doc), and Close then never needs a process-wide barrier. Commits are fenced anyway
+// where a reader waits on anything but a [PhasedWaiter] (a [Parker], an event loop);
+// saying so up front lets a multi-publisher ring keep each slot's availability mark
+// beside its entry, where a fenced commit costs less than in a separate array.
+// Tests also use it to run both ways on one machine.
+func Fenced() Option {
 	return Option{func(c *bufferConfig) { c.fenced = true }}
 }
 

@@ -4,14 +4,16 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Multi-publisher claims race on the claim cursor with compare-and-swap; the
 // winner owns [cur, cur+n). Commit marks each slot available by storing its
-// sequence into avail, so publishers never wait for each other to commit in
+// sequence into the slot's mark (beside the entry, see cell), so publishers never wait for each other to commit in
 // order (a shared commit cursor would make a fast publisher wait behind a slow
 // one, and a preempted publisher would stall everyone). Readers find the
-// highest contiguous committed sequence by scanning avail.
+// highest contiguous committed sequence by scanning the marks.
 
 // tryClaimMulti is a multi-publisher claim's fast path, small enough to be
 // inlined into claim and claimMultiSlow: compare-and-swaps of the claim cursor
@@ -105,20 +107,25 @@ var claimWaits = sync.Pool{New: func() any {
 }}
 
 // markAvail publishes [lo, hi) on a multi-publisher ring by storing each
-// slot's sequence into avail: each store synchronizes with the reader's load
-// that observes it, so a reader that finds seq in avail[seq&mask] sees the
+// slot's sequence into its mark: each store synchronizes with the reader's load
+// that observes it, so a reader that finds seq in seq's mark sees the
 // slot's contents. Small enough to be inlined into commit.
 func (c *core) markAvail(lo, hi int64) {
 	for s := lo; s < hi; s++ {
-		storeSeq(&c.avail[s&c.mask], s, c.lightCommit)
+		storeSeq(c.availAt(s), s, c.lightCommit)
 	}
+}
+
+// availAt returns seq's availability mark (multi-publisher only).
+func (c *core) availAt(seq int64) *atomic.Int64 {
+	return (*atomic.Int64)(unsafe.Add(c.avail, uintptr(seq&c.mask)*c.availStride))
 }
 
 // scanAvail returns the first sequence in [lo, end) that is not yet committed,
 // or end.
 func (c *core) scanAvail(lo, end int64) int64 {
 	s := lo
-	for s < end && c.avail[s&c.mask].Load() == s {
+	for s < end && c.availAt(s).Load() == s {
 		s++
 	}
 	return s
