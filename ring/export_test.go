@@ -66,4 +66,3 @@ func SequenceOf(r *Reader) int64 { return r.seq.v.Load() }
 
 // WaiterOf returns what r sleeps on.
 func WaiterOf(r *Reader) Waiter { return r.waiter }
-
