@@ -82,12 +82,16 @@ func checkBarrier(t *testing.T, ops []byte) {
 	}
 	capacity := int64(2) << (ops[0] % 4)
 	multi := ops[0]&0x10 != 0
+	fenced := ops[0]&0x20 != 0 // on a multi-publisher ring: marks beside the entries
 	nr := 1 + int(ops[1]%5)
 	ops = ops[2:]
 	const start = 1<<62 - 7 // slot indexes and sequences far from zero, as after a long run
 	opts := []ring.Option{ring.WithStart(start)}
 	if multi {
 		opts = append(opts, ring.MultiPublisher())
+	}
+	if fenced {
+		opts = append(opts, ring.Fenced())
 	}
 	b := mustNew[int64](t, int(capacity), opts...)
 	m := &barrierModel{capacity: capacity, end: start, multi: multi, committed: map[int64]bool{},

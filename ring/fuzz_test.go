@@ -17,6 +17,7 @@ var availabilityCases = []opsCase{
 	{"gap then fill", []byte{4, 8, 2, 3, 0, 1, 1}},
 	{"wrap", []byte{1, 2, 2, 1, 1, 2, 2, 3, 1, 2, 2, 3, 3}},
 	{"full batch", []byte{2, 14, 1, 14, 1}},
+	{"fenced gap then fill", []byte{0x14, 8, 2, 3, 0, 1, 1}},
 }
 
 // checkAvailability drives a multi-publisher ring from one goroutine with
@@ -29,7 +30,11 @@ func checkAvailability(t *testing.T, ops []byte) {
 	}
 	capacity := 2 << (ops[0] % 4)
 	const start = 1<<62 - 3
-	b, err := ring.New[int64](capacity, ring.MultiPublisher(), ring.WithStart(start))
+	opts := []ring.Option{ring.MultiPublisher(), ring.WithStart(start)}
+	if ops[0]&0x10 != 0 {
+		opts = append(opts, ring.Fenced()) // the marks beside the entries
+	}
+	b, err := ring.New[int64](capacity, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

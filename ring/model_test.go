@@ -91,6 +91,9 @@ func TestModel(t *testing.T) {
 		if multi {
 			opts = append(opts, ring.MultiPublisher())
 		}
+		if rapid.Bool().Draw(t, "fenced") { // on a multi-publisher ring: marks beside the entries
+			opts = append(opts, ring.Fenced())
+		}
 		buf, err := ring.New[int64](int(capacity), opts...)
 		if err != nil {
 			t.Fatal(err)

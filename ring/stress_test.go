@@ -49,12 +49,18 @@ func TestStressDiamond(t *testing.T) {
 		{3, 8, 1, 2, true},
 		{4, 64, 3, 16, true},
 		{2, 2, 1, 1, true},
+		{3, 16, 2, 4, true},
 	}
-	for _, tc := range cases {
-		t.Run(fmt.Sprintf("pubs=%d/cap=%d/claim=%d/batch=%d", tc.pubs, tc.capacity, tc.claim, tc.batch), func(t *testing.T) {
+	for i, tc := range cases {
+		// The last multi-publisher case keeps its marks beside the entries (Fenced).
+		fenced := i == len(cases)-1
+		t.Run(fmt.Sprintf("pubs=%d/cap=%d/claim=%d/batch=%d/fenced=%v", tc.pubs, tc.capacity, tc.claim, tc.batch, fenced), func(t *testing.T) {
 			opts := []ring.Option{ring.WithStart(1<<62 - 1000)}
 			if tc.multi {
 				opts = append(opts, ring.MultiPublisher())
+			}
+			if fenced {
+				opts = append(opts, ring.Fenced())
 			}
 			buf := mustNew[entry](t, tc.capacity, opts...)
 			mb := ring.MaxBatch(tc.batch)
