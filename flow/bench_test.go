@@ -213,3 +213,58 @@ func BenchmarkChain(b *testing.B) { benchTopology(b, []int{1, 1, 1}, false) }
 
 // BenchmarkKeyed feeds a key-partitioned level of four stages through two workers.
 func BenchmarkKeyed(b *testing.B) { benchTopology(b, []int{1, 2, 4}, true) }
+
+// BenchmarkLevelKinds runs a source and two one-stage levels of one kind into a sink, each
+// level adding one to every payload; the Then chain is the baseline the other kinds (whose
+// functions have other shapes) are compared with in the same run. One op is one entry.
+func BenchmarkLevelKinds(b *testing.B) {
+	inc := func(p payload) payload { p.a++; return p }
+	kinds := []struct {
+		name  string
+		level func(*flow.Stream[payload]) *flow.Stream[payload]
+	}{
+		{"then", func(s *flow.Stream[payload]) *flow.Stream[payload] { return s.Then(1, inc) }},
+		{"filter", func(s *flow.Stream[payload]) *flow.Stream[payload] {
+			return s.Filter(1, func(p payload) (payload, bool) { return inc(p), true })
+		}},
+		{"thenerr", func(s *flow.Stream[payload]) *flow.Stream[payload] {
+			return s.ThenErr(1, func(p payload) (payload, error) { return inc(p), nil })
+		}},
+		{"expand", func(s *flow.Stream[payload]) *flow.Stream[payload] {
+			return s.Expand(1, func(p payload, e *flow.Emitter[payload]) { e.Emit(inc(p)) })
+		}},
+	}
+	for _, k := range kinds {
+		b.Run(k.name, func(b *testing.B) {
+			b.ReportAllocs()
+			g := flow.New()
+			n := b.N
+			release := make(chan struct{})
+			s := flow.Source(g, 1, func(s *flow.SourceStage[payload]) error {
+				<-release
+				for i := range n {
+					if err := s.Emit(payload{seq: int64(i)}); err != nil {
+						return err
+					}
+				}
+				s.Finish()
+				return nil
+			})
+			s = k.level(k.level(s))
+			var sum int64
+			s.SinkErr(1, func(p payload) error { sum += p.a; return nil })
+			if err := g.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			close(release)
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if sum != 2*int64(n) {
+				b.Fatalf("the sink summed %d, want %d", sum, 2*n)
+			}
+		})
+	}
+}

@@ -67,17 +67,41 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 	if p.mapFn != nil && p.stateful == nil {
 		return mapPort(st, sel, buf, em, p.mapFn), false, nil
 	}
-	each := ps.each
-	f := func(seq int64, v *In) {
-		st.cur = seq
-		if err := each(v, em); err != nil {
-			st.fail(seq, err, nil, nil)
+	return eachPort(st, sel, buf, em, ps.each), false, nil
+}
+
+// eachPort is the port of the other per-entry levels (Filter, ThenErr, Expand, ExpandErr,
+// Stateful): its loop calls the level's normalised function directly, which calls the
+// user's, two calls per entry (the selector's loop added a third and a closure for the
+// failure report a fourth).
+func eachPort[In, Out any](st *stage, sel selector[In], buf *ring.Buffer[In], em *Emitter[Out], each func(v *In, e *Emitter[Out]) error) func(lo, hi int64) {
+	if sel.keyed() {
+		return func(lo, hi int64) {
+			for seq := lo; seq < hi; seq++ {
+				v := buf.At(seq)
+				st.cur = seq // a panicking key function fails this entry
+				if !sel.owns(*v) {
+					continue
+				}
+				st.taken++
+				if err := each(v, em); err != nil {
+					st.fail(seq, err, nil, nil)
+				}
+			}
+			em.flush()
 		}
 	}
 	return func(lo, hi int64) {
-		sel.each(buf, lo, hi, f)
+		seq, step := sel.span(lo)
+		for ; seq < hi; seq += step {
+			st.cur = seq
+			st.taken++
+			if err := each(buf.At(seq), em); err != nil {
+				st.fail(seq, err, nil, nil)
+			}
+		}
 		em.flush()
-	}, false, nil
+	}
 }
 
 // mapPort is the port of a Then level: it writes fn's result for each entry of its share

@@ -15,7 +15,6 @@ import (
 type selector[T any] struct {
 	h     *Stage
 	cur   *int64 // the stage's current sequence: set before a key function runs, for failure reports
-	taken *int64 // the stage's count of entries handed to its function in this batch
 	route route
 	idx   int64
 	width int64
@@ -24,32 +23,11 @@ type selector[T any] struct {
 }
 
 func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selector[T] {
-	s := selector[T]{h: &st.h, cur: &st.cur, taken: &st.taken, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
+	s := selector[T]{h: &st.h, cur: &st.cur, route: st.lv.route, idx: int64(st.idx), width: int64(st.lv.n), key: key, part: part}
 	if s.width == 1 || st.lv.kind == kindPhase {
 		s.route = routeBroadcast // one reader takes everything
 	}
 	return s
-}
-
-// each calls f for every sequence in [lo, hi) that belongs to the stage, counting each in
-// the stage's taken before the call.
-func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) {
-	if s.keyed() {
-		for seq := lo; seq < hi; seq++ {
-			v := buf.At(seq)
-			*s.cur = seq // a panicking key function fails this entry, not the last one taken
-			if s.owns(*v) {
-				*s.taken++
-				f(seq, v)
-			}
-		}
-		return
-	}
-	seq, step := s.span(lo)
-	for ; seq < hi; seq += step {
-		*s.taken++
-		f(seq, buf.At(seq))
-	}
 }
 
 // keyed reports whether the stage must look at each entry to know whether it is its own.

@@ -55,14 +55,37 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 	if c.value != nil && c.per == nil {
 		return valuePort(st, sel, buf, c.value), false, nil
 	}
-	fn := fs.fn
-	f := func(seq int64, v *T) {
-		st.cur = seq
-		if err := fn(v); err != nil {
-			st.fail(seq, err, nil, nil)
+	return errPort(st, sel, buf, fs.fn), false, nil
+}
+
+// errPort is the port of the other consuming levels (SinkErr, PhaseErr, StatefulSink): as
+// eachPort is for processing levels, a loop that calls the level's function directly.
+func errPort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T) error) func(lo, hi int64) {
+	if sel.keyed() {
+		return func(lo, hi int64) {
+			for seq := lo; seq < hi; seq++ {
+				v := buf.At(seq)
+				st.cur = seq // a panicking key function fails this entry
+				if !sel.owns(*v) {
+					continue
+				}
+				st.taken++
+				if err := fn(v); err != nil {
+					st.fail(seq, err, nil, nil)
+				}
+			}
 		}
 	}
-	return func(lo, hi int64) { sel.each(buf, lo, hi, f) }, false, nil
+	return func(lo, hi int64) {
+		seq, step := sel.span(lo)
+		for ; seq < hi; seq += step {
+			st.cur = seq
+			st.taken++
+			if err := fn(buf.At(seq)); err != nil {
+				st.fail(seq, err, nil, nil)
+			}
+		}
+	}
 }
 
 // consumePort is the port of a Phase level, and valuePort of a Sink: the loop over the
