@@ -77,14 +77,9 @@ func (p *processImpl[In, Out]) port(st *stage, src ringHandle) (func(lo, hi int6
 func eachPort[In, Out any](st *stage, sel selector[In], buf *ring.Buffer[In], em *Emitter[Out], each func(v *In, e *Emitter[Out]) error) func(lo, hi int64) {
 	if sel.keyed() {
 		return func(lo, hi int64) {
-			for seq := lo; seq < hi; seq++ {
-				v := buf.At(seq)
-				st.cur = seq // a panicking key function fails this entry
-				if !sel.owns(*v) {
-					continue
-				}
+			for seq := sel.owned(buf, lo, hi); seq < hi; seq = sel.owned(buf, seq+1, hi) {
 				st.taken++
-				if err := each(v, em); err != nil {
+				if err := each(buf.At(seq), em); err != nil {
 					st.fail(seq, err, nil, nil)
 				}
 			}
@@ -116,17 +111,12 @@ func mapPort[In, Out any](st *stage, sel selector[In], buf *ring.Buffer[In], em 
 	out := em.buf
 	if sel.keyed() {
 		return func(lo, hi int64) {
-			for seq := lo; seq < hi; seq++ {
-				v := buf.At(seq)
-				st.cur = seq // a panicking key function fails this entry
-				if !sel.owns(*v) {
-					continue
-				}
+			for seq := sel.owned(buf, lo, hi); seq < hi; seq = sel.owned(buf, seq+1, hi) {
 				if em.next == em.stop {
 					em.reserve()
 				}
 				st.taken++
-				*out.At(em.next) = fn(*v)
+				*out.At(em.next) = fn(*buf.At(seq))
 				em.next++
 			}
 			em.flush()

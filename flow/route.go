@@ -30,6 +30,19 @@ func newSelector[T any](st *stage, key func(T) uint64, part func(T) int) selecto
 	return s
 }
 
+// owned returns the first sequence from seq on, below hi, whose entry key or partition
+// routing gives to the stage, or hi. It sets the stage's current sequence to each entry it
+// looks at, so that a panicking key function fails that entry.
+func (s *selector[T]) owned(buf *ring.Buffer[T], seq, hi int64) int64 {
+	for ; seq < hi; seq++ {
+		*s.cur = seq
+		if s.owns(*buf.At(seq)) {
+			return seq
+		}
+	}
+	return hi
+}
+
 // keyed reports whether the stage must look at each entry to know whether it is its own.
 func (s *selector[T]) keyed() bool { return s.route == routeKey || s.route == routePartition }
 

@@ -140,12 +140,8 @@ func FuzzRouting(f *testing.F) {
 // errPort, consumePort, valuePort), once, for the test to compare with the batch view.
 func (s *selector[T]) each(buf *ring.Buffer[T], lo, hi int64, f func(seq int64, v *T)) {
 	if s.keyed() {
-		for seq := lo; seq < hi; seq++ {
-			v := buf.At(seq)
-			*s.cur = seq // a panicking key function fails this entry, not the last one taken
-			if s.owns(*v) {
-				f(seq, v)
-			}
+		for seq := s.owned(buf, lo, hi); seq < hi; seq = s.owned(buf, seq+1, hi) {
+			f(seq, buf.At(seq))
 		}
 		return
 	}

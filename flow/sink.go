@@ -63,14 +63,9 @@ func (c *consumeImpl[T]) port(st *stage, src ringHandle) (func(lo, hi int64), bo
 func errPort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T) error) func(lo, hi int64) {
 	if sel.keyed() {
 		return func(lo, hi int64) {
-			for seq := lo; seq < hi; seq++ {
-				v := buf.At(seq)
-				st.cur = seq // a panicking key function fails this entry
-				if !sel.owns(*v) {
-					continue
-				}
+			for seq := sel.owned(buf, lo, hi); seq < hi; seq = sel.owned(buf, seq+1, hi) {
 				st.taken++
-				if err := fn(v); err != nil {
+				if err := fn(buf.At(seq)); err != nil {
 					st.fail(seq, err, nil, nil)
 				}
 			}
@@ -95,13 +90,9 @@ func errPort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T)
 func consumePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T)) func(lo, hi int64) {
 	if sel.keyed() {
 		return func(lo, hi int64) {
-			for seq := lo; seq < hi; seq++ {
-				v := buf.At(seq)
-				st.cur = seq // a panicking key function fails this entry
-				if sel.owns(*v) {
-					st.taken++
-					fn(v)
-				}
+			for seq := sel.owned(buf, lo, hi); seq < hi; seq = sel.owned(buf, seq+1, hi) {
+				st.taken++
+				fn(buf.At(seq))
 			}
 		}
 	}
@@ -118,13 +109,9 @@ func consumePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func
 func valuePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(T)) func(lo, hi int64) {
 	if sel.keyed() {
 		return func(lo, hi int64) {
-			for seq := lo; seq < hi; seq++ {
-				v := buf.At(seq)
-				st.cur = seq // a panicking key function fails this entry
-				if sel.owns(*v) {
-					st.taken++
-					fn(*v)
-				}
+			for seq := sel.owned(buf, lo, hi); seq < hi; seq = sel.owned(buf, seq+1, hi) {
+				st.taken++
+				fn(*buf.At(seq))
 			}
 		}
 	}
