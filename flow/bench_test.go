@@ -66,13 +66,10 @@ func step(lv int, p payload) payload {
 
 func keyOf(p payload) uint64 { return uint64(p.seq) }
 
-// runFlow builds a graph whose single source stage publishes n payloads once released,
-// followed by levels of the given widths; the last one verifies (by key when keyed). It runs
-// the graph to completion.
-func runFlow(b *testing.B, n, capacity int, widths []int, keyed bool) {
-	g := flow.New()
-	release := make(chan struct{})
-	stream := flow.Source(g, 1, func(s *flow.SourceStage[payload]) error {
+// benchSource adds a source of one stage that emits n payloads, seq 0 to n-1, once release
+// is closed, then finishes.
+func benchSource(g *flow.Graph, n int, release <-chan struct{}, opts ...flow.Option) *flow.Stream[payload] {
+	return flow.Source(g, 1, func(s *flow.SourceStage[payload]) error {
 		<-release
 		for i := range n {
 			if err := s.Emit(payload{seq: int64(i)}); err != nil {
@@ -81,7 +78,16 @@ func runFlow(b *testing.B, n, capacity int, widths []int, keyed bool) {
 		}
 		s.Finish()
 		return nil
-	}, flow.Capacity(capacity))
+	}, opts...)
+}
+
+// runFlow builds a graph whose single source stage publishes n payloads once released,
+// followed by levels of the given widths; the last one verifies (by key when keyed). It runs
+// the graph to completion.
+func runFlow(b *testing.B, n, capacity int, widths []int, keyed bool) {
+	g := flow.New()
+	release := make(chan struct{})
+	stream := benchSource(g, n, release, flow.Capacity(capacity))
 	for lv, w := range widths[:len(widths)-1] {
 		stream = stream.Then(w, func(p payload) payload { return step(lv, p) }, flow.Capacity(capacity))
 	}
@@ -240,17 +246,7 @@ func BenchmarkLevelKinds(b *testing.B) {
 			g := flow.New()
 			n := b.N
 			release := make(chan struct{})
-			s := flow.Source(g, 1, func(s *flow.SourceStage[payload]) error {
-				<-release
-				for i := range n {
-					if err := s.Emit(payload{seq: int64(i)}); err != nil {
-						return err
-					}
-				}
-				s.Finish()
-				return nil
-			})
-			s = k.level(k.level(s))
+			s := k.level(k.level(benchSource(g, n, release)))
 			var sum int64
 			s.SinkErr(1, func(p payload) error { sum += p.a; return nil })
 			if err := g.Start(context.Background()); err != nil {
