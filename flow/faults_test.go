@@ -103,31 +103,63 @@ func TestPanicInBatchFunctionReleasesTheBatch(t *testing.T) {
 
 // TestPanickingKeyFunctionFailsOneEntry: a key function that panicked was blamed on the
 // last entry the stage had taken, and the stage re-ran the range, reporting many failures.
+// Each port writes its keyed loop out, so each is run.
 func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	var mu sync.Mutex
-	var seqs []int64
-	var got atomic.Int64
-	in.KeyBy(func(v int) uint64 {
-		if v == 7 {
-			panic("bad key")
-		}
-		return uint64(v)
-	}).Then(2, id, flow.Name("keyed"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
-		mu.Lock()
-		seqs = append(seqs, se.Seq)
-		mu.Unlock()
-	}))).Sink(1, func(int) { got.Add(1) })
-	start(t, g)
-	publishAll(t, in, 20, id)
-	mustStop(t, g, nil)
-	// Both stages evaluate the key of every entry, so each reports entry 7 once.
-	if len(seqs) != 2 || seqs[0] != 7 || seqs[1] != 7 {
-		t.Fatalf("failures reported at sequences %v, want [7 7]", seqs)
+	kinds := []struct {
+		name  string
+		level func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option)
+	}{
+		{"then", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.Then(2, id, opts...).Sink(1, func(int) { got.Add(1) })
+		}},
+		{"filter", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.Filter(2, func(v int) (int, bool) { return v, true }, opts...).Sink(1, func(int) { got.Add(1) })
+		}},
+		{"expand", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.Expand(2, func(v int, e *flow.Emitter[int]) { e.Emit(v) }, opts...).Sink(1, func(int) { got.Add(1) })
+		}},
+		{"sink", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.Sink(2, func(int) { got.Add(1) }, opts...)
+		}},
+		{"sinkerr", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.SinkErr(2, func(int) error { got.Add(1); return nil }, opts...)
+		}},
+		{"stateful sink", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.StatefulSink(2, flow.StatefulSink[int, *atomic.Int64]{
+				Init: func(*flow.Stage) (*atomic.Int64, error) { return got, nil },
+				Each: func(got *atomic.Int64, _ int) error { got.Add(1); return nil },
+			}, opts...)
+		}},
 	}
-	if got.Load() != 19 {
-		t.Fatalf("delivered %d, want the 19 entries whose key did not panic", got.Load())
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			g := flow.New()
+			in := flow.Input[int](g)
+			var mu sync.Mutex
+			var seqs []int64
+			var got atomic.Int64
+			keyed := in.KeyBy(func(v int) uint64 {
+				if v == 7 {
+					panic("bad key")
+				}
+				return uint64(v)
+			})
+			k.level(keyed, &got, flow.Name("keyed"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
+				mu.Lock()
+				seqs = append(seqs, se.Seq)
+				mu.Unlock()
+			})))
+			start(t, g)
+			publishAll(t, in, 20, id)
+			mustStop(t, g, nil)
+			// Both stages evaluate the key of every entry, so each reports entry 7 once.
+			if len(seqs) != 2 || seqs[0] != 7 || seqs[1] != 7 {
+				t.Fatalf("failures reported at sequences %v, want [7 7]", seqs)
+			}
+			if got.Load() != 19 {
+				t.Fatalf("delivered %d, want the 19 entries whose key did not panic", got.Load())
+			}
+		})
 	}
 }
 

@@ -84,18 +84,10 @@ func errPort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T)
 }
 
 // consumePort is the port of a Phase level, and valuePort of a Sink: the loop over the
-// stage's share calls the level's function and nothing else per entry, where the general
-// port goes through the selector's loop, a closure for the failure report and the error
-// adapter (see mapPort). They differ only in how the entry is handed over.
+// stage's share calls the level's function and nothing else per entry (see mapPort). They
+// differ in how the entry is handed over, and in that a phase takes every entry of its rings
+// (Start refuses key and partition routing for one), so consumePort has no keyed loop.
 func consumePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(*T)) func(lo, hi int64) {
-	if sel.keyed() {
-		return func(lo, hi int64) {
-			for seq := sel.owned(buf, lo, hi); seq < hi; seq = sel.owned(buf, seq+1, hi) {
-				st.taken++
-				fn(buf.At(seq))
-			}
-		}
-	}
 	return func(lo, hi int64) {
 		seq, step := sel.span(lo)
 		for ; seq < hi; seq += step {

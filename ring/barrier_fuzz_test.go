@@ -28,6 +28,8 @@ var barrierCases = []opsCase{
 	{"multi out of order", []byte{0x12, 2, 0b1, 0b10, 4, 4, 4, 5, 1, 1, 2, 6, 10, 2, 6, 10}},
 	{"half releases", []byte{3, 3, 0b1, 0b11, 0b100, 60, 1, 130, 134, 138, 142, 130, 134, 138, 142}},
 	{"close drains", []byte{0x11, 2, 0b1, 0b1, 8, 3, 1, 2, 6, 10, 3, 2, 6, 10}},
+	{"fenced multi out of order", []byte{0x32, 2, 0b1, 0b10, 4, 4, 4, 5, 1, 1, 2, 6, 10, 2, 6, 10}},
+	{"fenced close drains", []byte{0x31, 2, 0b1, 0b1, 8, 3, 1, 2, 6, 10, 3, 2, 6, 10}},
 }
 
 // barrierModel is the reference: a slice of claimed slots and, per reader, what it

@@ -94,11 +94,10 @@ type core struct {
 
 	// The availability marks of a multi-publisher ring: the mark of seq lies at
 	// avail + (seq&mask)*availStride, in seq's cell (see cell) or in an array of
-	// marks, and holds seq
-	// once seq is committed. Storing the sequence itself rather than its round
-	// costs a word per slot but needs no shift on either side and can never
-	// alias: a slot holds seq-k*size from an earlier round, or its initial -1.
-	// nil on a single-publisher ring.
+	// marks, and holds seq once seq is committed. Storing the sequence itself
+	// rather than its round costs a word per slot but needs no shift on either
+	// side and can never alias: a slot holds seq-k*size from an earlier round, or
+	// its initial -1. nil on a single-publisher ring.
 	avail       unsafe.Pointer
 	availStride uintptr
 
@@ -163,7 +162,7 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	c.pubNeed.v.Store(math.MaxInt64)
 	if c.multi {
 		c.pubNeed.v.Store(math.MinInt64)
-		if cfg.fenced || !c.lightStores {
+		if !c.lightStores { // Fenced, or no light stores here: see cell
 			cells := make([]cell[T], capacity)
 			for i := range cells {
 				cells[i].avail.Store(-1)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -108,8 +109,8 @@ func TestAtomicInt64Layout(t *testing.T) {
 // TestMarkLayout checks where a multi-publisher ring keeps its availability marks:
 // beside each entry, in the entry's cell, when its commits are fenced (Fenced, or a
 // platform or build without light stores), and eight to a line in an array of their own
-// otherwise; and that each slot and each mark is its own, for entry types of several
-// sizes.
+// otherwise; and that no slot's bytes and no mark's overlap another's, for entry types of
+// several sizes.
 func TestMarkLayout(t *testing.T) {
 	t.Run("byte", func(t *testing.T) { checkMarkLayout[byte](t) })
 	t.Run("int64", func(t *testing.T) { checkMarkLayout[int64](t) })
@@ -120,6 +121,11 @@ func TestMarkLayout(t *testing.T) {
 
 func checkMarkLayout[T any](t *testing.T) {
 	const capacity = 16
+	type span struct {
+		what     string
+		seq      int64
+		from, to uintptr // [from, to)
+	}
 	for _, fenced := range []bool{false, true} {
 		opts := []Option{MultiPublisher()}
 		if fenced {
@@ -131,7 +137,7 @@ func checkMarkLayout[T any](t *testing.T) {
 		}
 		beside := fenced || !lightAvailable()
 		size := unsafe.Sizeof(*new(T))
-		seen := make(map[uintptr]bool)
+		var spans []span
 		for seq := range int64(capacity) {
 			slot, mark := uintptr(unsafe.Pointer(b.At(seq))), uintptr(unsafe.Pointer(b.availAt(seq)))
 			if b.At(seq+capacity) != b.At(seq) || b.availAt(seq+capacity) != b.availAt(seq) {
@@ -140,24 +146,30 @@ func checkMarkLayout[T any](t *testing.T) {
 			if got := b.availAt(seq).Load(); got != -1 {
 				t.Fatalf("fenced=%v: mark of %d holds %d before any commit, want -1", fenced, seq, got)
 			}
-			if size > 0 && seen[slot] || seen[mark] || (mark >= slot && mark < slot+size) {
-				t.Fatalf("fenced=%v: slot or mark of %d overlaps another", fenced, seq)
-			}
-			seen[slot], seen[mark] = true, true
+			spans = append(spans, span{"slot", seq, slot, slot + size}, span{"mark", seq, mark, mark + 8})
 			if beside {
-				if d := mark - slot; mark < slot || d >= unsafe.Sizeof(cell[T]{}) {
+				if mark < slot || mark+8 > slot+unsafe.Sizeof(cell[T]{}) {
 					t.Fatalf("fenced=%v: mark of %d is %d bytes from its entry, want it in the entry's cell", fenced, seq, int64(mark)-int64(slot))
 				}
 			} else if mark != uintptr(unsafe.Pointer(b.availAt(0)))+uintptr(seq)*8 {
 				t.Fatalf("fenced=%v: mark of %d is not in a dense array of marks", fenced, seq)
 			}
 		}
+		for i, x := range spans {
+			for _, y := range spans[i+1:] {
+				if x.from < y.to && y.from < x.to { // empty slots overlap nothing
+					t.Fatalf("fenced=%v: the %s of %d [%#x, %#x) overlaps the %s of %d [%#x, %#x)",
+						fenced, x.what, x.seq, x.from, x.to, y.what, y.seq, y.from, y.to)
+				}
+			}
+		}
 	}
 }
 
-// TestCellsKeepPointers checks that entries holding pointers stay alive through a
-// collection in both layouts of a multi-publisher ring: the slots are reached through an
-// unsafe.Pointer to a typed array, which the collector must still scan.
+// TestCellsKeepPointers checks that entries holding pointers stay alive through
+// collections in both layouts of a multi-publisher ring: the slots are reached through an
+// unsafe.Pointer to a typed array, which the collector must still scan. Each entry points
+// at an object with a cleanup that records its collection.
 func TestCellsKeepPointers(t *testing.T) {
 	for _, fenced := range []bool{false, true} {
 		opts := []Option{MultiPublisher()}
@@ -168,19 +180,50 @@ func TestCellsKeepPointers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var collected atomic.Int64
 		for seq := range int64(64) {
 			v := new([64]int64)
 			v[0], v[63] = seq, -seq
+			runtime.AddCleanup(v, func(c *atomic.Int64) { c.Add(1) }, &collected)
 			*b.At(seq) = v
 		}
-		runtime.GC()
-		runtime.GC()
+		for range 3 {
+			runtime.GC()
+		}
+		if n := collected.Load(); n != 0 {
+			t.Fatalf("fenced=%v: %d entries collected while the ring held them", fenced, n)
+		}
 		for seq := range int64(64) {
-			v := new([64]int64) // reuses freed memory if the entries were collected
-			v[0], v[63] = -1, -1
 			if p := *b.At(seq); p[0] != seq || p[63] != -seq {
-				t.Fatalf("fenced=%v: entry %d reads %d, %d after a collection", fenced, seq, p[0], p[63])
+				t.Fatalf("fenced=%v: entry %d reads %d, %d after collections", fenced, seq, p[0], p[63])
 			}
 		}
+		runtime.KeepAlive(b)
+	}
+}
+
+// TestCleanupsRunInThisTest keeps TestCellsKeepPointers honest: the same entries, once
+// dropped with their ring, are collected and their cleanups run, so that a zero count there
+// means the ring kept them.
+func TestCleanupsRunInThisTest(t *testing.T) {
+	var collected atomic.Int64
+	func() {
+		b, err := New[*[64]int64](64, MultiPublisher(), Fenced())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := range int64(64) {
+			v := new([64]int64)
+			runtime.AddCleanup(v, func(c *atomic.Int64) { c.Add(1) }, &collected)
+			*b.At(seq) = v
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for collected.Load() < 64 && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if n := collected.Load(); n != 64 {
+		t.Fatalf("%d of 64 dropped entries collected", n)
 	}
 }

@@ -39,10 +39,13 @@ func withStart(start int64) Option {
 // Fenced makes every publishing store (a claim's, a commit's) a sequentially
 // consistent atomic store, as on platforms without light stores (see the package
 // doc), and Close then never needs a process-wide barrier. Commits are fenced anyway
-// where a reader waits on anything but a [PhasedWaiter] (a [Parker], an event loop);
-// saying so up front lets a multi-publisher ring keep each slot's availability mark
-// beside its entry, where a fenced commit costs less than in a separate array.
-// Tests also use it to run both ways on one machine.
+// where a reader without upstreams (no [After]) waits on anything but a
+// [PhasedWaiter] (a [Parker], an event loop); saying so up front lets a
+// multi-publisher ring keep each slot's availability mark beside its entry, where a
+// fenced commit costs less than in a separate array. The mark is a word per slot
+// either way, but beside the entry it also rounds the slot up to a multiple of 8
+// bytes (a 1-byte entry takes 16 bytes instead of 9). Tests also use it to run both
+// ways on one machine.
 func Fenced() Option {
 	return Option{func(c *bufferConfig) { c.fenced = true }}
 }

@@ -10,10 +10,11 @@ import (
 
 // Multi-publisher claims race on the claim cursor with compare-and-swap; the
 // winner owns [cur, cur+n). Commit marks each slot available by storing its
-// sequence into the slot's mark (beside the entry, see cell), so publishers never wait for each other to commit in
-// order (a shared commit cursor would make a fast publisher wait behind a slow
-// one, and a preempted publisher would stall everyone). Readers find the
-// highest contiguous committed sequence by scanning the marks.
+// sequence into the slot's mark (beside the entry or in an array of marks, see
+// cell), so publishers never wait for each other to commit in order (a shared
+// commit cursor would make a fast publisher wait behind a slow one, and a
+// preempted publisher would stall everyone). Readers find the highest
+// contiguous committed sequence by scanning the marks.
 
 // tryClaimMulti is a multi-publisher claim's fast path, small enough to be
 // inlined into claim and claimMultiSlow: compare-and-swaps of the claim cursor

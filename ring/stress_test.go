@@ -43,17 +43,17 @@ func TestStressDiamond(t *testing.T) {
 	cases := []struct {
 		pubs, capacity, claim, batch int
 		multi                        bool
+		fenced                       bool // a multi-publisher ring's marks beside the entries
 	}{
-		{1, 8, 1, 3, false},
-		{1, 64, 5, 64, false},
-		{3, 8, 1, 2, true},
-		{4, 64, 3, 16, true},
-		{2, 2, 1, 1, true},
-		{3, 16, 2, 4, true},
+		{1, 8, 1, 3, false, false},
+		{1, 64, 5, 64, false, false},
+		{3, 8, 1, 2, true, false},
+		{4, 64, 3, 16, true, false},
+		{2, 2, 1, 1, true, false},
+		{3, 16, 2, 4, true, true},
 	}
-	for i, tc := range cases {
-		// The last multi-publisher case keeps its marks beside the entries (Fenced).
-		fenced := i == len(cases)-1
+	for _, tc := range cases {
+		fenced := tc.fenced
 		t.Run(fmt.Sprintf("pubs=%d/cap=%d/claim=%d/batch=%d/fenced=%v", tc.pubs, tc.capacity, tc.claim, tc.batch, fenced), func(t *testing.T) {
 			opts := []ring.Option{ring.WithStart(1<<62 - 1000)}
 			if tc.multi {
