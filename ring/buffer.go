@@ -37,11 +37,9 @@ type Buffer[T any] struct {
 // that the commit's fenced store waits for the one line the entry is on rather than for
 // that line and then a line of a separate mark array that the other publishers write
 // too. Where commits may be light, the marks keep an array of their own: a plain store
-// does not wait, and the reader's scan then reads eight marks a line. Measured on
-// 2 vCPUs (three or four publishers, one reader, entries of 8 to 120 bytes, one or
-// sixteen per claim): with fenced commits the marks beside the entries cost 14% less
-// per entry (geometric mean; 16-23% less in most cells, 5% more in one), with light
-// commits 17% more; padding cells to a cache line lost in both.
+// does not wait, and the reader's scan then reads eight marks a line. The README's
+// Performance section has the measurements behind both choices; padding cells to a cache
+// line lost in both.
 type cell[T any] struct {
 	v     T
 	avail atomic.Int64
