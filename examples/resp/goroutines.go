@@ -2,12 +2,10 @@ package main
 
 import (
 	"cmp"
-	"errors"
 	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // goroutineServer is the baseline: Go's usual shape, a goroutine per connection on the net
@@ -96,6 +94,7 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 		tc.Close()
 	}()
 	var sc scratch
+	w := newConnWriter(c, tc, &s.cfg)
 	hard := s.cfg.outLimit.hard
 	var parts []request // the parts of a command that spans shards, until the last one
 	emit := func(r request) {
@@ -107,23 +106,28 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 			parts = parts[:0]
 		}
 		if hard > 0 && c.out.buf.len() > hard && !c.out.broken {
-			c.out.discard() // past the hard limit: the client is dropped
-			c.dropped.Store(true)
+			w.drop() // past the hard limit: the client is dropped
 		}
 	}
-	defer c.parse.unwatch(c, s.rt, &sc, emit, nil) // the shards forget what it watched
-	w := writer{tc: tc, timeout: s.cfg.writeTimeout, lim: s.cfg.outLimit}
+	// Deferred calls run last first: the writer ends (what is queued is written), then the
+	// shards forget what the connection watched, then the socket closes.
+	defer c.parse.unwatch(c, s.rt, &sc, emit, nil)
+	defer w.end()
 	buf := make([]byte, readSize)
 	for {
 		n, err := tc.Read(buf)
 		if n > 0 {
-			c.parse.feed(c, buf[:n], s.rt, &sc, emit)
-			if c.out.broken || w.write(&c.out.buf) != nil {
-				return // past the output limit, or a failed write
+			w.mu.Lock()
+			if c.out.broken {
+				w.mu.Unlock()
+				return // dropped by the writer: what it sent is not run
 			}
-			c.out.written()
-			if c.out.shutdown {
-				return // QUIT or a protocol error, whose reply is written
+			c.parse.feed(c, buf[:n], s.rt, &sc, emit)
+			w.flush()
+			stop := c.out.broken || c.out.shutdown
+			w.mu.Unlock()
+			if stop {
+				return // QUIT or a protocol error (the writer writes its reply), or dropped
 			}
 		}
 		if err != nil {
@@ -131,60 +135,6 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 		}
 	}
 }
-
-// writer writes a connection's replies with the graph's limits: a client that takes
-// nothing for timeout, or leaves more than the soft limit unread for its time, is dropped.
-// The goroutine does not read while it writes, so its pending output is at most the
-// replies to one read, which emit holds to the hard limit.
-type writer struct {
-	tc      *net.TCPConn
-	timeout time.Duration
-	lim     outputLimit
-	idle    time.Time   // the write timeout's deadline; zero: none
-	set     time.Time   // the write deadline set on tc: idle, or the soft limit's if sooner
-	iov     net.Buffers // the slices one write is given
-}
-
-// write writes out all of out, or fails.
-func (w *writer) write(out *outbuf) error {
-	var softSince time.Time
-	for out.len() > 0 {
-		now := time.Now()
-		over, since := w.lim.over(out.len(), softSince, now)
-		if over {
-			return errOutputLimit
-		}
-		softSince = since
-		// Moving the deadline costs a timer update, so it moves only when half the timeout
-		// has gone (a client then gets between timeout/2 and timeout to take a byte).
-		if w.timeout > 0 && (w.idle.IsZero() || w.idle.Sub(now) < w.timeout/2) {
-			w.idle = now.Add(w.timeout)
-		}
-		d := w.idle
-		if !softSince.IsZero() && w.lim.softFor > 0 {
-			if sd := softSince.Add(w.lim.softFor); d.IsZero() || sd.Before(d) {
-				d = sd
-			}
-		}
-		if !d.Equal(w.set) {
-			if err := w.tc.SetWriteDeadline(d); err != nil {
-				return err
-			}
-			w.set = d
-		}
-		w.iov = append(w.iov[:0], out.pending()...)
-		bufs := w.iov
-		n, err := bufs.WriteTo(w.tc) // writev; it consumes bufs
-		clear(w.iov)                 // hold no value once written
-		out.wrote(int(n))
-		if err != nil && n == 0 {
-			return err // a deadline that passed with no progress, or a broken connection
-		}
-	}
-	return nil
-}
-
-var errOutputLimit = errors.New("client output buffer limit reached")
 
 // runAll executes the parts of a command that spans shards with every one of its shards
 // locked, so that no other command sees it half done; the locks are taken in shard order,

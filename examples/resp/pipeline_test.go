@@ -110,6 +110,41 @@ func TestPipelineOrder(t *testing.T) {
 	})
 }
 
+// TestPipelineUploadWhileRepliesWait sends a pipeline as client libraries send one, every
+// request written before the first reply is read, with more of both than the two socket
+// buffers hold: SETs and GETs of a 256 KiB value, 16 MiB each way. The server must go on
+// reading while its replies wait for the client, as redis-server does.
+//
+// The goroutine mode wrote each read's replies before it read again, so once the replies
+// filled the sockets both sides were blocked in their writes until the server's write
+// timeout (10 s) dropped the client; redis-py's pipeline of 60 SETs and GETs of a 1 MiB
+// value, which redis-server answers at once, failed so. The test allows 10 s.
+func TestPipelineUploadWhileRepliesWait(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		ctx, cancel := context.WithTimeout(testContext(t), 10*time.Second)
+		defer cancel()
+		c := newClient(t, s.Addr(), 2)
+		val := bigValue(256 << 10)
+		n := 64
+		pipe := c.Pipeline()
+		gets := make([]*redis.StringCmd, n)
+		for i := range n {
+			k := "big" + strconv.Itoa(i)
+			pipe.Set(ctx, k, val[i:]+val[:i], 0)
+			gets[i] = pipe.Get(ctx, k)
+		}
+		start := time.Now()
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("pipeline of %d SETs and GETs of %d KiB: %v after %v", n, len(val)>>10, err, time.Since(start))
+		}
+		for i, g := range gets {
+			if g.Val() != val[i:]+val[:i] {
+				t.Fatalf("GET big%d: %d bytes, not the value set", i, len(g.Val()))
+			}
+		}
+	})
+}
+
 // TestConcurrentClients runs many connections at once, each with its own keys, mixing
 // single-key and cross-shard commands in pipelines; each checks its own results, and shared
 // counters check that no increment was lost.
