@@ -81,6 +81,20 @@ func benchSource(g *flow.Graph, n int, release <-chan struct{}, opts ...flow.Opt
 	}, opts...)
 }
 
+// timeGraph starts g, then times it from closing release (which lets its source emit) until
+// it has run to completion.
+func timeGraph(b *testing.B, g *flow.Graph, release chan struct{}) {
+	if err := g.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	close(release)
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+}
+
 // runFlow builds a graph whose single source stage publishes n payloads once released,
 // followed by levels of the given widths; the last one verifies (by key when keyed). It runs
 // the graph to completion.
@@ -107,15 +121,7 @@ func runFlow(b *testing.B, n, capacity int, widths []int, keyed bool) {
 		}
 		return nil
 	})
-	if err := g.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	close(release)
-	if err := g.Wait(); err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
+	timeGraph(b, g, release)
 	for i := range sinks {
 		sinks[i].flush()
 	}
@@ -249,15 +255,7 @@ func BenchmarkLevelKinds(b *testing.B) {
 			s := k.level(k.level(benchSource(g, n, release)))
 			var sum int64
 			s.SinkErr(1, func(p payload) error { sum += p.a; return nil })
-			if err := g.Start(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			close(release)
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
+			timeGraph(b, g, release)
 			if sum != 2*int64(n) {
 				b.Fatalf("the sink summed %d, want %d", sum, 2*n)
 			}
