@@ -171,7 +171,12 @@
 //     TestStatsFromInit).
 //
 //   - Stats' Handled counts every entry a stage's function was given, those it failed or
-//     panicked on included, and Errors each failure (TestContractStageErrorOfAPanic).
+//     panicked on included, and Errors each failure; summed over a level it is each entry
+//     once under shared, key and partition routing, once per stage under broadcast
+//     (TestContractStageErrorOfAPanic, TestStatsHandledCountsEachStagesShare).
+//
+//   - A key or partition function that panics fails the one entry it was given, at every
+//     kind of level, and the rest are delivered (TestPanickingKeyFunctionFailsOneEntry).
 //
 // Not promised: order between entries of different upstream stages, or any delivery of an
 // entry whose function failed at a level (it goes no further).
