@@ -99,10 +99,11 @@
 // core) and yields; then the goroutine sleeps, parked in the Go runtime on a
 // [PhasedWaiter] (any number of sleepers) or a [Parker] (one), or on any other
 // Waiter behind [WaitPhases.Before] (an event loop). The default PhasedWaiter
-// lets commits use light stores and costs a timer per sleep; a Parker costs a
-// fenced commit and no timer, and parks at once, so two goroutines trading single
-// entries hand off on one processor as they would through a channel: the choice
-// for a latency-bound reader that one goroutine owns. A reader's [Linger] is the
+// lets commits use light stores, and where they do each of its parks starts a
+// timer (the settle above), after a yield phase; a Parker costs a fenced commit,
+// no timer and no yields, so two goroutines trading single entries hand off on
+// one processor as they would through a channel: the choice for a latency-bound
+// reader that one goroutine owns. A reader's [Linger] is the
 // one pause that happens after data arrives rather than before. A publisher
 // that has more work at hand may defer the wake: [Buffer.CommitQuiet]
 // publishes without waking and [Buffer.WakeReaders] wakes later, so that a
