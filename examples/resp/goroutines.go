@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,12 @@ func (s *goroutineServer) Stop() error {
 		s.mu.Lock()
 		for c := range s.conns {
 			_ = c.CloseRead()
+			if runtime.GOOS == "windows" {
+				// CloseRead does not end a pending read there (golang/go#41002). Elsewhere
+				// the read goes on through what the client had sent, which is executed
+				// and answered before the connection closes.
+				_ = c.SetReadDeadline(aLongTimeAgo)
+			}
 		}
 		s.conns = nil
 		s.mu.Unlock()
@@ -122,8 +129,9 @@ func (s *goroutineServer) serve(tc *net.TCPConn) {
 				w.mu.Unlock()
 				return // dropped by the writer: what it sent is not run
 			}
+			before := c.out.buf.len()
 			c.parse.feed(c, buf[:n], s.rt, &sc, emit)
-			w.flush()
+			w.flush(before)
 			stop := c.out.broken || c.out.shutdown
 			w.mu.Unlock()
 			if stop {

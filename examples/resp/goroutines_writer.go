@@ -55,18 +55,31 @@ func newConnWriter(c *conn, tc *net.TCPConn, cfg *config) *connWriter {
 // socket takes at once, unless the writer is writing, and wakes the writer for the rest.
 // It checks the limits first, since the soft limit's deadline may come while the writer
 // is blocked in a write with the write timeout's.
-func (w *connWriter) flush() {
+//
+// before is how much output was pending before the read that added it: a client with
+// nothing pending was not behind, so the write timeout counts from now.
+func (w *connWriter) flush(before int) {
 	a := &w.c.out
 	if a.broken || a.buf.len() == 0 && !a.shutdown {
 		return
 	}
-	if !w.limit(time.Now()) {
+	now := time.Now()
+	if before == 0 {
+		w.progress(now)
+	}
+	if !w.limit(now) {
 		w.drop()
 		return
 	}
-	if !w.busy && a.buf.len() > 0 && !w.try.write(&a.buf) {
-		w.drop() // the write failed: the client is gone
-		return
+	if !w.busy && a.buf.len() > 0 {
+		pending := a.buf.len()
+		if !w.try.write(&a.buf) {
+			w.drop() // the write failed: the client is gone
+			return
+		}
+		if a.buf.len() < pending {
+			w.progress(now)
+		}
 	}
 	if a.buf.len() == 0 {
 		w.finish()
@@ -129,10 +142,24 @@ func (w *connWriter) run() {
 			return // dropped meanwhile (past the hard limit): a.buf is no longer the one written
 		}
 		a.buf.wrote(int(n))
+		if n > 0 {
+			w.progress(time.Now())
+		}
 		if err != nil && n == 0 {
 			w.drop() // a deadline that passed with no progress, or a broken connection
 			return
 		}
+	}
+}
+
+// progress records that the client took output at now, or had none waiting: the write
+// timeout counts from here. Moving the deadline costs a timer update, so it moves only
+// once half the timeout has gone (a client then gets between timeout/2 and timeout to
+// take a byte). A client that keeps sending but takes nothing moves it no more: new input
+// is not progress.
+func (w *connWriter) progress(now time.Time) {
+	if w.timeout > 0 && (w.idle.IsZero() || w.idle.Sub(now) < w.timeout/2) {
+		w.idle = now.Add(w.timeout)
 	}
 }
 
@@ -145,10 +172,8 @@ func (w *connWriter) limit(now time.Time) bool {
 		return false
 	}
 	w.softSince = since
-	// Moving the deadline costs a timer update, so it moves only when half the timeout
-	// has gone (a client then gets between timeout/2 and timeout to take a byte).
-	if w.timeout > 0 && (w.idle.IsZero() || w.idle.Sub(now) < w.timeout/2) {
-		w.idle = now.Add(w.timeout)
+	if w.idle.IsZero() {
+		w.progress(now)
 	}
 	d := w.idle
 	if !w.softSince.IsZero() && w.lim.softFor > 0 {
@@ -166,11 +191,19 @@ func (w *connWriter) limit(now time.Time) bool {
 }
 
 // drop ends the connection for a failed write or a limit (mu held): its output is
-// released, and its reading goroutine, which may be blocked in a read, sees end of file,
-// stops and closes the socket with a reset.
+// released; a write the writer is blocked in ends at once (a deadline in the past), so a
+// client that takes nothing is dropped when the limit says, not when the write timeout
+// would; and its reading goroutine, which may be blocked in a read, sees end of file (or,
+// where CloseRead does not end a pending read, its read deadline), stops and closes the
+// socket with a reset.
 func (w *connWriter) drop() {
 	w.c.out.discard()
 	w.c.dropped.Store(true)
+	_ = w.tc.SetWriteDeadline(aLongTimeAgo)
 	_ = w.tc.CloseRead()
+	_ = w.tc.SetReadDeadline(aLongTimeAgo)
 	w.cond.Signal()
 }
+
+// aLongTimeAgo is a deadline that has passed: setting it ends a pending read or write.
+var aLongTimeAgo = time.Unix(1, 0)

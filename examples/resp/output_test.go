@@ -106,10 +106,19 @@ func TestOutputLimit(t *testing.T) {
 		name    string
 		tweak   func(*config)
 		atLeast time.Duration // the drop must not come before this
+		atMost  time.Duration // nor after this (0: waitFor's bound)
+		chunk   int           // send the GETs this many at a time, 5 ms apart (0: at once)
+		ping    bool          // then send a PING every 100 ms until dropped, reading nothing
 	}{
-		{"hard", func(c *config) { c.outLimit = outputLimit{hard: 4 << 20} }, 0},
-		{"soft", func(c *config) { c.outLimit = outputLimit{soft: 2 << 20, softFor: time.Second} }, time.Second},
-		{"write timeout", func(c *config) { c.outLimit, c.writeTimeout = outputLimit{}, 300*time.Millisecond }, 300 * time.Millisecond},
+		{"hard", func(c *config) { c.outLimit = outputLimit{hard: 4 << 20} }, 0, 0, 0, false},
+		{"soft", func(c *config) { c.outLimit = outputLimit{soft: 2 << 20, softFor: time.Second} }, time.Second, 0, 0, false},
+		{"write timeout", func(c *config) { c.outLimit, c.writeTimeout = outputLimit{}, 300*time.Millisecond }, 300 * time.Millisecond, 0, 0, false},
+		// The limit is crossed while a write already waits for the client: the drop comes
+		// then, not when the write timeout (20 s) ends that write.
+		{"hard while a write waits", func(c *config) { c.outLimit, c.writeTimeout = outputLimit{hard: 4 << 20}, 20*time.Second }, 0, 5 * time.Second, 20, false},
+		// A client that takes nothing is dropped by the write timeout even while it keeps
+		// sending: new input is not progress.
+		{"write timeout while the client sends", func(c *config) { c.outLimit, c.writeTimeout = outputLimit{}, time.Second }, time.Second, 8 * time.Second, 0, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,11 +134,39 @@ func TestOutputLimit(t *testing.T) {
 				waitFor(t, 10*time.Second, "the server accepts the client", func() bool { return openConns(s) == 2 })
 				n := 2000 // 16 MiB of replies
 				sent := time.Now()
-				slow.send(strings.Repeat("GET v\r\n", n))
-				waitFor(t, 10*time.Second, "the slow client is dropped", func() bool { return openConns(s) == 1 })
+				if tc.chunk == 0 {
+					slow.send(strings.Repeat("GET v\r\n", n))
+				}
+				stop := make(chan struct{})
+				sending := make(chan struct{})
+				go func() { // writes fail once the client is dropped: that ends the sending
+					defer close(sending)
+					for i := 0; tc.chunk > 0 && i < n; i += tc.chunk {
+						if _, err := io.WriteString(slow.nc, strings.Repeat("GET v\r\n", tc.chunk)); err != nil {
+							return
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+					for tc.ping {
+						select {
+						case <-stop:
+							return
+						case <-time.After(100 * time.Millisecond):
+						}
+						if _, err := io.WriteString(slow.nc, "PING\r\n"); err != nil {
+							return
+						}
+					}
+				}()
+				waitFor(t, 20*time.Second, "the slow client is dropped", func() bool { return openConns(s) == 1 })
 				took := time.Since(sent)
+				close(stop)
+				<-sending
 				if took < tc.atLeast {
 					t.Fatalf("dropped after %v, before the limit's %v", took, tc.atLeast)
+				}
+				if tc.atMost > 0 && took > tc.atMost {
+					t.Fatalf("dropped after %v, want within %v", took, tc.atMost)
 				}
 				if q := graphQueued(s); q != 0 {
 					t.Fatalf("the replier still counts %d bytes of output after the drop", q)
