@@ -64,15 +64,7 @@ func TestContractUseBeforeStart(t *testing.T) {
 // TestContractPublishBatchCountIsExact: "PublishBatch's count is exact: vs[:n] is delivered
 // and vs[n:] is not", here when its context ends while the input ring is full.
 func TestContractPublishBatchCountIsExact(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g, flow.Capacity(8), flow.Name("in"))
-	gate := make(chan struct{})
-	var got collector[int]
-	in.Sink(1, func(v int) {
-		<-gate
-		got.add(v)
-	}, flow.Name("out"))
-	start(t, g)
+	g, in, gate, got := stuckSink(t, 8)
 
 	vs := seq(1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -95,15 +87,7 @@ func TestContractPublishBatchCountIsExact(t *testing.T) {
 // graph is stopping or stopped", by TryPublish on a full ring too (not ErrFull), and a
 // blocked Publish is released; everything accepted is delivered.
 func TestContractPublishersRefusedOnceStopping(t *testing.T) {
-	g := flow.New()
-	in := flow.Input[int](g, flow.Capacity(4), flow.Name("in"))
-	gate := make(chan struct{})
-	var got collector[int]
-	in.Sink(1, func(v int) {
-		<-gate
-		got.add(v)
-	}, flow.Name("out"))
-	start(t, g)
+	g, in, gate, got := stuckSink(t, 4)
 
 	accepted := 0
 	for i := 0; ; i++ {
@@ -229,11 +213,7 @@ func TestContractDeadlineIsWaitsError(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Stop() })
-	n := publishUntilRefused(t, in, math.MaxInt32)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Wait after Start's deadline: %v, want context.DeadlineExceeded", err)
-	}
+	n := publishUntilEnd(t, g, in, context.DeadlineExceeded)
 	if err := stopWithin(t, g, drainLimit); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop after Start's deadline: %v, want context.DeadlineExceeded", err)
 	}
@@ -622,11 +602,7 @@ func TestContractFailingPhasesMoveEntriesOn(t *testing.T) {
 			return nil
 		}, flow.Name("pe")).Sink(1, got.add, flow.Name("out"))
 		start(t, g)
-		n := publishUntilRefused(t, in, math.MaxInt32)
-		waitWithin(t, g, drainLimit)
-		if err := g.Wait(); !errors.Is(err, errContract) {
-			t.Fatalf("Wait: %v, want the phase's failure", err)
-		}
+		n := publishUntilEnd(t, g, in, errContract)
 		items := got.items()
 		if !slices.Equal(items, seq(n)) {
 			t.Fatalf("committed %d, delivered %d (the failing entry must move on)", n, len(items))
@@ -739,11 +715,7 @@ func TestContractEndRunsWhenAFailureStopsTheGraph(t *testing.T) {
 		},
 	}, flow.Name("agg")).Sink(1, got.add, flow.Name("out"))
 	start(t, g)
-	n := publishUntilRefused(t, in, math.MaxInt32)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); !errors.Is(err, errContract) {
-		t.Fatalf("Wait: %v", err)
-	}
+	n := publishUntilEnd(t, g, in, errContract)
 	if ends.Load() != width {
 		t.Fatalf("End ran %d times for %d stages after a failure stopped the graph", ends.Load(), width)
 	}
@@ -792,7 +764,9 @@ func TestContractEndFailureHasNoSequence(t *testing.T) {
 
 // TestContractStopAndWaitInsideEveryCallback: "From inside a stage's function, use
 // RequestStop: Stop and Wait there ... return ErrInsideStage instead", "Stop has begun the
-// drain": from an ErrorSink's fn, a phase, a batch sink, an End hook and a source alike.
+// drain": from an ErrorSink's fn, a phase, a batch sink, an End hook and a source alike, and
+// from the callbacks of a stage's loop ("run on the stage's goroutine"), a processing
+// stage's or a source's: none may wait for its own stage.
 func TestContractStopAndWaitInsideEveryCallback(t *testing.T) {
 	type result struct{ stop, wait error }
 	cases := map[string]func(g *flow.Graph, in *flow.Publisher[int], inside func()){
@@ -837,6 +811,22 @@ func TestContractStopAndWaitInsideEveryCallback(t *testing.T) {
 				return nil
 			}).Sink(1, func(int) {})
 		},
+		"timer": func(g *flow.Graph, in *flow.Publisher[int], inside func()) {
+			in.StatefulSink(1, flow.StatefulSink[int, int]{
+				Init: func(st *flow.Stage) (int, error) {
+					st.Loop().AfterFunc(5*time.Millisecond, inside)
+					return 0, nil
+				},
+				Each: func(int, int) error { return nil },
+			}, flow.StageMode(flow.Dedicated))
+		},
+		"source timer": func(g *flow.Graph, in *flow.Publisher[int], inside func()) {
+			in.Sink(1, func(int) {})
+			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+				s.Loop().AfterFunc(5*time.Millisecond, inside)
+				return s.Publish(1)
+			}).Sink(1, func(int) {})
+		},
 	}
 	for name, build := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -852,7 +842,7 @@ func TestContractStopAndWaitInsideEveryCallback(t *testing.T) {
 				}
 			})
 			start(t, g)
-			if name != "end" && name != "source" {
+			if name != "end" && name != "source" && name != "source timer" {
 				publishUntilRefused(t, in, 100)
 			}
 			if name == "end" {
@@ -1317,11 +1307,7 @@ func TestContractRequestStopFromAStageDrains(t *testing.T) {
 		e.Emit(v)
 	}, flow.Name("work")).Sink(1, func(int) { got.Add(1) }, flow.Name("out"))
 	start(t, g)
-	n := publishUntilRefused(t, in, math.MaxInt32)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	n := publishUntilEnd(t, g, in, nil)
 	if got.Load() != int64(n) {
 		t.Fatalf("committed %d, delivered %d", n, got.Load())
 	}
@@ -1476,11 +1462,7 @@ func TestContractStartWithADoneContext(t *testing.T) {
 		return
 	}
 	t.Cleanup(func() { _ = g.Stop() })
-	n := publishUntilRefused(t, in, math.MaxInt32)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Wait after Start with a cancelled context: %v, want context.Canceled", err)
-	}
+	n := publishUntilEnd(t, g, in, context.Canceled)
 	if got.Load() != int64(n) {
 		t.Fatalf("committed %d, delivered %d", n, got.Load())
 	}
@@ -1744,60 +1726,6 @@ func TestContractErrorSinkGetsEndFailures(t *testing.T) {
 	}
 }
 
-// TestContractInsideLoopCallbacksAndOnStop: Stop and Wait "from inside a stage's function"
-// return ErrInsideStage; the callbacks of a stage's loop ("run on the stage's goroutine")
-// and a source's OnStop (run "on the stage's goroutine when it ends") are such places too:
-// they must not wait for their own stage.
-func TestContractInsideLoopCallbacksAndOnStop(t *testing.T) {
-	type result struct{ stop, wait error }
-	t.Run("timer of a processing stage", func(t *testing.T) {
-		g := flow.New()
-		in := flow.Input[int](g, flow.Name("in"))
-		results := make(chan result, 1)
-		in.StatefulSink(1, flow.StatefulSink[int, int]{
-			Init: func(st *flow.Stage) (int, error) {
-				st.Loop().AfterFunc(5*time.Millisecond, func() {
-					w := g.Wait()
-					results <- result{g.Stop(), w}
-				})
-				return 0, nil
-			},
-			Each: func(int, int) error { return nil },
-		}, flow.Name("timed"), flow.StageMode(flow.Dedicated))
-		start(t, g)
-		select {
-		case r := <-results:
-			if !errors.Is(r.stop, flow.ErrInsideStage) || !errors.Is(r.wait, flow.ErrInsideStage) {
-				t.Fatalf("Stop and Wait in a loop callback: %v, %v; want ErrInsideStage", r.stop, r.wait)
-			}
-		case <-time.After(drainLimit):
-			hung(t, g, "Stop or Wait in a loop callback did not return", drainLimit)
-		}
-		waitWithin(t, g, drainLimit)
-	})
-	t.Run("source timer", func(t *testing.T) {
-		g := flow.New()
-		results := make(chan result, 1)
-		flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-			s.Loop().AfterFunc(5*time.Millisecond, func() {
-				w := g.Wait()
-				results <- result{g.Stop(), w}
-			})
-			return s.Publish(1)
-		}, flow.Name("src")).Sink(1, func(int) {}, flow.Name("out"))
-		start(t, g)
-		select {
-		case r := <-results:
-			if !errors.Is(r.stop, flow.ErrInsideStage) || !errors.Is(r.wait, flow.ErrInsideStage) {
-				t.Fatalf("Stop and Wait in a source's loop callback: %v, %v; want ErrInsideStage", r.stop, r.wait)
-			}
-		case <-time.After(drainLimit):
-			hung(t, g, "Stop or Wait in a source's loop callback did not return", drainLimit)
-		}
-		waitWithin(t, g, drainLimit)
-	})
-}
-
 // TestContractMergeOfOneLevelsStreams: "Streams over the same rings (phases of one level)
 // combine into one attachment that waits for all of their phases": merging a level's stream
 // with a phase over it (or a stream with itself) delivers each entry once, after the phase.
@@ -2015,4 +1943,33 @@ func TestContractStopInsideInit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stuckSink starts a graph of an input ring of capacity slots read by a sink that collects
+// what it gets but holds its first entry until gate is closed, so that the ring fills.
+func stuckSink(t *testing.T, capacity int) (*flow.Graph, *flow.Publisher[int], chan struct{}, *collector[int]) {
+	t.Helper()
+	g := flow.New()
+	in := flow.Input[int](g, flow.Capacity(capacity), flow.Name("in"))
+	gate := make(chan struct{})
+	got := new(collector[int])
+	in.Sink(1, func(v int) {
+		<-gate
+		got.add(v)
+	}, flow.Name("out"))
+	start(t, g)
+	return g, in, gate, got
+}
+
+// publishUntilEnd publishes 0, 1, 2, ... into in until the graph refuses them, waits for the
+// graph to end, checks that Wait returns want (errors.Is; nil for a clean end), and returns
+// how many entries were accepted.
+func publishUntilEnd(t *testing.T, g *flow.Graph, in *flow.Publisher[int], want error) int {
+	t.Helper()
+	n := publishUntilRefused(t, in, math.MaxInt32)
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); !errors.Is(err, want) {
+		t.Fatalf("Wait after the graph refused publishing: %v, want %v", err, want)
+	}
+	return n
 }
