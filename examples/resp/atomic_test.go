@@ -17,15 +17,9 @@ import (
 func TestMultiKeyAtomic(t *testing.T) {
 	forModes(t, nil, func(t *testing.T, s server) {
 		ctx := testContext(t)
-		keys := make([]string, 10)
-		for i := range keys {
-			keys[i] = "atom" + strconv.Itoa(i)
-		}
+		keys := tenKeys("atom")
 		rounds := scale(3000)
-		writer := redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 1, ReadTimeout: 10 * time.Second})
-		defer writer.Close()
-		readers := redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 4, ReadTimeout: 10 * time.Second})
-		defer readers.Close()
+		writer, readers := writerAndReaders(t, s)
 		var done atomic.Bool
 		var reads, torn, tornExists atomic.Int64
 		var wg sync.WaitGroup
@@ -78,4 +72,25 @@ func TestMultiKeyAtomic(t *testing.T) {
 			t.Fatalf("%d of %d MGETs and %d EXISTS saw a mix of two writes", torn.Load(), reads.Load(), tornExists.Load())
 		}
 	})
+}
+
+// tenKeys returns the keys prefix0 to prefix9, which the router spreads over the shards.
+func tenKeys(prefix string) []string {
+	keys := make([]string, 10)
+	for i := range keys {
+		keys[i] = prefix + strconv.Itoa(i)
+	}
+	return keys
+}
+
+// writerAndReaders returns the clients of an atomicity test: one connection that writes, and
+// a pool of four that read; both are closed when the test ends.
+func writerAndReaders(t *testing.T, s server) (writer, readers *redis.Client) {
+	writer = redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 1, ReadTimeout: 10 * time.Second})
+	readers = redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 4, ReadTimeout: 10 * time.Second})
+	t.Cleanup(func() {
+		writer.Close()
+		readers.Close()
+	})
+	return writer, readers
 }

@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -23,15 +21,9 @@ import (
 func TestTransactionAtomic(t *testing.T) {
 	forModes(t, nil, func(t *testing.T, s server) {
 		ctx := testContext(t)
-		keys := make([]string, 10)
-		for i := range keys {
-			keys[i] = "tx" + strconv.Itoa(i)
-		}
+		keys := tenKeys("tx")
 		rounds := scale(1500)
-		writer := redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 1, ReadTimeout: 10 * time.Second})
-		defer writer.Close()
-		readers := redis.NewClient(&redis.Options{Addr: s.Addr(), PoolSize: 4, ReadTimeout: 10 * time.Second})
-		defer readers.Close()
+		writer, readers := writerAndReaders(t, s)
 		var done atomic.Bool
 		var reads, torn atomic.Int64
 		check := func(how string, vals []any) {
