@@ -864,8 +864,8 @@ func TestContractStopAndWaitInsideEveryCallback(t *testing.T) {
 	}
 }
 
-// TestContractSourceContract: a source "always runs dedicated ... whatever the graph's
-// mode", fn "runs once on each stage's goroutine"; "An entry a source's Emit accepted is
+// TestContractSourceContract: a source runs in the graph's mode and "has an event loop of
+// its own in either mode", fn "runs once on each stage's goroutine"; "An entry a source's Emit accepted is
 // delivered like a published one"; Emit "returns ErrStopped, publishing nothing, once the
 // graph is stopping"; OnStop runs when the stage ends; Completed reaches what was emitted.
 func TestContractSourceContract(t *testing.T) {
@@ -880,8 +880,8 @@ func TestContractSourceContract(t *testing.T) {
 			flow.Source(g, width, func(s *flow.SourceStage[int]) error {
 				calls.Add(1)
 				stages[s.Index()] = s
-				if s.Mode() != flow.Dedicated || s.Loop() == nil || s.Level() != "src" {
-					bad.Store(fmt.Sprintf("source stage %d: mode %v, loop %v, level %q", s.Index(), s.Mode(), s.Loop(), s.Level()))
+				if s.Mode() != mode || s.Loop() == nil || s.Level() != "src" {
+					bad.Store(fmt.Sprintf("source stage %d: mode %v (want %v), loop %p, level %q", s.Index(), s.Mode(), mode, s.Loop(), s.Level()))
 				}
 				s.OnStop(func() { onStops.Add(1) })
 				for i := 0; ; i++ {
@@ -920,8 +920,8 @@ func TestContractSourceContract(t *testing.T) {
 				t.Fatalf("after the graph stopped, Completed sums to %d of %d emitted", completed, accepted.Load())
 			}
 			for _, s := range g.Stats() {
-				if s.Level == "src" && s.Mode != flow.Dedicated {
-					t.Fatalf("Stats shows source stage %d in mode %v", s.Stage, s.Mode)
+				if s.Level == "src" && s.Mode != mode {
+					t.Fatalf("Stats shows source stage %d in mode %v under GraphMode(%v)", s.Stage, s.Mode, mode)
 				}
 				if s.Level == "work" && s.Mode != mode {
 					t.Fatalf("Stats shows work stage in mode %v under GraphMode(%v)", s.Mode, mode)

@@ -47,8 +47,9 @@
 // Init of a Stateful level, and the SourceStage a source gets all lead to it. It names the
 // stage (Index, Level, Mode), requests a stop (RequestStop, Stopping), and gives a dedicated
 // stage's event loop (Loop), on which every level kind may register fds and timers; their
-// callbacks run on the stage's goroutine, between batches and while it waits. A shared stage
-// has no loop: a level that needs one asks for StageMode(Dedicated).
+// callbacks run on the stage's goroutine, between batches and while it waits. A shared
+// processing or sink stage has no loop: a level that needs one asks for
+// StageMode(Dedicated). A source has one in either mode.
 //
 // Stateful and StatefulSink levels give each stage a state of its own, made by Init when the
 // graph starts and handed to every call, and an End hook that runs once the stage's inputs

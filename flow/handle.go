@@ -20,9 +20,9 @@ func (s *Stage) Level() string { return s.st.lv.name }
 func (s *Stage) Mode() Mode { return s.st.mode }
 
 // Loop returns the stage's event loop, for registering fds and timers whose callbacks run on
-// the stage's goroutine, or nil where the stage runs shared: a shared stage sleeps in the Go
-// runtime, not in a loop of its own. A level whose stages need their loop asks for
-// StageMode(Dedicated); sources always have one.
+// the stage's goroutine, or nil where a processing or sink stage runs shared: such a stage
+// sleeps in the Go runtime, not in a loop of its own. A level whose stages need their loop
+// asks for StageMode(Dedicated). Sources always have one, in either mode.
 //
 // A processing or sink stage serves its loop's fds and timers while it waits for input and,
 // once it has asked for its loop, between batches while it is busy; what a callback emits

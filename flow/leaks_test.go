@@ -102,26 +102,9 @@ var leakKinds = []leakKind{
 		during()
 		mustStop(t, g, nil)
 	}},
-	{"sources with fds and timers", 4, func(t *testing.T, during func()) {
-		g := flow.New(flow.GraphMode(flow.Dedicated))
-		var got atomic.Int64
-		src := flow.Source(g, 2, pipeSource, flow.Capacity(64))
-		tick := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
-			s.Loop().Every(time.Millisecond, func() { _ = s.Emit(-1) })
-			return nil
-		})
-		flow.Merge(src, tick).Sink(1, func(int) { got.Add(1) })
-		start(t, g)
-		deadline := time.Now().Add(drainLimit)
-		for got.Load() < 20 && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if got.Load() < 20 {
-			t.Fatalf("the fd and timer sources produced %d entries\n%s", got.Load(), statsText(g))
-		}
-		during()
-		mustStop(t, g, nil)
-	}},
+	{"sources with fds and timers", 4, fdSources(flow.Dedicated)},
+	// Shared sources keep their loops' descriptors, but not a thread each: 1 stage counted.
+	{"shared sources with fds and timers", 1, fdSources(flow.Shared)},
 	{"source that finishes", 2, func(t *testing.T, during func()) {
 		g := flow.New(flow.GraphMode(flow.Dedicated))
 		release := make(chan struct{})
@@ -188,6 +171,36 @@ var leakKinds = []leakKind{
 			t.Fatal("Start pinned to CPU 1<<20")
 		}
 	}},
+}
+
+// fdSources returns a leak kind whose sources, in mode m, own a pipe and timers on their
+// loops (pipeSource) beside a source that emits from a timer.
+func fdSources(m flow.Mode) func(t *testing.T, during func()) {
+	return func(t *testing.T, during func()) {
+		g := flow.New(flow.GraphMode(m))
+		var got atomic.Int64
+		src := flow.Source(g, 2, pipeSource, flow.Capacity(64))
+		tick := flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+			s.Loop().Every(time.Millisecond, func() { _ = s.Emit(-1) })
+			return nil
+		})
+		flow.Merge(src, tick).Sink(1, func(int) { got.Add(1) })
+		start(t, g)
+		deadline := time.Now().Add(drainLimit)
+		for got.Load() < 20 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got.Load() < 20 {
+			t.Fatalf("the fd and timer sources produced %d entries\n%s", got.Load(), statsText(g))
+		}
+		for _, st := range g.Stats() {
+			if st.Mode != m {
+				t.Fatalf("level %s stage %d runs %v, want %v", st.Level, st.Stage, st.Mode, m)
+			}
+		}
+		during()
+		mustStop(t, g, nil)
+	}
 }
 
 // TestNoDescriptorOrThreadLeaks builds, runs and ends many graphs of every kind, dedicated

@@ -30,7 +30,10 @@ const (
 	// Shared runs the stage as a plain goroutine that parks in the Go runtime when idle and
 	// is woken without a system call: on one P the scheduler hands off between stages as it
 	// does for channels. For hosts with fewer cores than stages, where a kernel wake per
-	// hop costs more than the work.
+	// hop costs more than the work. A shared source keeps its event loop (its fds and timers
+	// need one) and waits there when idle, as a blocking system call of a plain goroutine;
+	// what it gains is a goroutine that is not locked to a thread, so a reader that frees
+	// room in its full ring wakes it as it would any goroutine, and it raises no GOMAXPROCS.
 	Shared
 )
 
@@ -48,9 +51,8 @@ func (m Mode) String() string {
 
 func (m Mode) valid() bool { return m <= Shared }
 
-// StageMode runs the level's stages in mode m, whatever the graph's mode. A source always
-// runs dedicated (its stage lives in its event loop), so StageMode(Shared) on a source is
-// an error, as is Shared on a pinned level (a shared stage has no thread of its own to pin).
+// StageMode runs the level's stages in mode m, whatever the graph's mode. Shared on a pinned
+// level is an error (a shared stage has no thread of its own to pin).
 func StageMode(m Mode) Option {
 	return func(o *levelOptions) {
 		if !m.valid() {
@@ -60,8 +62,8 @@ func StageMode(m Mode) Option {
 	}
 }
 
-// GraphMode sets the mode of every level without a StageMode of its own (default Auto).
-// Sources, and levels pinned by Placement or CPUs, run dedicated whatever it says.
+// GraphMode sets the mode of every level without a StageMode of its own (default Auto),
+// sources included. Levels pinned by Placement or CPUs run dedicated whatever it says.
 func GraphMode(m Mode) GraphOption {
 	return func(o *graphOptions) { o.mode = m }
 }
@@ -92,10 +94,6 @@ func (g *Graph) resolveModes(cpus map[*level][]int) error {
 		}
 		pinned := len(cpus[lv]) > 0 && cpus[lv][0] >= 0
 		switch {
-		case lv.kind == kindSource && lv.opts.mode == Shared:
-			errs = append(errs, fmt.Errorf("flow: level %q: a source runs dedicated, in its own event loop; it cannot be shared", lv.name))
-		case lv.kind == kindSource:
-			m = Dedicated
 		case lv.opts.mode == Shared && pinned:
 			errs = append(errs, fmt.Errorf("flow: level %q: a shared stage has no thread of its own to pin; drop its CPUs (or the placement) or run it dedicated", lv.name))
 		case pinned:

@@ -96,7 +96,7 @@ func TestGraphModeAndSources(t *testing.T) {
 				return nil
 			}, flow.Name("src")).Then(2, id, flow.Name("work")).Sink(1, func(int) {}, flow.Name("sink"))
 			got := modesOf(t, g)
-			want := map[string]flow.Mode{"src": flow.Dedicated, "work": mode, "sink": mode}
+			want := map[string]flow.Mode{"src": mode, "work": mode, "sink": mode}
 			for name, m := range want {
 				if got[name] != m {
 					t.Errorf("level %s runs %s, want %s", name, got[name], m)
@@ -107,11 +107,11 @@ func TestGraphModeAndSources(t *testing.T) {
 }
 
 func TestModeMisuseIsReported(t *testing.T) {
-	// A shared level pinned to a CPU, and a shared source.
+	// A shared level pinned to a CPU, and a shared source pinned to one.
 	build := func(g *flow.Graph, sinkOpts ...flow.Option) *flow.Graph {
 		flow.Input[int](g).Then(1, id, flow.StageMode(flow.Shared), flow.CPUs(0), flow.Name("pinned")).
 			Sink(1, func(int) {}, sinkOpts...)
-		flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.StageMode(flow.Shared), flow.Name("src")).
+		flow.Source(g, 1, func(*flow.SourceStage[int]) error { return nil }, flow.StageMode(flow.Shared), flow.CPUs(0), flow.Name("src")).
 			Sink(1, func(int) {})
 		return g
 	}
@@ -120,7 +120,7 @@ func TestModeMisuseIsReported(t *testing.T) {
 	// With a valid graph mode, the combinations that cannot run are named too.
 	g = build(flow.New())
 	errorMentions(t, g.Start(t.Context()),
-		`level "pinned": a shared stage has no thread of its own to pin`, `level "src": a source runs dedicated`)
+		`level "pinned": a shared stage has no thread of its own to pin`, `level "src": a shared stage has no thread of its own to pin`)
 }
 
 func TestGOMAXPROCSRaisedWhileRunning(t *testing.T) {

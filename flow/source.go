@@ -23,11 +23,11 @@ type sourceRun struct {
 }
 
 // Source adds a level of n stages that produce entries themselves. fn runs once on each
-// stage's goroutine, which always runs dedicated (an OS-locked thread sleeping in its own
-// event loop, whatever the graph's mode): it may publish directly, and it may register fds
-// and timers on the stage's loop, whose callbacks publish later. When fn returns, the stage
-// serves its loop until the graph stops or the stage calls Finish. An error from fn is
-// handled by the level's error policy and ends the stage.
+// stage's goroutine, which has an event loop of its own in either mode (dedicated: an
+// OS-locked thread; shared: a plain goroutine, see Shared): it may publish directly, and it
+// may register fds and timers on the stage's loop, whose callbacks publish later. When fn
+// returns, the stage serves its loop until the graph stops or the stage calls Finish. An
+// error from fn is handled by the level's error policy and ends the stage.
 func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Option) *Stream[T] {
 	if fn == nil {
 		g.misuse("flow: nil source function for %T", *new(T))

@@ -15,8 +15,8 @@ type StageStats struct {
 	Batches  uint64
 	Errors   uint64 // failures of user code, whatever the policy
 	Blocked  uint64 // times the output ring was full
-	Sleeps   uint64 // dedicated: blocking waits in its event loop; shared: waits for input
-	Wakeups  uint64 // dedicated: wakeups that had to write to the loop's wake fd; shared: 0
+	Sleeps   uint64 // with an event loop (dedicated stages, sources): blocking waits in it; shared: waits for input
+	Wakeups  uint64 // with an event loop: wakeups that had to write to the loop's wake fd; shared: 0
 	Queue    int    // entries in the stage's own ring not yet released by all readers
 	Capacity int    // the size of the stage's own ring (0 for sinks and phases)
 	Busy     time.Duration

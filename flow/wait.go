@@ -14,7 +14,9 @@ import (
 // its readers.
 //
 // A dedicated stage sleeps in its own event loop, behind the level's spin phase: a wake is
-// a write to the loop's wake fd and a kernel thread wake. A shared stage parks in the Go
+// a write to the loop's wake fd and a kernel thread wake. So does a shared source, whose loop
+// is what its fds and timers need, from a goroutine that is not locked: its own waits that
+// matter to throughput, for room in its full ring, park in the Go runtime (compile.go). A shared stage parks in the Go
 // runtime on a ring.Parker, behind the same phases: a wake readies a goroutine, with no
 // system call and no lock, and on one P the woken stage runs as soon as the waker parks.
 // Either way the stage's readers, its blocked claims and its idle waits all go through the
@@ -53,10 +55,13 @@ const maxDeferredWake = 100 * time.Microsecond
 var spinBudget ring.SpinBudget
 
 // newWaiter gives the stage what it sleeps on for its mode: its loop behind the level's
-// spin phase (dedicated), or a Parker in the Go runtime behind it (shared).
+// spin phase (dedicated, and every source), or a Parker in the Go runtime behind it (a
+// shared processing or sink stage). A shared source keeps its loop, since its function and
+// callbacks may register fds and timers there; it differs from a dedicated one in its
+// goroutine, which is not locked to a thread (see Shared).
 func (st *stage) newWaiter() error {
 	phases := ring.WaitPhases{Spin: st.lv.opts.spin, Budget: &spinBudget}
-	if st.mode == Shared {
+	if st.mode == Shared && st.lv.kind != kindSource {
 		st.parker = ring.NewParker()
 		st.waiter = phases.Before(st.parker)
 		return nil
