@@ -88,10 +88,16 @@ func (e *Emitter[T]) flush() {
 		return
 	}
 	st := e.st
-	if st.deferring {
+	switch {
+	case st.deferring:
 		e.buf.CommitQuiet(e.lo, n)
 		st.owe(n)
-	} else {
+	case st.src != nil && st.mode == Shared:
+		e.buf.CommitQuiet(e.lo, n)
+		if e.buf.WakeReaders() {
+			st.wokeParked = true
+		}
+	default:
 		e.buf.Commit(e.lo, n)
 	}
 	st.emitted.Add(uint64(n))

@@ -67,6 +67,9 @@ type stage struct {
 	since     time.Duration // when the stage last finished a batch or a wait (for busy; monotonic)
 	sincePaid int           // entries committed since the stage last paid its wakes
 	payEvery  int
+	// wokeParked: a shared source's commit woke a reader parked in the Go runtime, which
+	// waits on this goroutine's P until the source lets go of it (sourceDone).
+	wokeParked bool
 
 	// Stats: written by the stage goroutine, read by Graph.Stats from any goroutine.
 	_       cpu.CacheLinePad
