@@ -1,10 +1,9 @@
 package main
 
-import "time"
-
 // assembler puts a connection's replies back in request order and merges the parts of
-// split commands. It is owned by the connection's replier stage (or goroutine), so it needs
-// no lock.
+// split commands. It is owned by the connection's replier stage (or its waiter, see
+// handoff; or, in the goroutine mode, the connection's goroutines under their mutex), so it
+// needs no lock of its own.
 //
 // Replies of one connection reach the replier from several workers, and a worker's ring is
 // read in its own order, so reply n+1 may come before reply n: it is held until n has been
@@ -20,13 +19,6 @@ type assembler struct {
 	last     bool // the connection's last entry has had its turn: close the fd
 	broken   bool // a write failed or the client was dropped: drop further output
 	shutDone bool // shutdown has been called on the fd
-	queued   bool // the replier has the connection in its list of connections to flush
-
-	// The graph's replier keeps these while the socket is full (see replier_unix.go).
-	waiting   bool      // registered for writability on the replier's loop
-	progress  time.Time // when the last write while waiting took bytes
-	softSince time.Time // since when pending output has been above the soft limit
-	counted   int       // pending bytes counted in the replier's total
 }
 
 // merge accumulates the parts of one split command.

@@ -3,11 +3,13 @@ package main
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // conn is one client connection. Its fields are split by owner: the parser stage that the
-// connection's id selects owns parse, the replier stage it selects owns out; both are
-// reached only through ring entries, whose publication orders their accesses.
+// connection's id selects owns parse, the replier stage it selects owns out (or that stage's
+// waiter, while the socket is full: see handoff); both are reached only through ring
+// entries, whose publication orders their accesses.
 //
 // The fd's lifetime: the listener stage that accepted it reads it and, on end of file or an
 // error, removes it from its loop and sends an end-of-stream chunk. The parser turns that
@@ -29,6 +31,28 @@ type conn struct {
 	// limit. The listener then stops reading the connection, the parser stops executing
 	// what it sent, and the replier closes it with a reset rather than a FIN.
 	dropped atomic.Bool
+	slow    handoff // the graph's reply stage and its waiter (replier_unix.go)
+}
+
+// handoff is what the reply stage and its waiter share about a connection (graph mode).
+// While on is set the waiter owns the connection's assembler (c.out); the stage passes it
+// the connection's replies under mu instead of assembling them. Only the stage sets on,
+// and only the waiter clears it, under mu and with no reply passed and not yet taken, so
+// no reply is stranded between the two.
+type handoff struct {
+	on      atomic.Bool
+	mu      sync.Mutex
+	replies []reply // passed by the stage while on, in order; taken by the waiter
+
+	// The stage's own.
+	listed bool // in the stage's list of connections to write at the end of the batch
+
+	// The waiter's own.
+	kicked    bool      // in the waiter's inbox (guarded by the waiter's mu)
+	waiting   bool      // registered for writability on the waiter's loop
+	progress  time.Time // when the last write while waiting took bytes
+	softSince time.Time // since when pending output has been above the soft limit
+	counted   int       // pending bytes counted in the waiter's total
 }
 
 // registry remembers the open connections, so that a server that stops can close the fds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -256,6 +257,63 @@ func TestExpiry(t *testing.T) {
 		must(c.Set(ctx, "cnt", "1", 0).Err())
 		if ttl, err := c.Do(ctx, "TTL", "cnt").Int64(); err != nil || ttl != -1 {
 			t.Fatalf("TTL after plain SET = %d, %v; want -1", ttl, err)
+		}
+	})
+}
+
+// TestRepliesAcrossFullSockets makes a connection's socket fill again and again (GETs of a
+// 256 KiB value that the client does not read at once), each time with small commands
+// pipelined behind the big replies and sent while they wait, and reads everything in
+// order: in the graph the connection goes from its reply stage to the stage's waiter and
+// back every round, with replies passed to the waiter while it holds the connection and
+// the stage writing again once it has it back. A second client runs beside it throughout.
+func TestRepliesAcrossFullSockets(t *testing.T) {
+	forModes(t, nil, func(t *testing.T, s server) {
+		val := bigValue(256 << 10)
+		c := dialRaw(t, s.Addr())
+		c.send(setCmd("big", val))
+		c.expect("+OK\r\n")
+		side := dialRaw(t, s.Addr())
+		stop := make(chan struct{})
+		sideDone := make(chan int)
+		go func() {
+			n := 0
+			for {
+				select {
+				case <-stop:
+					sideDone <- n
+					return
+				default:
+				}
+				v := itoa(n)
+				side.send("ECHO " + v + "\r\n")
+				side.expect("$" + itoa(len(v)) + "\r\n" + v + "\r\n")
+				n++
+			}
+		}()
+		bigReply := "$" + itoa(len(val)) + "\r\n" + val + "\r\n"
+		rounds := scale(20)
+		for r := range rounds {
+			const gets = 32 // 8 MiB: more than the socket buffers hold
+			c.send(strings.Repeat("GET big\r\n", gets))
+			if _, goroutines := s.(*goroutineServer); !goroutines {
+				waitFor(t, 10*time.Second, "replies wait for the client", func() bool { return graphQueued(s) > 0 })
+			}
+			// Sent while the big replies wait: their replies are queued behind them.
+			k := "k" + itoa(r)
+			c.send("SET " + k + " " + itoa(r) + "\r\nINCR " + k + "\r\nGET " + k + "\r\n")
+			for range gets {
+				c.expect(bigReply)
+			}
+			c.expect("+OK\r\n:" + itoa(r+1) + "\r\n$" + itoa(len(itoa(r+1))) + "\r\n" + itoa(r+1) + "\r\n")
+			// Back with its stage: a plain round trip, and nothing held for the client.
+			c.send("PING\r\n")
+			c.expect("+PONG\r\n")
+			waitFor(t, 10*time.Second, "the waiter lets go of the connection", func() bool { return graphQueued(s) == 0 })
+		}
+		close(stop)
+		if n := <-sideDone; n == 0 {
+			t.Fatal("the side client got no reply while the other's socket was full")
 		}
 	})
 }

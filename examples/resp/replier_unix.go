@@ -3,47 +3,40 @@
 package main
 
 import (
-	"errors"
-	"sync/atomic"
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/loopyring/loopyring/flow"
-	"github.com/loopyring/loopyring/poller"
 )
 
-// replierStage is one reply stage: the connections it has replies for, and those whose
-// socket would not take all of them, which wait for writability in the stage's own loop
-// while the stage goes on serving its other connections.
+// replierStage is one reply stage: it assembles each connection's replies and writes them
+// while the socket takes them. A connection whose socket is full goes to the stage's
+// outWaiter, a goroutine with an event loop of its own that waits for writability, checks
+// the output limits and writes, while the stage goes on serving its other connections; the
+// waiter hands the connection back once everything is written.
 //
-// Waiting in the loop replaced a poll(2) on the one full socket, which held the whole stage
-// (every connection it serves) until that client read or the wait timed out. The level runs
-// dedicated for it: a shared stage has no loop.
+// The level runs in the graph's mode (Auto): on a host with fewer cores than stages it is a
+// shared stage, which a worker wakes without a system call. When the stage itself waited
+// for writability in its own loop, the level had to run dedicated, and every batch of
+// replies cost the worker a write to the stage's wake fd and a kernel thread wake; before
+// that, the stage blocked in poll(2) on one full socket, holding every connection it
+// serves until that client read or the wait timed out.
 type replierStage struct {
-	s          *graphServer
-	loop       *poller.Loop
-	dirty      []*conn
-	waiting    map[int]*conn            // by fd: registered for writability on loop
-	check      *poller.Timer            // checks the waiting connections' limits; nil while none wait
-	onWritable func(int, poller.Events) // made once: a method value per call would allocate
-	// queued is the bytes of output its waiting connections hold. Written by the stage,
-	// read by any goroutine (stats, tests).
-	queued atomic.Int64
+	s     *graphServer
+	dirty []*conn
+	w     *outWaiter
 }
 
-// replyLevel is the reply level: stateful, so that each stage finds its loop at Init and
-// hands the output still waiting to Stop at End.
+// replyLevel is the reply level: stateful, so that each stage starts its waiter at Init and
+// hands it the output still waiting to Stop at End.
 func (s *graphServer) replyLevel() flow.StatefulSink[reply, *replierStage] {
 	return flow.StatefulSink[reply, *replierStage]{
 		Init: func(st *flow.Stage) (*replierStage, error) {
-			r := &s.repliers[st.Index()]
-			r.s, r.loop = s, st.Loop()
-			if r.loop == nil {
-				return nil, errors.New("resp: a reply stage has no event loop to wait for writability in")
+			w, err := newOutWaiter(s)
+			if err != nil {
+				return nil, err
 			}
-			r.waiting = make(map[int]*conn)
-			r.onWritable = r.writable
+			r := &s.repliers[st.Index()]
+			r.s, r.w = s, w
 			return r, nil
 		},
 		// The replies of a pipelining client that arrive together leave in one write.
@@ -55,19 +48,24 @@ func (s *graphServer) replyLevel() flow.StatefulSink[reply, *replierStage] {
 func (r *replierStage) reply(b *flow.Batch[reply]) error {
 	for _, rp := range b.All() {
 		c := rp.c
+		if c.slow.on.Load() && r.w.pass(c, *rp) {
+			continue
+		}
 		if !c.out.add(*rp) {
 			continue
 		}
 		if c.out.buf.len() >= writeEarly {
-			r.flush(c)
-		} else if !c.out.queued {
-			c.out.queued = true
+			r.write(c)
+		} else if !c.slow.listed {
+			c.slow.listed = true
 			r.dirty = append(r.dirty, c)
 		}
 	}
 	for i, c := range r.dirty {
-		c.out.queued = false
-		r.flush(c)
+		c.slow.listed = false
+		if !c.slow.on.Load() { // else it went to the waiter during the batch, output and all
+			r.write(c)
+		}
 		r.dirty[i] = nil
 	}
 	r.dirty = r.dirty[:0]
@@ -79,118 +77,44 @@ func (r *replierStage) reply(b *flow.Batch[reply]) error {
 // does not read cannot pile up far past its output limit before the limit is checked.
 const writeEarly = 256 << 10
 
-// flush writes a connection's output, or, if it is waiting for writability (its callback
-// writes), checks its limit.
-func (r *replierStage) flush(c *conn) {
-	if c.out.waiting {
-		r.account(c, time.Time{})
-		return
-	}
-	r.write(c)
-}
-
 // write writes what a connection has pending until it is all written or the socket is full,
-// then ends the connection if its turn has come. A failed write drops the client.
+// then ends the connection if its turn has come. A full socket hands the connection to the
+// waiter; a failed write drops the client.
 func (r *replierStage) write(c *conn) {
 	a := &c.out
 	for a.buf.len() > 0 {
 		n, err := writeOut(c.fd, a.buf.pending())
 		if n > 0 {
 			a.wrote(n)
-			if a.waiting {
-				a.progress = time.Now()
-			}
 		}
 		switch err {
 		case nil, unix.EINTR:
 		case unix.EAGAIN:
-			r.wait(c)
+			r.w.take(c)
 			return
 		default:
-			r.drop(c)
+			r.s.drop(c)
+			r.s.settle(c)
 			return
 		}
 	}
 	a.written()
-	r.settle(c)
+	r.s.settle(c)
 }
 
-// writable is the callback of a waiting connection's fd.
-func (r *replierStage) writable(fd int, _ poller.Events) {
-	if c := r.waiting[fd]; c != nil {
-		r.write(c)
-	}
-}
-
-// wait registers a connection whose socket is full for writability, or, if it is
-// registered already, checks its limit.
-func (r *replierStage) wait(c *conn) {
-	a := &c.out
-	if !a.waiting {
-		if err := r.loop.Add(c.fd, poller.Writable, r.onWritable); err != nil {
-			r.drop(c)
-			return
-		}
-		a.waiting, a.progress = true, time.Now()
-		r.waiting[c.fd] = c
-		if r.check == nil {
-			r.check = r.loop.AfterFunc(r.s.checkEvery(), r.checkLimits)
-		}
-	}
-	r.account(c, time.Time{})
-}
-
-// account updates the stage's count of a waiting connection's output and drops the client
-// if the output passes its limit. A zero now is read from the clock when needed.
-func (r *replierStage) account(c *conn, now time.Time) {
-	a := &c.out
-	n := a.buf.len()
-	r.queued.Add(int64(n - a.counted))
-	a.counted = n
-	lim := r.s.cfg.outLimit
-	if lim.soft > 0 && n > lim.soft && now.IsZero() {
-		now = time.Now()
-	}
-	var over bool
-	if over, a.softSince = lim.over(n, a.softSince, now); over {
-		r.drop(c)
-	}
-}
-
-// checkLimits runs while connections wait: it drops those past their soft limit's time or
-// silent for the write timeout.
-func (r *replierStage) checkLimits() {
-	now := time.Now()
-	for _, c := range r.waiting {
-		if wt := r.s.cfg.writeTimeout; wt > 0 && now.Sub(c.out.progress) >= wt {
-			r.drop(c)
-			continue
-		}
-		r.account(c, now)
-	}
-	r.check = nil
-	if len(r.waiting) > 0 {
-		r.check = r.loop.AfterFunc(r.s.checkEvery(), r.checkLimits)
-	}
-}
-
-// checkEvery is how often the limits of waiting connections are checked: often enough
-// that a limit of d is enforced within about d*5/4.
-func (s *graphServer) checkEvery() time.Duration {
-	d := time.Second
-	for _, t := range []time.Duration{s.cfg.writeTimeout, s.cfg.outLimit.softFor} {
-		if t > 0 {
-			d = min(d, t/4)
-		}
-	}
-	return max(d, 10*time.Millisecond)
+// end runs once the stage's input is drained: the waiter stops, leaving the output of the
+// connections it held to Stop, which writes it out while it closes them (closeGracefully).
+func (r *replierStage) end() error {
+	r.w.close()
+	return nil
 }
 
 // drop ends a connection at once: its output is thrown away and its buffer released, and
-// it is shut down, so its listener sees end of file and its last request comes here to
-// close it, with a reset (resetOnClose). dropped tells the listener and the parser to read
-// and execute nothing more of it. Other connections are not affected.
-func (r *replierStage) drop(c *conn) {
+// it is shut down, so its listener sees end of file and its last request comes to the
+// replier to close it, with a reset (resetOnClose). dropped tells the listener and the
+// parser to read and execute nothing more of it. Other connections are not affected. The
+// caller owns c.out (the stage, or the waiter while it holds the connection).
+func (s *graphServer) drop(c *conn) {
 	a := &c.out
 	a.discard()
 	c.dropped.Store(true)
@@ -198,19 +122,12 @@ func (r *replierStage) drop(c *conn) {
 		a.shutDone = true
 		_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
 	}
-	r.settle(c)
 }
 
-// settle runs when a connection has nothing pending: it stops waiting for writability, and
-// shuts the connection down or closes it if its turn has come.
-func (r *replierStage) settle(c *conn) {
+// settle runs when a connection has nothing pending: it shuts the connection down or
+// closes it if its turn has come. The caller owns c.out.
+func (s *graphServer) settle(c *conn) {
 	a := &c.out
-	if a.waiting {
-		_ = r.loop.Remove(c.fd)
-		delete(r.waiting, c.fd)
-		r.queued.Add(int64(-a.counted))
-		a.waiting, a.counted, a.softSince = false, 0, time.Time{}
-	}
 	if a.shutdown && !a.shutDone {
 		a.shutDone = true
 		_ = unix.Shutdown(c.fd, unix.SHUT_RDWR)
@@ -220,24 +137,8 @@ func (r *replierStage) settle(c *conn) {
 			resetOnClose(c.fd)
 		}
 		unix.Close(c.fd)
-		r.s.conns.remove(c)
+		s.conns.remove(c)
 		c.out = assembler{}
 		c.fd = -1
 	}
-}
-
-// end runs once the stage's input is drained: the connections still waiting keep their
-// output, which Stop writes out while it closes them (closeGracefully).
-func (r *replierStage) end() error {
-	for fd, c := range r.waiting {
-		_ = r.loop.Remove(fd)
-		r.queued.Add(int64(-c.out.counted))
-		c.out.waiting, c.out.counted = false, 0
-	}
-	clear(r.waiting)
-	if r.check != nil {
-		r.check.Stop()
-		r.check = nil
-	}
-	return nil
 }

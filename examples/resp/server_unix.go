@@ -71,7 +71,7 @@ func startGraph(cfg config) (server, error) {
 		PartitionBy(func(r request) int { return int(r.shard) }).
 		Stateful(cfg.workers, s.workLevel(), flow.Name("work"), capacity).
 		KeyBy(func(r reply) uint64 { return r.c.id }).
-		StatefulSink(cfg.repliers, s.replyLevel(), flow.Name("reply"), flow.StageMode(flow.Dedicated))
+		StatefulSink(cfg.repliers, s.replyLevel(), flow.Name("reply"))
 	if err := s.g.Start(context.Background()); err != nil {
 		unix.Close(lfd)
 		return nil, fmt.Errorf("resp: start graph: %w", err)

@@ -14,7 +14,9 @@ func graphQueued(s server) int64 {
 	}
 	n := int64(0)
 	for i := range gs.repliers {
-		n += gs.repliers[i].queued.Load()
+		if w := gs.repliers[i].w; w != nil {
+			n += w.queued.Load()
+		}
 	}
 	return n
 }
