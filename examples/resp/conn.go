@@ -15,8 +15,9 @@ import (
 // error, removes it from its loop and sends an end-of-stream chunk. The parser turns that
 // into the connection's last request, and the replier closes the fd only when that request's
 // place comes in the connection's order. So the fd is closed once, after every write for it,
-// by the one stage that writes, and after the reading stage has forgotten it: no stage can
-// touch an fd number that the kernel has handed to a newer connection. A replier that must
+// by whoever owns the connection's output (its reply stage, or that stage's waiter while it
+// holds the connection: the one that writes), and after the reading stage has forgotten it:
+// no stage can touch an fd number that the kernel has handed to a newer connection. A replier that must
 // end a connection early (QUIT, a protocol error, a dead client) calls shutdown, which keeps
 // the fd number allocated and makes the reader see end of file, so the same path closes it.
 // A generation number or a refcount was the alternative; the in-band last request needs
@@ -27,11 +28,11 @@ type conn struct {
 	parse connParser
 	out   assembler
 	// dropped is set when the server ends the connection for a reason of its own: by the
-	// parser on a protocol error, by the replier on a failed write or output past its
-	// limit. The listener then stops reading the connection, the parser stops executing
-	// what it sent, and the replier closes it with a reset rather than a FIN.
+	// parser on a protocol error, by the replier (or its waiter) on a failed write or output
+	// past its limit. The listener then stops reading the connection, the parser stops
+	// executing what it sent, and the replier closes it with a reset rather than a FIN.
 	dropped atomic.Bool
-	slow    handoff // the graph's reply stage and its waiter (replier_unix.go)
+	slow    handoff // the graph's reply stage and its waiter (outwaiter_unix.go)
 }
 
 // handoff is what the reply stage and its waiter share about a connection (graph mode).
@@ -49,6 +50,7 @@ type handoff struct {
 
 	// The waiter's own.
 	kicked    bool      // in the waiter's inbox (guarded by the waiter's mu)
+	spare     []reply   // the waiter's: the slice replies had, for reuse
 	waiting   bool      // registered for writability on the waiter's loop
 	progress  time.Time // when the last write while waiting took bytes
 	softSince time.Time // since when pending output has been above the soft limit

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"log"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +19,12 @@ import (
 // output as the clients take it, drops those past their output limit or silent for the
 // write timeout, and hands each back to the stage once everything is written. While it
 // holds a connection it owns the connection's assembler, and the stage passes it the
-// connection's replies (handoff). Everything here but take, pass, close and queued belongs
-// to the waiter's goroutine.
+// connection's replies (handoff). Everything here but take, pass, kick, close and queued
+// belongs to the waiter's goroutine.
+//
+// The waiter runs outside the graph, so flow does not catch its panics: a panic while it
+// serves a connection (a bug in assembling or encoding a reply) drops that client, logs,
+// and leaves the others be, as a failing batch of the stage would have.
 type outWaiter struct {
 	s    *graphServer
 	loop *poller.Loop
@@ -101,7 +106,13 @@ func (w *outWaiter) run() {
 	defer close(w.done)
 	ready := w.pending.Load
 	for {
-		_ = w.loop.Wait(context.Background(), ready)
+		if err := w.loop.Wait(context.Background(), ready); err != nil {
+			log.Printf("resp: reply waiter: %v", err)
+			time.Sleep(time.Millisecond) // a poller that keeps failing must not spin
+		}
+		// Wait returns without polling when kicks are already pending: poll anyway, so that
+		// a stream of kicks cannot hold back writability and the limits' timer.
+		_ = w.loop.Poll(0)
 		w.pending.Store(false)
 		w.mu.Lock()
 		in, stop := w.inbox, w.stop
@@ -111,7 +122,7 @@ func (w *outWaiter) run() {
 		}
 		w.mu.Unlock()
 		for i, c := range in {
-			w.serve(c, stop)
+			w.guard(c, func() { w.serve(c, stop) })
 			in[i] = nil
 		}
 		w.spare = in[:0]
@@ -122,6 +133,20 @@ func (w *outWaiter) run() {
 	}
 }
 
+// guard runs f for connection c and turns a panic into the client's drop (see outWaiter).
+func (w *outWaiter) guard(c *conn, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Printf("resp: reply waiter: connection %d: panic: %v; dropping the client", c.id, v)
+			if c.fd >= 0 && c.slow.on.Load() {
+				w.s.drop(c)
+				w.release(c)
+			}
+		}
+	}()
+	f()
+}
+
 // serve assembles the replies passed for a connection the waiter holds and writes what the
 // socket takes. Once the waiter stops it only assembles: Stop writes the rest.
 func (w *outWaiter) serve(c *conn, stop bool) {
@@ -130,12 +155,13 @@ func (w *outWaiter) serve(c *conn, stop bool) {
 	}
 	c.slow.mu.Lock()
 	rs := c.slow.replies
-	c.slow.replies = nil
+	c.slow.replies = c.slow.spare[:0]
 	c.slow.mu.Unlock()
 	for _, rp := range rs {
 		c.out.add(rp)
 	}
-	clear(rs)
+	clear(rs) // the replies refer to values and buffers: hold none of them
+	c.slow.spare = rs[:0]
 	if stop {
 		if !c.slow.waiting { // end hands back the waiting ones
 			c.slow.mu.Lock()
@@ -155,14 +181,18 @@ func (w *outWaiter) serve(c *conn, stop bool) {
 		if w.check == nil {
 			w.check = w.loop.AfterFunc(w.s.checkEvery(), w.checkLimits)
 		}
+		w.write(c)
+		return
 	}
-	w.write(c)
+	// Registered already: the socket was full at the last write, and its writability
+	// callback writes the new output with the rest. Check the limit now.
+	w.account(c, time.Time{})
 }
 
 // writable is the callback of a waiting connection's fd.
 func (w *outWaiter) writable(fd int, _ poller.Events) {
 	if c := w.waiting[fd]; c != nil {
-		w.write(c)
+		w.guard(c, func() { w.write(c) })
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -275,19 +276,34 @@ func TestRepliesAcrossFullSockets(t *testing.T) {
 		c.expect("+OK\r\n")
 		side := dialRaw(t, s.Addr())
 		stop := make(chan struct{})
-		sideDone := make(chan int)
-		go func() {
+		var once sync.Once
+		stopSide := func() { once.Do(func() { close(stop) }) }
+		defer stopSide()
+		type result struct {
+			n   int
+			err error
+		}
+		sideDone := make(chan result, 1)
+		go func() { // reports over sideDone: t's methods belong to the test's goroutine
 			n := 0
 			for {
 				select {
 				case <-stop:
-					sideDone <- n
+					sideDone <- result{n: n}
 					return
 				default:
 				}
 				v := itoa(n)
-				side.send("ECHO " + v + "\r\n")
-				side.expect("$" + itoa(len(v)) + "\r\n" + v + "\r\n")
+				want := "$" + itoa(len(v)) + "\r\n" + v + "\r\n"
+				got := make([]byte, len(want))
+				if _, err := io.WriteString(side.nc, "ECHO "+v+"\r\n"); err != nil {
+					sideDone <- result{n: n, err: err}
+					return
+				}
+				if _, err := io.ReadFull(side.r, got); err != nil || string(got) != want {
+					sideDone <- result{n: n, err: fmt.Errorf("ECHO %s: got %q, %v", v, got, err)}
+					return
+				}
 				n++
 			}
 		}()
@@ -309,11 +325,13 @@ func TestRepliesAcrossFullSockets(t *testing.T) {
 			// Back with its stage: a plain round trip, and nothing held for the client.
 			c.send("PING\r\n")
 			c.expect("+PONG\r\n")
-			waitFor(t, 10*time.Second, "the waiter lets go of the connection", func() bool { return graphQueued(s) == 0 })
+			waitFor(t, 10*time.Second, "the waiter hands the connection back", func() bool {
+				return graphQueued(s) == 0 && graphHeld(s) == 0
+			})
 		}
-		close(stop)
-		if n := <-sideDone; n == 0 {
-			t.Fatal("the side client got no reply while the other's socket was full")
+		stopSide()
+		if res := <-sideDone; res.err != nil || res.n == 0 {
+			t.Fatalf("the side client, beside the other's full socket: %d round trips, %v", res.n, res.err)
 		}
 	})
 }

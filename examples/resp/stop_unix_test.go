@@ -20,3 +20,20 @@ func graphQueued(s server) int64 {
 	}
 	return n
 }
+
+// graphHeld is how many connections the reply stages' waiters hold.
+func graphHeld(s server) int {
+	gs, ok := s.(*graphServer)
+	if !ok {
+		return 0
+	}
+	gs.conns.mu.Lock()
+	defer gs.conns.mu.Unlock()
+	n := 0
+	for _, c := range gs.conns.conns {
+		if c.slow.on.Load() {
+			n++
+		}
+	}
+	return n
+}
