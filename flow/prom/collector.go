@@ -78,10 +78,10 @@ func NewCollector(g *flow.Graph, name string) *Collector {
 				"Times the stage found its output ring full and had to wait for a reader.",
 				func(s *flow.StageStats) uint64 { return s.Blocked }),
 			counter("sleeps_total",
-				"Times the stage slept: a dedicated stage in its event loop, a shared one waiting for input.",
+				"Times the stage slept: in its event loop (a dedicated stage, a source), or, shared, waiting for input.",
 				func(s *flow.StageStats) uint64 { return s.Sleeps }),
 			counter("wakeups_total",
-				"Wakeups of a dedicated stage that wrote to its event loop's wake descriptor (0 for shared stages).",
+				"Wakeups that wrote to the stage's event loop's wake descriptor (dedicated stages and sources; 0 for other shared stages).",
 				func(s *flow.StageStats) uint64 { return s.Wakeups }),
 			{
 				desc: desc("busy_seconds_total",
