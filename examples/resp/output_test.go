@@ -22,6 +22,17 @@ func setCmd(key, val string) string {
 	return "*3\r\n$3\r\nSET\r\n$" + itoa(len(key)) + "\r\n" + key + "\r\n$" + itoa(len(val)) + "\r\n" + val + "\r\n"
 }
 
+// dialWithBig connects a raw client that has stored a 256 KiB value under "big", and
+// returns the value.
+func dialWithBig(t *testing.T, s server) (*rawConn, string) {
+	t.Helper()
+	val := bigValue(256 << 10)
+	c := dialRaw(t, s.Addr())
+	c.send(setCmd("big", val))
+	c.expect("+OK\r\n")
+	return c, val
+}
+
 // openConns is how many client connections the server holds.
 func openConns(s server) int {
 	if gs, ok := s.(*goroutineServer); ok {
@@ -54,10 +65,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) t
 // socket, and the second client's first reply waited for the write timeout (10 s).
 func TestSlowReaderDoesNotStallOthers(t *testing.T) {
 	forModes(t, func(c *config) { c.repliers = 1 }, func(t *testing.T, s server) {
-		val := bigValue(256 << 10)
-		slow := dialRaw(t, s.Addr())
-		slow.send(setCmd("big", val))
-		slow.expect("+OK\r\n")
+		slow, val := dialWithBig(t, s)
 		n := 128 // 32 MiB of replies: several times what the two socket buffers hold
 		slow.send(strings.Repeat("GET big\r\n", n))
 		_, goroutines := s.(*goroutineServer)

@@ -200,26 +200,19 @@ func (w *outWaiter) writable(fd int, _ poller.Events) {
 // goes back to its stage) or the socket is full (it stays, and its limit is checked). A
 // failed write drops the client.
 func (w *outWaiter) write(c *conn) {
-	a := &c.out
-	for a.buf.len() > 0 {
-		n, err := writeOut(c.fd, a.buf.pending())
-		if n > 0 {
-			a.wrote(n)
-			c.slow.progress = time.Now()
-		}
-		switch err {
-		case nil, unix.EINTR:
-		case unix.EAGAIN:
-			w.account(c, time.Time{})
-			return
-		default:
-			w.s.drop(c)
-			w.release(c)
-			return
-		}
+	wrote, err := writePending(c)
+	if wrote {
+		c.slow.progress = time.Now()
 	}
-	a.written()
-	w.release(c)
+	switch err {
+	case nil:
+		w.release(c)
+	case unix.EAGAIN:
+		w.account(c, time.Time{})
+	default:
+		w.s.drop(c)
+		w.release(c)
+	}
 }
 
 // account updates the waiter's count of a connection's output and drops the client if the

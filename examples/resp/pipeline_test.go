@@ -270,10 +270,7 @@ func TestExpiry(t *testing.T) {
 // the stage writing again once it has it back. A second client runs beside it throughout.
 func TestRepliesAcrossFullSockets(t *testing.T) {
 	forModes(t, nil, func(t *testing.T, s server) {
-		val := bigValue(256 << 10)
-		c := dialRaw(t, s.Addr())
-		c.send(setCmd("big", val))
-		c.expect("+OK\r\n")
+		c, val := dialWithBig(t, s)
 		side := dialRaw(t, s.Addr())
 		stop := make(chan struct{})
 		var once sync.Once

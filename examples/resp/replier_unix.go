@@ -81,25 +81,34 @@ const writeEarly = 256 << 10
 // then ends the connection if its turn has come. A full socket hands the connection to the
 // waiter; a failed write drops the client.
 func (r *replierStage) write(c *conn) {
+	switch _, err := writePending(c); err {
+	case nil:
+		r.s.settle(c)
+	case unix.EAGAIN:
+		r.w.take(c)
+	default:
+		r.s.drop(c)
+		r.s.settle(c)
+	}
+}
+
+// writePending writes a connection's pending output until it is all written (nil), the
+// socket is full (unix.EAGAIN) or a write fails (its error). It reports whether any of it
+// went out. The caller owns c.out.
+func writePending(c *conn) (wrote bool, err error) {
 	a := &c.out
 	for a.buf.len() > 0 {
 		n, err := writeOut(c.fd, a.buf.pending())
 		if n > 0 {
 			a.wrote(n)
+			wrote = true
 		}
-		switch err {
-		case nil, unix.EINTR:
-		case unix.EAGAIN:
-			r.w.take(c)
-			return
-		default:
-			r.s.drop(c)
-			r.s.settle(c)
-			return
+		if err != nil && err != unix.EINTR {
+			return wrote, err
 		}
 	}
 	a.written()
-	r.s.settle(c)
+	return wrote, nil
 }
 
 // end runs once the stage's input is drained: the waiter stops, leaving the output of the

@@ -77,10 +77,7 @@ func storedInt(t *testing.T, s server, key string) int {
 // file.
 func TestStopWritesPendingOutput(t *testing.T) {
 	forModes(t, nil, func(t *testing.T, s server) {
-		val := bigValue(256 << 10)
-		c := dialRaw(t, s.Addr())
-		c.send(setCmd("big", val))
-		c.expect("+OK\r\n")
+		c, val := dialWithBig(t, s)
 		n := 64 // 16 MiB: more than the socket buffers hold
 		c.send(strings.Repeat("GET big\r\n", n))
 		if _, goroutines := s.(*goroutineServer); goroutines {
