@@ -4,7 +4,8 @@
 // stage publishes into its own ring ([ring.Buffer]) and runs in one of two modes (Mode):
 // dedicated, on its own OS-locked goroutine sleeping in its own event loop ([poller.Loop]),
 // for hosts where every stage can own a core; or shared, as a goroutine parked in the Go
-// runtime, for hosts with fewer cores than stages. The default, Auto, picks dedicated when
+// runtime (a shared source keeps its event loop and sleeps there), for hosts with fewer
+// cores than stages. The default, Auto, picks dedicated when
 // every stage of the graph can have an allowed CPU of its own. The builder is fluent and
 // typed with Go 1.27 generic methods, so every edge is checked by the compiler.
 //
@@ -70,7 +71,8 @@
 // (SetSpinCores): on a host with fewer cores than running stages nobody spins. Then it
 // sleeps and costs no CPU: a dedicated stage in its event loop, woken by one write to its
 // wake fd only if it is asleep; a shared stage parked in the Go runtime, woken without a
-// system call. A stage whose output ring is full sleeps the same way until a reader releases
+// system call (a shared source sleeps in its event loop, as a dedicated one does, from a
+// goroutine that is not locked). A stage whose output ring is full sleeps the same way until a reader releases
 // space. A busy stage commits its outputs as it goes but may defer waking a sleeping reader
 // until it goes idle, blocks, has published a quarter ring, or ends a batch 100 µs after the
 // first deferred wake; so a stage's function must not wait for a later level to process the

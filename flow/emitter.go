@@ -80,8 +80,9 @@ func (e *Emitter[T]) claimSlow() int64 {
 }
 
 // flush commits every filled slot with one commit. A stage busy with its inputs commits
-// quietly and owes its readers the wake (see wait.go); any other commit wakes them at once.
-// Claimed, unfilled slots stay reserved.
+// quietly and owes its readers the wake (see wait.go); any other commit wakes them at once,
+// and a shared source notes whether that woke a reader parked in the Go runtime, to let it
+// run before the source sleeps (sourceDone). Claimed, unfilled slots stay reserved.
 func (e *Emitter[T]) flush() {
 	n := int(e.next - e.lo)
 	if n == 0 {

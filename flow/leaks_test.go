@@ -205,7 +205,7 @@ func fdSources(m flow.Mode) func(t *testing.T, during func()) {
 
 // TestNoDescriptorOrThreadLeaks builds, runs and ends many graphs of every kind, dedicated
 // (the mode that owns descriptors and threads; shared stages are goroutines, which goleak
-// checks): chains,
+// checks), and shared sources, which own descriptors too: chains,
 // keyed, broadcast and phase diamonds, sources that own pipes and timers, sources that
 // finish, graphs stopped by a failure or by their context, and graphs whose Start fails
 // before or after building. Afterwards the process must hold the same descriptors, and no
@@ -232,7 +232,8 @@ func TestNoDescriptorOrThreadLeaks(t *testing.T) {
 				if fds := openFDs(t); fds <= fds0 {
 					t.Fatalf("%s: %d descriptors open while a graph runs, %d before: the fd check is void", k.name, fds, fds0)
 				}
-				// Each stage is locked to its own thread, and the test runs on another.
+				// Each dedicated stage is locked to its own thread, and the test runs on another
+				// (a shared kind counts one stage, which any running graph exceeds).
 				if during = threadCount(t); during < k.stages+1 {
 					t.Fatalf("%s: %d threads while its %d stages run: the thread count is void", k.name, during, k.stages)
 				}

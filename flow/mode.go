@@ -34,6 +34,11 @@ const (
 	// need one) and waits there when idle, as a blocking system call of a plain goroutine;
 	// what it gains is a goroutine that is not locked to a thread, so a reader that frees
 	// room in its full ring wakes it as it would any goroutine, and it raises no GOMAXPROCS.
+	// What it costs: while it sleeps in the loop it keeps a P until the runtime takes that P
+	// back for other goroutines, so beside shared stages that keep every P busy its fds and
+	// timers are served later than a dedicated source's would be; a source that must serve
+	// them promptly on such a host asks for StageMode(Dedicated). Code that depends on the
+	// thread it runs on needs StageMode(Dedicated) as well.
 	Shared
 )
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 
@@ -100,6 +101,66 @@ func TestGraphModeAndSources(t *testing.T) {
 			for name, m := range want {
 				if got[name] != m {
 					t.Errorf("level %s runs %s, want %s", name, got[name], m)
+				}
+			}
+		})
+	}
+}
+
+// TestSourceLevelModes: a source's own StageMode wins over the graph's mode, a pinned source
+// runs dedicated even in a shared graph, and either way it has its loop and delivers what
+// it emits through a ring kept full (capacity 2) to a level of the other mode.
+func TestSourceLevelModes(t *testing.T) {
+	tests := []struct {
+		name      string
+		graph     flow.Mode
+		src       []flow.Option
+		want      flow.Mode
+		readerOpt flow.Option
+	}{
+		{"shared source, dedicated graph", flow.Dedicated, []flow.Option{flow.StageMode(flow.Shared)}, flow.Shared, flow.StageMode(flow.Dedicated)},
+		{"dedicated source, shared graph", flow.Shared, []flow.Option{flow.StageMode(flow.Dedicated)}, flow.Dedicated, flow.StageMode(flow.Shared)},
+		{"pinned source, shared graph", flow.Shared, []flow.Option{flow.CPUs(0)}, flow.Dedicated, flow.StageMode(flow.Shared)},
+		{"shared source into a dedicated level", flow.Shared, nil, flow.Shared, flow.StageMode(flow.Dedicated)},
+	}
+	const n = 2000
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := flow.New(flow.GraphMode(tt.graph), flow.WithTopology(fakeHost(t, 64)))
+			var bad atomic.Value
+			opts := append([]flow.Option{flow.Name("src"), flow.Capacity(2)}, tt.src...)
+			var got, sum atomic.Int64
+			flow.Source(g, 1, func(s *flow.SourceStage[int]) error {
+				if s.Mode() != tt.want || s.Loop() == nil {
+					bad.Store(fmt.Sprintf("source runs %v with loop %p, want %v with a loop", s.Mode(), s.Loop(), tt.want))
+				}
+				// Emit from a timer callback of the loop, into a ring of two slots.
+				i := 0
+				s.Loop().AfterFunc(0, func() {
+					for ; i < n; i++ {
+						if s.Emit(i) != nil {
+							return
+						}
+					}
+					s.Finish()
+				})
+				return nil
+			}, opts...).Then(1, id, flow.Name("work"), tt.readerOpt, flow.Capacity(2)).
+				Sink(1, func(v int) { got.Add(1); sum.Add(int64(v)) }, flow.Name("sink"))
+			start(t, g)
+			waitWithin(t, g, drainLimit)
+			if err := g.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if v := bad.Load(); v != nil {
+				t.Fatal(v)
+			}
+			if got.Load() != n || sum.Load() != n*(n-1)/2 {
+				t.Fatalf("the sink got %d entries summing to %d, want %d summing to %d", got.Load(), sum.Load(), n, n*(n-1)/2)
+			}
+			for _, st := range g.Stats() {
+				if st.Level == "src" && st.Mode != tt.want {
+					t.Fatalf("Stats shows the source in mode %v, want %v", st.Mode, tt.want)
 				}
 			}
 		})

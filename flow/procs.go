@@ -16,7 +16,10 @@ import (
 // dedicated stages while the graph runs and lets the kernel share the cores among the
 // threads, as it would for any threaded program; the last running graph restores the value
 // it found. Shared stages are goroutines like any other and need no P of their own, so they
-// raise nothing. FixedGOMAXPROCS opts out.
+// raise nothing; a shared source is no exception, though it keeps a P while it sleeps in its
+// loop, until the runtime takes the P back (raising GOMAXPROCS for it was measured: an idle
+// timer source beside busy shared stages was then served on time, but diamond and seed
+// lost a third of their throughput). FixedGOMAXPROCS opts out.
 //
 // Rejected: a raise by every stage (shared ones too), which lets the Go scheduler spread
 // shared stages over more Ps than cores and turns hand-offs on one P into thread wakes;

@@ -85,7 +85,9 @@ func (st *stage) sourceDone() bool {
 	return st.stopRequested()
 }
 
-// yield lets the readers a shared source woke run before it sleeps in its loop. A woken
+// yield lets the readers a shared source woke run before it sleeps in its loop. It runs in
+// the ready function of the loop's wait, which is meant to be cheap; a yield is, next to
+// the sleep it comes before. A woken
 // goroutine is queued on the waker's P, where it runs when the waker parks; but a source
 // sleeps in a system call, not a park, and another P may take the reader only after a
 // back-off the scheduler applies while the waker still runs (3 µs asked, nearer 100 µs

@@ -34,11 +34,11 @@ type stage struct {
 	ports []port
 	ready func() bool // st.inputReady, bound once so that waiting does not allocate
 
-	// What the stage sleeps on (see wait.go): its loop (dedicated) or parker (shared),
-	// behind the level's spin phase.
+	// What the stage sleeps on (see wait.go): its loop (dedicated stages, sources) or parker
+	// (shared processing and sink stages), behind the level's spin phase.
 	waiter ring.Waiter
-	loop   *poller.Loop // dedicated stages only
-	parker *ring.Parker // shared stages only
+	loop   *poller.Loop // dedicated stages and sources only
+	parker *ring.Parker // shared processing and sink stages only
 
 	ring ringHandle // own output ring; nil for sinks and phases
 	out  outbox     // the emitter into ring
