@@ -899,10 +899,7 @@ func TestContractSourceContract(t *testing.T) {
 				}
 			}, flow.Name("src")).Then(1, id, flow.Name("work")).Sink(1, func(int) { got.Add(1) }, flow.Name("out"))
 			start(t, g)
-			waitWithin(t, g, drainLimit)
-			if err := g.Wait(); err != nil {
-				t.Fatal(err)
-			}
+			mustEnd(t, g)
 			if v := bad.Load(); v != nil {
 				t.Fatal(v)
 			}
@@ -952,10 +949,7 @@ func TestContractFinishedSourcesStopTheGraph(t *testing.T) {
 		return nil
 	}, flow.Name("src")).Sink(2, func(int) { got.Add(1) }, flow.Name("out"))
 	start(t, g)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	mustEnd(t, g)
 	if got.Load() != 600 {
 		t.Fatalf("delivered %d of 600", got.Load())
 	}

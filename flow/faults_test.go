@@ -259,10 +259,7 @@ func TestGoexitInASourceIsReported(t *testing.T) {
 		return nil
 	}, flow.OnError(flow.Skip), flow.Name("src")).Sink(1, func(int) { got.Add(1) })
 	start(t, g)
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); err != nil {
-		t.Fatalf("Wait: %v", err)
-	}
+	mustEnd(t, g)
 	if got.Load() != 10 || perLevel(g)["src"].Errors != 1 {
 		t.Fatalf("delivered %d of 10, %d errors; want 10 and 1", got.Load(), perLevel(g)["src"].Errors)
 	}

@@ -152,6 +152,16 @@ func stopWithin(t fataler, g *flow.Graph, d time.Duration) error {
 	}
 }
 
+// mustEnd waits within drainLimit for g to end by itself and fails the test unless Wait's
+// error is nil.
+func mustEnd(t *testing.T, g *flow.Graph) {
+	t.Helper()
+	waitWithin(t, g, drainLimit)
+	if err := g.Wait(); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+}
+
 // mustStop stops g within drainLimit and fails the test unless Stop's error is want.
 func mustStop(t *testing.T, g *flow.Graph, want error) {
 	t.Helper()

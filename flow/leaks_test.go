@@ -118,10 +118,7 @@ var leakKinds = []leakKind{
 		start(t, g)
 		during()
 		close(release)
-		waitWithin(t, g, drainLimit)
-		if err := g.Wait(); err != nil {
-			t.Fatal(err)
-		}
+		mustEnd(t, g)
 	}},
 	{"stopped by a failure", 3, func(t *testing.T, during func()) {
 		g := flow.New(flow.GraphMode(flow.Dedicated))

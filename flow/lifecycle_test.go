@@ -294,10 +294,7 @@ func TestSourceFinishes(t *testing.T) {
 	if err := g.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitWithin(t, g, drainLimit)
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	mustEnd(t, g)
 	m := 2 * n
 	if count.Load() != int64(m) || sum.Load() != int64(m*(m-1)/2) {
 		t.Fatalf("got %d entries summing %d, want %d summing %d", count.Load(), sum.Load(), m, m*(m-1)/2)

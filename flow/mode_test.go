@@ -148,10 +148,7 @@ func TestSourceLevelModes(t *testing.T) {
 			}, opts...).Then(1, id, flow.Name("work"), tt.readerOpt, flow.Capacity(2)).
 				Sink(1, func(v int) { got.Add(1); sum.Add(int64(v)) }, flow.Name("sink"))
 			start(t, g)
-			waitWithin(t, g, drainLimit)
-			if err := g.Wait(); err != nil {
-				t.Fatal(err)
-			}
+			mustEnd(t, g)
 			if v := bad.Load(); v != nil {
 				t.Fatal(v)
 			}

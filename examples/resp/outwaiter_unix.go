@@ -164,9 +164,7 @@ func (w *outWaiter) serve(c *conn, stop bool) {
 	c.slow.spare = rs[:0]
 	if stop {
 		if !c.slow.waiting { // end hands back the waiting ones
-			c.slow.mu.Lock()
-			c.slow.on.Store(false)
-			c.slow.mu.Unlock()
+			handBack(c)
 		}
 		return
 	}
@@ -289,14 +287,20 @@ func (w *outWaiter) release(c *conn) {
 	c.slow.mu.Unlock()
 }
 
+// handBack gives a connection back to its stage once the waiter has stopped, every reply
+// passed to it assembled: nothing more is passed then, since the stage has ended.
+func handBack(c *conn) {
+	c.slow.mu.Lock()
+	c.slow.on.Store(false)
+	c.slow.mu.Unlock()
+}
+
 // end runs when the waiter stops: every connection it holds goes back, its output pending,
 // to be written by Stop (closeGracefully).
 func (w *outWaiter) end() {
 	for _, c := range w.waiting {
 		w.unregister(c)
-		c.slow.mu.Lock()
-		c.slow.on.Store(false)
-		c.slow.mu.Unlock()
+		handBack(c)
 	}
 	if w.check != nil {
 		w.check.Stop()
