@@ -15,6 +15,7 @@ type assembler struct {
 	buf     outbuf            // encoded replies not written yet
 
 	dirty    bool // buf has bytes, or the connection must be shut down or closed
+	due      bool // buf holds every reply to one of the client's reads (request.flush)
 	shutdown bool // a reply asked to end the connection (QUIT, protocol error)
 	last     bool // the connection's last entry has had its turn: close the fd
 	broken   bool // a write failed or the client was dropped: drop further output
@@ -42,10 +43,12 @@ type txMerge struct {
 // It reports whether the connection has something to do.
 func (a *assembler) add(r reply) bool {
 	if r.parts > 1 || r.kind >= replyMGet {
+		flush := r.flush // every part carries it; the merge keeps only what whole copies
 		var ok bool
 		if r, ok = a.fold(r); !ok {
 			return false
 		}
+		r.flush = flush
 	}
 	if r.seq != a.next {
 		if a.held == nil {
@@ -176,6 +179,7 @@ func finish(r reply, m *merge) reply {
 // emit encodes a reply whose turn has come.
 func (a *assembler) emit(r reply) {
 	a.next++
+	a.due = a.due || r.flush
 	if r.closeConn {
 		a.last, a.dirty = true, true
 	}
@@ -233,14 +237,14 @@ func (a *assembler) writeValue(v []byte, resp3 bool) {
 func (a *assembler) wrote(n int) {
 	a.buf.wrote(n)
 	if a.buf.len() == 0 {
-		a.dirty = false
+		a.dirty, a.due = false, false
 	}
 }
 
 // written records that everything pending was written.
 func (a *assembler) written() {
 	a.buf.reset()
-	a.dirty = false
+	a.dirty, a.due = false, false
 }
 
 // discard drops every reply not written yet and every reply to come, and lets go of the

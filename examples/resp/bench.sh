@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh compares examples/resp (the loopyring graph), the same command code run as a
 # goroutine-per-connection server, and redis-server, with redis-benchmark, one server at a
-# time, at pipeline depth 1 and 16. It prints requests per second side by side and the
-# ratios. Environment: N (requests per test, default 200000), C (clients, default 50),
+# time, at pipeline depth 1 and 16, with keys drawn from 100,000 (-r) so that they spread
+# over the shards as a real key space does. It prints requests per second side by side and
+# the ratios. Environment: N (requests per test, default 200000), C (clients, default 50),
 # TESTS (default ping,set,get,incr,mset), RESP_FLAGS (extra flags for the graph server).
 set -euo pipefail
 
@@ -55,7 +56,7 @@ echo "redis-benchmark -t $TESTS -n $N -c $C, one server at a time"
 
 declare -A rps
 run() { # name port pipeline
-	redis-benchmark -p "$2" -t "$TESTS" -n "$N" -c "$C" -P "$3" --csv 2>/dev/null |
+	redis-benchmark -p "$2" -t "$TESTS" -n "$N" -c "$C" -P "$3" -r 100000 --csv 2>/dev/null |
 		tail -n +2 | tr -d '"' | cut -d, -f1,2 >"$tmp/out.csv"
 	while IFS=, read -r test value; do
 		rps["$1,$3,$test"]=$value

@@ -10,7 +10,7 @@ import (
 // on the shard it owns; in goroutine mode a connection's goroutine calls it under the
 // shard's lock.
 func execute(st *store, r *request) reply {
-	out := reply{c: r.c, seq: r.seq, part: r.part, parts: r.parts, resp3: r.resp3, closeAfter: r.closeAfter, closeConn: r.closeConn}
+	out := reply{c: r.c, seq: r.seq, part: r.part, parts: r.parts, resp3: r.resp3, closeAfter: r.closeAfter, closeConn: r.closeConn, flush: r.flush}
 	if r.cmd == nil {
 		out.b = r.raw
 		return out

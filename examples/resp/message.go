@@ -19,6 +19,7 @@ type request struct {
 	raw        []byte   // cmd == nil: the reply, already encoded by the parser
 	closeAfter bool     // shut the connection down once this reply is written
 	closeConn  bool     // the connection's last entry: its fd may be closed
+	flush      bool     // the last request of a read: its reply completes what the client sent (replierStage.reply)
 	tx         *txPart  // cmdExec: this shard's share of the transaction
 	abort      bool     // cmdExec, goroutine mode: a watched key changed, so run nothing
 }
@@ -54,4 +55,5 @@ type reply struct {
 	resp3      bool
 	closeAfter bool
 	closeConn  bool
+	flush      bool // the request's flush
 }

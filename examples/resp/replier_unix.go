@@ -39,12 +39,16 @@ func (s *graphServer) replyLevel() flow.StatefulSink[reply, *replierStage] {
 			r.s, r.w = s, w
 			return r, nil
 		},
-		// The replies of a pipelining client that arrive together leave in one write.
+		// The replies to one read of a pipelining client leave in one write.
 		Batch: (*replierStage).reply,
 		End:   (*replierStage).end,
 	}
 }
 
+// reply assembles a batch of replies and writes, at its end, the connections whose
+// output answers a whole read of the client (assembler.due), or that are to be shut down
+// or closed. A connection whose read still has replies on other workers' rings stays
+// listed for a later batch; the read's last reply always comes, so nothing waits longer.
 func (r *replierStage) reply(b *flow.Batch[reply]) error {
 	for _, rp := range b.All() {
 		c := rp.c
@@ -61,14 +65,20 @@ func (r *replierStage) reply(b *flow.Batch[reply]) error {
 			r.dirty = append(r.dirty, c)
 		}
 	}
-	for i, c := range r.dirty {
+	keep := r.dirty[:0]
+	for _, c := range r.dirty {
+		a := &c.out
+		if a.dirty && !a.due && !a.last && !a.shutdown && !c.slow.on.Load() {
+			keep = append(keep, c) // replies to the rest of the client's read are on their way
+			continue
+		}
 		c.slow.listed = false
 		if !c.slow.on.Load() { // else it went to the waiter during the batch, output and all
 			r.write(c)
 		}
-		r.dirty[i] = nil
 	}
-	r.dirty = r.dirty[:0]
+	clear(r.dirty[len(keep):])
+	r.dirty = keep
 	return nil
 }
 

@@ -37,6 +37,33 @@ type parserStage struct {
 	sc   scratch
 	em   *flow.Emitter[request]
 	emit func(request) // made once: a closure per call would allocate
+	last []request     // the parts of the latest request, not emitted yet (hold)
+}
+
+// hold emits the request before r and keeps r back, so that the last request of a read
+// can be marked before it leaves (release). Parts of one command stay together.
+func (p *parserStage) hold(r request) {
+	if len(p.last) > 0 && (p.last[0].seq != r.seq || p.last[0].c != r.c) {
+		p.emitLast()
+	}
+	p.last = append(p.last, r)
+}
+
+// release marks the read's last request, every part of it, and emits it: its reply lets
+// the replier write the read's replies in one go.
+func (p *parserStage) release() {
+	for i := range p.last {
+		p.last[i].flush = true
+	}
+	p.emitLast()
+}
+
+func (p *parserStage) emitLast() {
+	for i := range p.last {
+		p.em.Emit(p.last[i])
+		p.last[i] = request{} // the ring slot holds it now; drop this copy's references
+	}
+	p.last = p.last[:0]
 }
 
 func startGraph(cfg config) (server, error) {
@@ -55,7 +82,7 @@ func startGraph(cfg config) (server, error) {
 	s.parsers = make([]parserStage, cfg.parsers)
 	for i := range s.parsers {
 		p := &s.parsers[i]
-		p.emit = func(r request) { p.em.Emit(r) }
+		p.emit = p.hold
 	}
 	s.repliers = make([]replierStage, cfg.repliers)
 
@@ -111,9 +138,11 @@ func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
 	p.em = e
 	if ch.eof {
 		ch.c.parse.end(ch.c, s.rt, &p.sc, p.emit)
+		p.release()
 		return
 	}
 	ch.c.parse.feed(ch.c, (*ch.buf)[:ch.n], s.rt, &p.sc, p.emit)
+	p.release()
 	s.reads.put(ch.buf)
 }
 
