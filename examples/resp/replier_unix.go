@@ -68,7 +68,7 @@ func (r *replierStage) reply(b *flow.Batch[reply]) error {
 	keep := r.dirty[:0]
 	for _, c := range r.dirty {
 		a := &c.out
-		if a.dirty && !a.due && !a.last && !a.shutdown && !c.slow.on.Load() {
+		if !c.slow.on.Load() && a.dirty && !a.due && !a.last && !a.shutdown { // c.out is the waiter's once slow.on is set
 			keep = append(keep, c) // replies to the rest of the client's read are on their way
 			continue
 		}

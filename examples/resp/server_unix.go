@@ -136,6 +136,9 @@ const (
 func (s *graphServer) parse(ch chunk, e *flow.Emitter[request]) {
 	p := &s.parsers[e.Stage().Index()]
 	p.em = e
+	if len(p.last) > 0 {
+		p.release() // the call before panicked, under an error policy that goes on
+	}
 	if ch.eof {
 		ch.c.parse.end(ch.c, s.rt, &p.sc, p.emit)
 		p.release()
