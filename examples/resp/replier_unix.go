@@ -125,6 +125,7 @@ func writePending(c *conn) (wrote bool, err error) {
 // connections it held to Stop, which writes it out while it closes them (closeGracefully).
 func (r *replierStage) end() error {
 	r.w.close()
+	r.dirty = nil // Stop writes what any listed connection still holds
 	return nil
 }
 
