@@ -10,7 +10,7 @@ package main
 // written. Held replies are bounded by what the client has in flight.
 type assembler struct {
 	next    uint64            // the sequence number of the next reply to write
-	held    map[uint64]reply  // complete replies that came before their turn
+	held    heldReplies       // complete replies that came before their turn
 	merging map[uint64]*merge // split commands with parts still missing
 	buf     outbuf            // encoded replies not written yet
 
@@ -51,22 +51,81 @@ func (a *assembler) add(r reply) bool {
 		r.flush = flush
 	}
 	if r.seq != a.next {
-		if a.held == nil {
-			a.held = make(map[uint64]reply)
-		}
-		a.held[r.seq] = r
+		a.held.put(a.next, r)
 		return false
 	}
 	a.emit(r)
-	for len(a.held) > 0 {
-		h, ok := a.held[a.next]
+	for {
+		h, ok := a.held.take(a.next)
 		if !ok {
 			break
 		}
-		delete(a.held, a.next)
 		a.emit(h)
 	}
 	return a.dirty
+}
+
+// heldReplies keeps the replies that came before their turn, each in the slot of its
+// sequence number modulo a power-of-two window that grows to the widest gap seen. A map did
+// this before, with an allocation per reply held: a reply is larger than a map keeps in
+// place.
+type heldReplies struct {
+	slots []heldSlot
+	n     int
+}
+
+type heldSlot struct {
+	r  reply
+	ok bool
+}
+
+// keepHeld is the largest window kept once nothing is held: a client that pipelined deeply
+// once does not keep a wide one for its life.
+const keepHeld = 64
+
+// put holds r, whose turn comes after next's.
+func (h *heldReplies) put(next uint64, r reply) {
+	if r.seq < next {
+		return // its turn has passed: never the case, as each reply comes once
+	}
+	if gap := r.seq - next; gap >= uint64(len(h.slots)) {
+		h.grow(gap + 1)
+	}
+	h.slots[r.seq&uint64(len(h.slots)-1)] = heldSlot{r, true}
+	h.n++
+}
+
+// take returns the reply held for seq, if any, and lets go of it.
+func (h *heldReplies) take(seq uint64) (reply, bool) {
+	if h.n == 0 {
+		return reply{}, false
+	}
+	s := &h.slots[seq&uint64(len(h.slots)-1)]
+	if !s.ok || s.r.seq != seq {
+		return reply{}, false
+	}
+	r := s.r
+	*s = heldSlot{}
+	if h.n--; h.n == 0 && len(h.slots) > keepHeld {
+		h.slots = nil
+	}
+	return r, true
+}
+
+// grow widens the window to at least span slots. Every reply held lies within span of the
+// next turn, so each keeps a slot of its own.
+func (h *heldReplies) grow(span uint64) {
+	size := max(16, len(h.slots))
+	for uint64(size) < span {
+		size *= 2
+	}
+	slots := make([]heldSlot, size)
+	for _, s := range h.slots {
+		if s.ok {
+			slots[s.r.seq&uint64(size-1)] = s
+		}
+	}
+	h.slots = slots
 }
 
 // fold adds a part to its command's merge; when the last part arrives it returns the
