@@ -67,15 +67,16 @@ func (r *replierStage) reply(b *flow.Batch[reply]) error {
 	}
 	keep := r.dirty[:0]
 	for _, c := range r.dirty {
-		a := &c.out
-		if !c.slow.on.Load() && a.dirty && !a.due && !a.last && !a.shutdown { // c.out is the waiter's once slow.on is set
+		if c.slow.on.Load() { // it went to the waiter during the batch, output and all
+			c.slow.listed = false
+			continue
+		}
+		if a := &c.out; a.dirty && !a.due && !a.last && !a.shutdown {
 			keep = append(keep, c) // replies to the rest of the client's read are on their way
 			continue
 		}
 		c.slow.listed = false
-		if !c.slow.on.Load() { // else it went to the waiter during the batch, output and all
-			r.write(c)
-		}
+		r.write(c)
 	}
 	clear(r.dirty[len(keep):])
 	r.dirty = keep
