@@ -3,6 +3,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 )
 
 var (
@@ -50,7 +51,13 @@ func (e *StageError) Unwrap() error { return e.Err }
 // produced is committed, so nothing stalls behind the failure.
 type ErrorPolicy struct {
 	skip bool
-	sink *func(*StageError) // ErrorSink's function; a pointer keeps policies comparable
+	sink *errorSink // a pointer keeps policies comparable
+}
+
+// errorSink is ErrorSink's function, and whether it has panicked or exited.
+type errorSink struct {
+	fn   func(*StageError)
+	gone atomic.Bool
 }
 
 var (
@@ -64,8 +71,9 @@ var (
 // ErrorSink returns the policy that hands every failure of the level to fn, called on the
 // failing stage's goroutine, and carries on (the failing entry produces no output). fn must
 // not block for long: the stage processes nothing while it runs. An fn that panics or calls
-// runtime.Goexit stops the graph with an error that says so, and is not called again.
-func ErrorSink(fn func(*StageError)) ErrorPolicy { return ErrorPolicy{sink: &fn} }
+// runtime.Goexit stops the graph with an error that says so, and is not called again, by
+// any stage of any level given this policy: their later failures stop the graph instead.
+func ErrorSink(fn func(*StageError)) ErrorPolicy { return ErrorPolicy{sink: &errorSink{fn: fn}} }
 
 func (p ErrorPolicy) String() string {
 	switch {

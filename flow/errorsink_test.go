@@ -61,6 +61,36 @@ func TestPanickingErrorSinkStopsTheGraph(t *testing.T) {
 	}
 }
 
+// TestPanickingErrorSinkIsNotCalledAgain: each stage kept its own note that the level's sink
+// had panicked, so the other stage of a level of two called it again. Entry 0 fails at stage 0
+// at once; every other entry fails only once the sink's panic has stopped the graph with an
+// error, so a second call of the sink would be the bug and not a race.
+func TestPanickingErrorSinkIsNotCalledAgain(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var calls atomic.Int64
+	in.SinkErr(2, func(v int) error {
+		for v != 0 && g.Err() == nil {
+			runtime.Gosched()
+		}
+		return errOdd
+	}, flow.Name("failing"), flow.OnError(flow.ErrorSink(func(*flow.StageError) {
+		calls.Add(1)
+		panic("sink broke")
+	})))
+	start(t, g)
+	if n, err := in.PublishBatch(context.Background(), []int{0, 1, 2, 3, 4, 5}); n != 6 || err != nil {
+		t.Fatalf("PublishBatch: %d, %v", n, err)
+	}
+	err := stopWithin(t, g, drainLimit)
+	if err == nil || !strings.Contains(err.Error(), "error sink panicked") {
+		t.Fatalf("Stop: %v, want the sink's panic reported", err)
+	}
+	if calls.Load() != 1 {
+		t.Fatalf("the sink was called %d times, want once: it panicked the first time", calls.Load())
+	}
+}
+
 // TestErrorSinkGoexit: an error sink that calls runtime.Goexit (t.Fatal in a sink) once
 // ended the stage's goroutine without a hand-over, and Stop hung. The sink's exit stops the
 // graph with an error that says so, and every other committed entry is still processed,

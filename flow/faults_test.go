@@ -103,7 +103,11 @@ func TestPanicInBatchFunctionReleasesTheBatch(t *testing.T) {
 
 // TestPanickingKeyFunctionFailsOneEntry: a key function that panicked was blamed on the
 // last entry the stage had taken, and the stage re-ran the range, reporting many failures.
-// Each port writes its keyed loop out, so each is run.
+// Each port writes its keyed loop out, so each is run. At the levels that take whole batches
+// (SinkBatch, ThenBatch, a stateful level's Batch) a panic while the stage gathered its share
+// lost every other entry of the range; a phase in front holds entry 0 until all 20 are
+// published, so that the failing key's range holds others, and the key fails in the middle
+// of the range and at its end.
 func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
 	kinds := []struct {
 		name  string
@@ -130,36 +134,70 @@ func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
 				Each: func(got *atomic.Int64, _ int) error { got.Add(1); return nil },
 			}, opts...)
 		}},
+		{"sink batch", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.SinkBatch(2, func(b *flow.Batch[int]) error { got.Add(int64(b.Len())); return nil }, opts...)
+		}},
+		{"then batch", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.ThenBatch(2, func(b *flow.Batch[int], e *flow.Emitter[int]) error {
+				for _, v := range b.All() {
+					e.Emit(*v)
+				}
+				return nil
+			}, opts...).Sink(1, func(int) { got.Add(1) })
+		}},
+		{"stateful sink batch", func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option) {
+			s.StatefulSink(2, flow.StatefulSink[int, *atomic.Int64]{
+				Init:  func(*flow.Stage) (*atomic.Int64, error) { return got, nil },
+				Batch: func(got *atomic.Int64, b *flow.Batch[int]) error { got.Add(int64(b.Len())); return nil },
+			}, opts...)
+		}},
 	}
 	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) {
-			g := flow.New()
-			in := flow.Input[int](g)
-			var mu sync.Mutex
-			var seqs []int64
-			var got atomic.Int64
-			keyed := in.KeyBy(func(v int) uint64 {
-				if v == 7 {
-					panic("bad key")
-				}
-				return uint64(v)
-			})
-			k.level(keyed, &got, flow.Name("keyed"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
-				mu.Lock()
-				seqs = append(seqs, se.Seq)
-				mu.Unlock()
-			})))
-			start(t, g)
-			publishAll(t, in, 20, id)
-			mustStop(t, g, nil)
-			// Both stages evaluate the key of every entry, so each reports entry 7 once.
-			if len(seqs) != 2 || seqs[0] != 7 || seqs[1] != 7 {
-				t.Fatalf("failures reported at sequences %v, want [7 7]", seqs)
-			}
-			if got.Load() != 19 {
-				t.Fatalf("delivered %d, want the 19 entries whose key did not panic", got.Load())
-			}
-		})
+		for _, bad := range []int{7, 19} {
+			t.Run(fmt.Sprintf("%s/key %d", k.name, bad), func(t *testing.T) { keyPanicFailsOne(t, k.level, bad, false) })
+		}
+		t.Run(k.name+"/Goexit", func(t *testing.T) { keyPanicFailsOne(t, k.level, 7, true) })
+	}
+}
+
+// keyPanicFailsOne runs 0..19 through a phase and then level, keyed by a function that
+// panics on bad (or calls runtime.Goexit, if exit), and checks that bad alone failed.
+func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option), bad int, exit bool) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	release := make(chan struct{})
+	gated := in.Phase(1, func(v *int) {
+		if *v == 0 {
+			<-release
+		}
+	})
+	var mu sync.Mutex
+	var seqs []int64
+	var got atomic.Int64
+	keyed := gated.KeyBy(func(v int) uint64 {
+		if v == bad && exit {
+			runtime.Goexit()
+		}
+		if v == bad {
+			panic("bad key")
+		}
+		return uint64(v)
+	})
+	level(keyed, &got, flow.Name("keyed"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
+		mu.Lock()
+		seqs = append(seqs, se.Seq)
+		mu.Unlock()
+	})))
+	start(t, g)
+	publishAll(t, in, 20, id)
+	close(release)
+	mustStop(t, g, nil)
+	// Both stages evaluate the key of every entry, so each reports the bad one once.
+	if want := int64(bad); len(seqs) != 2 || seqs[0] != want || seqs[1] != want {
+		t.Fatalf("failures reported at sequences %v, want [%d %d]", seqs, bad, bad)
+	}
+	if got.Load() != 19 {
+		t.Fatalf("delivered %d, want the 19 entries whose key did not panic", got.Load())
 	}
 }
 

@@ -76,7 +76,7 @@ func GraphSpin(d time.Duration) GraphOption {
 // OnError sets the level's error policy: StopGraph (the default), Skip, or ErrorSink(fn).
 func OnError(p ErrorPolicy) Option {
 	return func(o *levelOptions) {
-		if p.sink != nil && *p.sink == nil {
+		if p.sink != nil && p.sink.fn == nil {
 			o.errs = append(o.errs, fmt.Errorf("nil error sink"))
 		}
 		o.policy = p

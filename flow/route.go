@@ -124,8 +124,10 @@ func (b *Batch[T]) At(i int) *T {
 	return b.buf.At(b.first + int64(i)*b.step)
 }
 
-// fill sets b to the entries of [lo, hi) that s gives to its stage; seqs is reusable scratch.
-func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs []int64) {
+// fill sets b to the entries of [lo, hi) that s gives to its stage. Under key and partition
+// routing it appends their sequences to *seqs, so that those gathered before a key function
+// panics are kept for the call that goes on after the failing entry (see batchPort).
+func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs *[]int64) {
 	*b = Batch[T]{buf: buf, stage: s.h}
 	switch s.route {
 	case routeBroadcast:
@@ -136,14 +138,13 @@ func (s *selector[T]) fill(b *Batch[T], buf *ring.Buffer[T], lo, hi int64, seqs 
 			b.n = int((hi-b.first-1)/s.width) + 1
 		}
 	case routeKey, routePartition:
-		seqs = seqs[:0]
 		for seq := lo; seq < hi; seq++ {
 			*s.cur = seq
 			if s.owns(*buf.At(seq)) {
-				seqs = append(seqs, seq)
+				*seqs = append(*seqs, seq)
 			}
 		}
-		b.seqs, b.n = seqs, len(seqs)
+		b.seqs, b.n = *seqs, len(*seqs)
 	}
 }
 
@@ -153,7 +154,14 @@ func (s *selector[T]) batchPort(st *stage, buf *ring.Buffer[T], fn func(*Batch[T
 	var b Batch[T]
 	seqs := make([]int64, 0, min(st.lv.opts.maxBatch, buf.Cap())) // a reader never gets more than a ring
 	return func(lo, hi int64) {
-		s.fill(&b, buf, lo, hi, seqs)
+		// A key function that panicked at st.cur left st.gathering set: this call goes on
+		// after that entry, and keeps the sequences gathered before it.
+		if !st.gathering {
+			seqs = seqs[:0]
+		}
+		st.gathering = true
+		s.fill(&b, buf, lo, hi, &seqs)
+		st.gathering = false
 		if b.n == 0 {
 			return
 		}

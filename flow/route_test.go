@@ -99,7 +99,8 @@ func checkRouting(t *testing.T, key uint64, width uint16, part int64, lo int64, 
 				each = append(each, v)
 			})
 			var b Batch[uint64]
-			s.fill(&b, buf, lo, hi, seqs)
+			seqs = seqs[:0]
+			s.fill(&b, buf, lo, hi, &seqs)
 			if b.Len() != len(each) || b.Stage().Index() != int(i) {
 				t.Fatalf("%s routing, stage %d/%d: batch of %d (stage %d), per-entry view %d",
 					r, i, w, b.Len(), b.Stage().Index(), len(each))

@@ -53,12 +53,15 @@ type stage struct {
 	cur      int64         // the sequence being processed, for failure reports
 	taken    int64         // entries of the current batch handed to the stage's function so far: ports count each before the call, so a panic loses none
 	handoff  chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
-	sinkGone bool          // the level's error sink panicked or exited: failures stop the graph
 
 	// The batch being processed, for a goroutine that takes over after a Goexit (resume):
 	// its port (nil between batches) and its range.
 	bp       *port
 	blo, bhi int64
+	// gathering: a batch port is running key or partition functions to gather the stage's
+	// share, before it calls the level's function. A failure then is the one entry's, and
+	// the batch goes on after it even at a level that takes whole batches.
+	gathering bool
 
 	// Deferred wakes of the readers of the stage's own ring (see wait.go).
 	deferring bool
@@ -158,10 +161,7 @@ func (st *stage) resume(again func()) func() {
 	if p == nil {
 		return again
 	}
-	lo, hi, next := st.blo, st.bhi, st.cur+1
-	if p.whole {
-		next = hi
-	}
+	lo, hi, next := st.blo, st.bhi, st.after(p)
 	return func() {
 		st.batch(p, lo, next, hi)
 		st.runInputs()
@@ -289,7 +289,9 @@ func (st *stage) serveLoop() {
 // stage taking one or two entries at a time was 8% of its time.
 func (st *stage) batch(p *port, lo, from, hi int64) {
 	st.bp, st.blo, st.bhi = p, lo, hi
-	for next := from; next < hi; {
+	// A key function that panicked on the range's last entry leaves what was gathered before
+	// it for one more call.
+	for next := from; next < hi || st.gathering; {
 		next = st.protect(p, lo, next, hi)
 	}
 	st.handled.Add(uint64(st.taken))
@@ -313,7 +315,7 @@ func (st *stage) protect(p *port, lo, from, hi int64) (next int64) {
 	returned := false
 	defer func() {
 		if !returned {
-			next = st.failed(p, hi, recover())
+			next = st.failed(p, recover())
 		}
 	}()
 	st.cur = from
@@ -323,16 +325,13 @@ func (st *stage) protect(p *port, lo, from, hi int64) (next int64) {
 }
 
 // failed handles user code that panicked with v, or called runtime.Goexit (v is nil), at
-// st.cur of the batch ending at hi, and returns where the batch goes on. It is apart from
+// st.cur of the current batch, and returns where the batch goes on. It is apart from
 // protect so that the hot path's deferred closure captures nothing that escapes.
-func (st *stage) failed(p *port, hi int64, v any) (next int64) {
+func (st *stage) failed(p *port, v any) (next int64) {
 	if st.out != nil {
 		st.out.flush()
 	}
-	next = st.cur + 1
-	if p.whole {
-		next = hi
-	}
+	next = st.after(p)
 	if v == nil { // runtime.Goexit: this goroutine ends whatever happens here
 		st.handOver(st.resume(nil))
 		st.fail(st.cur, ErrGoexit, nil, nil)
@@ -340,6 +339,17 @@ func (st *stage) failed(p *port, hi int64, v any) (next int64) {
 	}
 	st.fail(st.cur, nil, v, debug.Stack())
 	return next
+}
+
+// after returns where the current batch of port p goes on after user code failed at st.cur:
+// the next entry, or the batch's end at a level whose function took the batch whole (it may
+// have handled any of it), unless the failure was a key function's while the batch was being
+// gathered.
+func (st *stage) after(p *port) int64 {
+	if p.whole && !st.gathering {
+		return st.bhi
+	}
+	return st.cur + 1
 }
 
 // inputReady is the condition a waiting stage waits for: work on some input, or every
@@ -416,7 +426,7 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	}
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {
-	case st.lv.opts.policy.sink != nil && !st.sinkGone:
+	case st.lv.opts.policy.sink != nil && !st.lv.opts.policy.sink.gone.Load():
 		st.toSink(se)
 	case st.lv.opts.policy.skip:
 	default:
@@ -426,14 +436,15 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 
 // toSink hands a failure to the level's error sink. A sink that panics or calls
 // runtime.Goexit cannot be trusted with the next failure either: it stops the graph, and
-// the level's later failures stop it too (it is already stopping).
+// the later failures of every stage it serves stop it too (it is already stopping).
 func (st *stage) toSink(se *StageError) {
+	sink := st.lv.opts.policy.sink
 	returned := false
 	defer func() {
 		if returned {
 			return
 		}
-		st.sinkGone = true
+		sink.gone.Store(true)
 		err := fmt.Errorf("error sink called runtime.Goexit (handling %w)", se)
 		var stack []byte
 		if v := recover(); v != nil {
@@ -442,7 +453,7 @@ func (st *stage) toSink(se *StageError) {
 		}
 		st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq, Err: err, Stack: stack})
 	}()
-	(*st.lv.opts.policy.sink)(se)
+	sink.fn(se)
 	returned = true
 }
 
