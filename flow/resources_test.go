@@ -40,3 +40,15 @@ func TestAbsurdWidthsAreBuildErrors(t *testing.T) {
 		t.Fatalf("%d of 100 delivered", seen.Load())
 	}
 }
+
+// TestAbsurdRingMemoryIsAnError: a capacity within the checks of entries too large to hold
+// that many made Start panic inside make, with the graph's lock held, so that Stop then
+// hung. Start reports it, naming the level, and the graph stays usable: Stop returns.
+func TestAbsurdRingMemoryIsAnError(t *testing.T) {
+	type huge [1 << 20]byte
+	g := flow.New()
+	in := flow.Input[huge](g, flow.Capacity(1<<30), flow.Name("huge"))
+	in.Sink(1, func(huge) {})
+	errorMentions(t, g.Start(t.Context()), `level "huge"`, "1073741824 slots of")
+	stopWithin(t, g, drainLimit)
+}

@@ -122,7 +122,8 @@ type core struct {
 }
 
 // New returns a ring of capacity slots, allocated once. capacity must be a
-// power of two between 2 and 1<<30.
+// power of two between 2 and 1<<30. A capacity whose slots would take more memory
+// than one allocation may is an error too, not a panic.
 func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	if err := checkCapacity(capacity); err != nil {
 		return nil, err
@@ -135,6 +136,13 @@ func New[T any](capacity int, opts ...Option) (*Buffer[T], error) {
 	}
 	if cfg.start < 0 {
 		panic("ring: negative start sequence")
+	}
+	slotBytes := unsafe.Sizeof(*new(T))
+	if cfg.multi {
+		slotBytes = unsafe.Sizeof(*new(cell[T])) // an availability mark per slot, beside it or apart
+	}
+	if err := checkSize(capacity, slotBytes); err != nil {
+		return nil, err
 	}
 	if cfg.pubWaiter == nil {
 		cfg.pubWaiter = new(PhasedWaiter)

@@ -49,6 +49,22 @@ func TestNewCapacity(t *testing.T) {
 	}
 }
 
+// TestNewTooLarge: a capacity the checks allow, of entries large enough that the slots
+// would take more memory than the runtime can allocate at once, made New panic inside
+// make (and Start of a flow graph with it). It is an error, for both kinds of ring.
+func TestNewTooLarge(t *testing.T) {
+	type huge [1 << 20]byte
+	for _, opts := range [][]ring.Option{nil, {ring.MultiPublisher()}, {ring.MultiPublisher(), ring.Fenced()}} {
+		b, err := ring.New[huge](1<<30, opts...)
+		if err == nil || b != nil || !strings.Contains(err.Error(), "1073741824 slots of 10485") || !strings.HasPrefix(err.Error(), "ring: ") {
+			t.Fatalf("New of 1<<30 slots of 1 MiB (%d options): %v, %v; want a nil ring and an error naming the sizes", len(opts), b, err)
+		}
+	}
+	if _, err := ring.New[[4096]byte](1 << 16); err != nil {
+		t.Fatalf("New of 1<<16 slots of 4 KiB: %v", err)
+	}
+}
+
 func TestNewReaderErrors(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -3,6 +3,8 @@ package ring
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 )
 
 // ErrClosed is returned by claims made after [Buffer.Close], and by
@@ -16,6 +18,20 @@ const (
 	minCapacity = 2
 	maxCapacity = 1 << 30
 )
+
+// maxRingBytes bounds the memory of one ring's slots (and marks): far above any real ring,
+// and below what the Go runtime refuses to allocate, so that an absurd capacity or entry
+// size is an error from New rather than a panic inside it.
+const maxRingBytes = min(1<<46, math.MaxInt)
+
+// checkSize checks that capacity slots of slotBytes each fit under maxRingBytes.
+func checkSize(capacity int, slotBytes uintptr) error {
+	hi, total := bits.Mul64(uint64(capacity), uint64(slotBytes))
+	if hi != 0 || total > maxRingBytes {
+		return fmt.Errorf("ring: %d slots of %d bytes is more memory than a ring may take (%d bytes)", capacity, slotBytes, uint64(maxRingBytes))
+	}
+	return nil
+}
 
 func checkCapacity(capacity int) error {
 	switch {
