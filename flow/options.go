@@ -83,6 +83,13 @@ func OnError(p ErrorPolicy) Option {
 	}
 }
 
+// invalid is the option that reports misuse of a level's constructor (a nil function) as
+// one of the level's problems, so that Start names the level.
+func invalid(format string, args ...any) Option {
+	err := fmt.Errorf(format, args...)
+	return func(o *levelOptions) { o.errs = append(o.errs, err) }
+}
+
 // CPUs pins the level's stages to the given CPUs, stage i to cpus[i % len(cpus)], overriding
 // the graph's placement policy for this level.
 func CPUs(cpus ...int) Option {

@@ -31,7 +31,7 @@ type sourceRun struct {
 // error from fn is handled by the level's error policy and ends the stage.
 func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Option) *Stream[T] {
 	if fn == nil {
-		g.misuse("flow: nil source function for %T", *new(T))
+		opts = append([]Option{invalid("nil source function for %T", *new(T))}, opts...)
 	}
 	lv := g.addLevel(kindSource, n, opts, nil, routeShared, roles{
 		newRing: newRing[T],
@@ -109,7 +109,7 @@ func (st *stage) stopRequested() bool { return st.src.finished.Load() || st.lv.g
 // Flush, at the end of fn and of every round of loop callbacks, and whenever the emitter
 // claims its next run of slots (every few dozen entries), so a long-running fn never holds
 // entries back for long. It returns ErrStopped, publishing nothing, once the graph is
-// stopping.
+// stopping or the stage has called Finish.
 func (s *SourceStage[T]) Emit(v T) error {
 	if s.st.stopRequested() {
 		return ErrStopped
@@ -135,7 +135,8 @@ func (s *SourceStage[T]) Flush() { s.em.flush() }
 func (s *SourceStage[T]) OnStop(f func()) { s.onStop = append(s.onStop, f) }
 
 // Finish ends the stage once the current callback returns: its ring closes, and readers
-// drain it. A graph whose sources have all finished and that has no Input stops by itself.
+// drain it. From the call on, Emit and Publish return ErrStopped; what was emitted before
+// it is delivered. A graph whose sources have all finished and that has no Input stops by itself.
 func (s *SourceStage[T]) Finish() { s.st.src.finished.Store(true) }
 
 // Completed returns how many of the entries this stage has emitted are finished: taken by

@@ -49,10 +49,10 @@ type stage struct {
 	init     func() error // Stateful levels: makes the stage's state, before Start returns
 	fin      func() error // Stateful levels: the End hook, after the last input
 
-	gid      atomic.Int64  // the stage goroutine's id, for insideStage
-	cur      int64         // the sequence being processed, for failure reports
-	taken    int64         // entries of the current batch handed to the stage's function so far: ports count each before the call, so a panic loses none
-	handoff  chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
+	gid     atomic.Int64  // the stage goroutine's id, for insideStage
+	cur     int64         // the sequence being processed, for failure reports
+	taken   int64         // entries of the current batch handed to the stage's function so far: ports count each before the call, so a panic loses none
+	handoff chan struct{} // set while a Goexit hands the stage to a new goroutine (serve)
 
 	// The batch being processed, for a goroutine that takes over after a Goexit (resume):
 	// its port (nil between batches) and its range.

@@ -12,7 +12,7 @@ type StageStats struct {
 	In       uint64 // entries in the input ranges the stage read (including those routed to siblings)
 	Handled  uint64 // entries of the stage's own share that its function was given, those it failed or panicked on included
 	Out      uint64 // entries published into the stage's ring
-	Batches  uint64
+	Batches  uint64 // input ranges the stage read, those that held nothing of its share included
 	Errors   uint64 // failures of user code, whatever the policy
 	Blocked  uint64 // times the output ring was full
 	Sleeps   uint64 // with an event loop (dedicated stages, sources): blocking waits in it; shared: waits for input
@@ -22,7 +22,10 @@ type StageStats struct {
 	Busy     time.Duration
 }
 
-// MeanBatch returns the mean number of entries per batch.
+// MeanBatch returns the mean number of entries per input range the stage read: In ÷
+// Batches. Like In it counts the entries routed to the stage's siblings, so at a level of n
+// stages under shared or key routing the batches its function received held about a nth of
+// it (Handled ÷ Batches is the stage's own share).
 func (s StageStats) MeanBatch() float64 {
 	if s.Batches == 0 {
 		return 0

@@ -16,6 +16,9 @@ type Stream[T any] struct {
 	route route
 	key   func(T) uint64
 	part  func(T) int
+	// nilRoute: KeyBy or PartitionBy was given a nil function; the level attached next
+	// reports it (see attach).
+	nilRoute string
 }
 
 func newStream[T any](lv *level) *Stream[T] {
@@ -27,11 +30,11 @@ func newStream[T any](lv *level) *Stream[T] {
 // order their upstream stage published them. Keys are mixed before use, so small or
 // sequential keys spread well.
 func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
-	if key == nil {
-		s.g.misuse("flow: KeyBy with a nil key function")
-	}
 	c := *s
-	c.route, c.key, c.part = routeKey, key, nil
+	c.route, c.key, c.part, c.nilRoute = routeKey, key, nil, ""
+	if key == nil {
+		c.nilRoute = "KeyBy with a nil key function"
+	}
 	return &c
 }
 
@@ -40,11 +43,11 @@ func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
 // must know which stage owns an entry (shards that split a request across stages); KeyBy is
 // the better choice where any even spread will do.
 func (s *Stream[T]) PartitionBy(part func(T) int) *Stream[T] {
-	if part == nil {
-		s.g.misuse("flow: PartitionBy with a nil partition function")
-	}
 	c := *s
-	c.route, c.key, c.part = routePartition, nil, part
+	c.route, c.key, c.part, c.nilRoute = routePartition, nil, part, ""
+	if part == nil {
+		c.nilRoute = "PartitionBy with a nil partition function"
+	}
 	return &c
 }
 
@@ -52,14 +55,15 @@ func (s *Stream[T]) PartitionBy(part func(T) int) *Stream[T] {
 // every entry.
 func (s *Stream[T]) Broadcast() *Stream[T] {
 	c := *s
-	c.route, c.key, c.part = routeBroadcast, nil, nil
+	c.route, c.key, c.part, c.nilRoute = routeBroadcast, nil, nil, ""
 	return &c
 }
 
 // Merge returns a stream that carries the entries of every given stream: a level attached
 // to it reads all of them (fan-in). Streams over the same rings (phases of one level)
 // combine into one attachment that waits for all of their phases, which is how a diamond of
-// phases is closed. The result has the default (shared) routing.
+// phases is closed. The result has the default (shared) routing. Merge panics when given no
+// stream, since there is no graph to report it to.
 func Merge[T any](streams ...*Stream[T]) *Stream[T] {
 	if len(streams) == 0 {
 		panic("flow: Merge needs at least one stream")
@@ -94,6 +98,9 @@ func mergeEdge(edges []edge, e edge) []edge {
 
 // attach adds a level that reads s, checking that s belongs to a graph.
 func (s *Stream[T]) attach(kind levelKind, n int, opts []Option, r roles) *level {
+	if s.nilRoute != "" {
+		opts = append([]Option{invalid("%s", s.nilRoute)}, opts...)
+	}
 	edges := make([]edge, len(s.edges))
 	copy(edges, s.edges)
 	return s.g.addLevel(kind, n, opts, edges, s.route, r)

@@ -135,8 +135,8 @@ var configCases = []struct {
 			Phase(1, func(*int) {}, flow.Name("x")).Sink(1, func(int) {})
 	}, `level "x": a phase sees every entry of its rings; partition routing does not apply`},
 	{"nil partition function", func(g *flow.Graph) {
-		flow.Input[int](g).PartitionBy(nil).Sink(1, func(int) {})
-	}, `PartitionBy with a nil partition function`},
+		flow.Input[int](g).PartitionBy(nil).Sink(1, func(int) {}, flow.Name("x"))
+	}, `level "x": PartitionBy with a nil partition function`},
 	{"merge across graphs", func(g *flow.Graph) {
 		other := flow.New()
 		foreign := flow.Input[int](other)
@@ -144,12 +144,22 @@ var configCases = []struct {
 		flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
 	}, `Merge of streams from different graphs`},
 	{"nil key function", func(g *flow.Graph) {
-		flow.Input[int](g).KeyBy(nil).Sink(1, func(int) {})
-	}, `KeyBy with a nil key function`},
+		flow.Input[int](g).KeyBy(nil).Sink(1, func(int) {}, flow.Name("x"))
+	}, `level "x": KeyBy with a nil key function`},
 	{"nil Then", func(g *flow.Graph) {
 		var fn func(int) string
-		flow.Input[int](g).Then(1, fn).Sink(1, func(string) {})
-	}, `nil function for a level reading int`},
+		flow.Input[int](g).Then(1, fn, flow.Name("x")).Sink(1, func(string) {})
+	}, `level "x": nil function for a level reading int`},
+	// A fragment's misuse is reported by Start of the graph it was applied to, with the
+	// level's name, as Fragment promises; a nil function once came without it.
+	{"nil function in a fragment", func(g *flow.Graph) {
+		var fn func(int) int
+		flow.Input[int](g).Via(flow.Chain[int]().Filter(1, func(v int) (int, bool) { return v, true }).
+			Then(1, fn, flow.Name("x"))).Sink(1, func(int) {})
+	}, `level "x": nil function for a level reading int`},
+	{"nil Stateful", func(g *flow.Graph) {
+		flow.Input[int](g).Stateful(1, flow.Stateful[int, int, int]{}, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": a Stateful level reading int needs exactly one of Each and Batch`},
 	{"nil ThenErr", func(g *flow.Graph) {
 		var fn func(int) (int, error)
 		flow.Input[int](g).ThenErr(1, fn).Sink(1, func(int) {})
@@ -171,8 +181,8 @@ var configCases = []struct {
 		flow.Input[int](g).ThenBatch(1, fn).Sink(1, func(int) {})
 	}, `nil function`},
 	{"nil Sink", func(g *flow.Graph) {
-		flow.Input[int](g).Sink(1, nil)
-	}, `nil sink function for int`},
+		flow.Input[int](g).Sink(1, nil, flow.Name("x"))
+	}, `level "x": nil sink function for int`},
 	{"nil SinkErr", func(g *flow.Graph) {
 		flow.Input[int](g).SinkErr(1, nil)
 	}, `nil sink function`},
@@ -180,14 +190,14 @@ var configCases = []struct {
 		flow.Input[int](g).SinkBatch(1, nil)
 	}, `nil sink function`},
 	{"nil Phase", func(g *flow.Graph) {
-		flow.Input[int](g).Phase(1, nil).Sink(1, func(int) {})
-	}, `nil phase function for int`},
+		flow.Input[int](g).Phase(1, nil, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": nil phase function for int`},
 	{"nil PhaseErr", func(g *flow.Graph) {
 		flow.Input[int](g).PhaseErr(1, nil).Sink(1, func(int) {})
 	}, `nil phase function`},
 	{"nil Source", func(g *flow.Graph) {
-		flow.Source[int](g, 1, nil).Sink(1, func(int) {})
-	}, `nil source function for int`},
+		flow.Source[int](g, 1, nil, flow.Name("x")).Sink(1, func(int) {})
+	}, `level "x": nil source function for int`},
 }
 
 func TestEachValidationErrorAlone(t *testing.T) {
