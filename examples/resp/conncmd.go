@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path"
 	"runtime"
@@ -43,6 +44,8 @@ func (p *connParser) connCommand(c *conn, cmd *command, args [][]byte) ([]byte, 
 		switch {
 		case !ok:
 			return errNotInt, false
+		case n < math.MinInt32 || n > math.MaxInt32: // Redis reads the index as an int first
+			return errorReply("ERR value is out of range, value must between -2147483648 and 2147483647"), false
 		case n < 0 || n >= numDBs:
 			return errorReply("ERR DB index is out of range"), false
 		}
@@ -165,6 +168,22 @@ func findSub(container, upper string, subs []subcommand, args [][]byte) (string,
 		return s.name, nil
 	}
 	return "", errorReply("ERR unknown subcommand '" + errArg(args[1], 128) + "'. Try " + upper + " HELP.")
+}
+
+// subcommandError returns the error Redis 7 answers for an unknown subcommand of CLIENT,
+// CONFIG or COMMAND, or one with the wrong number of arguments, which it checks before it
+// runs the command or queues it in a transaction; nil for any other command.
+func subcommandError(cmd *command, args [][]byte) []byte {
+	var err []byte
+	switch {
+	case cmd.id == cmdClient:
+		_, err = findSub("client", "CLIENT", clientSubs, args)
+	case cmd.id == cmdConfig:
+		_, err = findSub("config", "CONFIG", configSubs, args)
+	case cmd.id == cmdCommand && len(args) > 1:
+		_, err = findSub("command", "COMMAND", commandSubs, args)
+	}
+	return err
 }
 
 var clientSubs = []subcommand{{"setname", 3}, {"getname", 2}, {"id", 2}, {"setinfo", 4}, {"no-evict", 3}}

@@ -121,6 +121,13 @@ var replyCases = []replyCase{
 			"-ERR wrong number of arguments for 'watch' command\r\n+OK\r\n+OK\r\n", false},
 	{"EXECABORT after a wrong number of arguments", mb("MULTI") + mb("SET", "k", "v") + mb("GET") + mb("EXEC") + mb("GET", "k"),
 		"+OK\r\n+QUEUED\r\n-ERR wrong number of arguments for 'get' command\r\n-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n", false},
+	// Unknown subcommands, and subcommands with the wrong number of arguments, were queued,
+	// and the commands queued with them ran at EXEC (the name below was set).
+	{"EXECABORT after an unknown subcommand", mb("MULTI") + mb("CLIENT", "SETNAME", "ok") + mb("CLIENT", "FOO") + mb("EXEC") + mb("CLIENT", "GETNAME"),
+		"+OK\r\n+QUEUED\r\n-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n-EXECABORT Transaction discarded because of previous errors.\r\n$-1\r\n", false},
+	{"EXECABORT after a subcommand's wrong number of arguments", mb("MULTI") + mb("CLIENT", "SETNAME") + mb("CONFIG", "GET") + mb("COMMAND", "COUNT", "x") + mb("COMMAND") + mb("EXEC"),
+		"+OK\r\n-ERR wrong number of arguments for 'client|setname' command\r\n-ERR wrong number of arguments for 'config|get' command\r\n" +
+			"-ERR wrong number of arguments for 'command|count' command\r\n+QUEUED\r\n-EXECABORT Transaction discarded because of previous errors.\r\n", false},
 	{"EXECABORT after an unknown command", mb("MULTI") + mb("SET", "k", "v") + mb("FOO") + mb("EXEC") + mb("EXEC"),
 		"+OK\r\n+QUEUED\r\n-ERR unknown command 'FOO', with args beginning with: \r\n-EXECABORT Transaction discarded because of previous errors.\r\n" +
 			"-ERR EXEC without MULTI\r\n", false},

@@ -85,10 +85,13 @@ func (p *connParser) txCommand(c *conn, cmd *command, args [][]byte, rt *router,
 }
 
 // queue takes a command sent after MULTI: it queues it or refuses it as Redis 7 does.
-// MULTI and WATCH are refused without spoiling the transaction; an unknown command or a
-// wrong number of arguments spoils it; EXEC, DISCARD and QUIT run at once.
+// MULTI and WATCH are refused without spoiling the transaction; an unknown command or
+// subcommand, or a wrong number of arguments, spoils it; EXEC, DISCARD and QUIT run at once.
 func (p *connParser) queue(c *conn, cmd *command, args [][]byte, rt *router, sc *scratch, emit func(request)) {
-	var raw []byte
+	var raw, subErr []byte
+	if cmd != nil && cmd.arityOK(len(args)) {
+		subErr = subcommandError(cmd, args)
+	}
 	switch {
 	case cmd == nil:
 		p.txFailed = true
@@ -100,6 +103,9 @@ func (p *connParser) queue(c *conn, cmd *command, args [][]byte, rt *router, sc 
 	case !cmd.arityOK(len(args)):
 		p.txFailed = true
 		raw = errArity(cmd)
+	case subErr != nil:
+		p.txFailed = true
+		raw = subErr
 	case cmd.id == cmdMulti:
 		raw = errorReply("ERR MULTI calls can not be nested")
 	case cmd.id == cmdWatch:
