@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -281,4 +282,39 @@ func TestSelectDatabase(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestHelp: every error about a subcommand tells the client to try HELP, which was itself an
+// unknown subcommand. Each container command's HELP is an array of simple strings, as
+// Redis's is, that names every subcommand the server answers.
+func TestHelp(t *testing.T) {
+	var p connParser
+	for _, tc := range []struct {
+		name  string
+		subs  []subcommand
+		reply []byte
+	}{
+		{"CLIENT", clientSubs, p.client(nil, [][]byte{[]byte("client"), []byte("HELP")})},
+		{"CONFIG", configSubs, configCommand([][]byte{[]byte("config"), []byte("help")}, false)},
+		{"COMMAND", commandSubs, commandCommand([][]byte{[]byte("command"), []byte("Help")}, false)},
+	} {
+		lines := strings.Split(strings.TrimSuffix(string(tc.reply), "\r\n"), "\r\n")
+		if n, err := strconv.Atoi(strings.TrimPrefix(lines[0], "*")); err != nil || n != len(lines)-1 || !strings.HasPrefix(lines[0], "*") {
+			t.Fatalf("%s HELP: header %q for %d lines", tc.name, lines[0], len(lines)-1)
+		}
+		if !strings.HasPrefix(lines[1], "+"+tc.name+" ") {
+			t.Errorf("%s HELP begins %q", tc.name, lines[1])
+		}
+		text := string(tc.reply)
+		for _, l := range lines[1:] {
+			if !strings.HasPrefix(l, "+") {
+				t.Fatalf("%s HELP: line %q is not a simple string", tc.name, l)
+			}
+		}
+		for _, s := range tc.subs {
+			if !strings.Contains(text, "\r\n+"+strings.ToUpper(s.name)) {
+				t.Errorf("%s HELP does not describe %s:\n%s", tc.name, strings.ToUpper(s.name), text)
+			}
+		}
+	}
 }

@@ -186,7 +186,35 @@ func subcommandError(cmd *command, args [][]byte) []byte {
 	return err
 }
 
-var clientSubs = []subcommand{{"setname", 3}, {"getname", 2}, {"id", 2}, {"setinfo", 4}, {"no-evict", 3}}
+var clientSubs = []subcommand{{"setname", 3}, {"getname", 2}, {"id", 2}, {"setinfo", 4}, {"no-evict", 3}, {"help", 2}}
+
+// helpReply answers a container command's HELP: its lines as an array of simple strings,
+// as Redis answers it. The text describes what this server does, not Redis's.
+func helpReply(lines ...string) []byte {
+	out := appendArrayHeader(nil, len(lines))
+	for _, l := range lines {
+		out = append(out, '+')
+		out = append(out, l...)
+		out = append(out, "\r\n"...)
+	}
+	return out
+}
+
+var clientHelp = helpReply(
+	"CLIENT <subcommand> [<arg> ...]. The subcommands this server answers:",
+	"SETNAME <name>",
+	"    Set the connection's name; an empty name clears it.",
+	"GETNAME",
+	"    Return the connection's name, or null if it has none.",
+	"ID",
+	"    Return the connection's id.",
+	"SETINFO LIB-NAME|LIB-VER <value>",
+	"    Check the client library's name or version (not kept).",
+	"NO-EVICT ON|OFF",
+	"    Accepted; this server evicts no client.",
+	"HELP",
+	"    Print this help.",
+)
 
 var errClientName = errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
 
@@ -223,6 +251,8 @@ func (p *connParser) client(c *conn, args [][]byte) []byte {
 			return errSyntax
 		}
 		return replyOK
+	case "help":
+		return clientHelp
 	}
 	return errSyntax
 }
@@ -246,7 +276,21 @@ func validAttr(b []byte) bool {
 	return true
 }
 
-var commandSubs = []subcommand{{"count", 2}, {"list", -2}, {"info", -2}, {"docs", -2}}
+var commandSubs = []subcommand{{"count", 2}, {"list", -2}, {"info", -2}, {"docs", -2}, {"help", 2}}
+
+var commandHelp = helpReply(
+	"COMMAND [<subcommand> [<arg> ...]]. Without a subcommand, the entries of every command this server runs. Subcommands:",
+	"COUNT",
+	"    Return how many commands this server runs.",
+	"LIST",
+	"    Return their names.",
+	"INFO [<command-name> ...]",
+	"    Return the entries of the named commands (null for an unknown one), or of every command.",
+	"DOCS [<command-name> ...]",
+	"    Return no documentation: an empty map.",
+	"HELP",
+	"    Print this help.",
+)
 
 // commandCommand answers COMMAND with the entries of this server's commands as Redis 7.0
 // gives them (commandInfo); COUNT and LIST count and name this server's commands. DOCS
@@ -268,6 +312,8 @@ func commandCommand(args [][]byte, resp3 bool) []byte {
 		return err
 	}
 	switch sub {
+	case "help":
+		return commandHelp
 	case "count":
 		return appendInt(nil, int64(len(commandList)))
 	case "list":
@@ -297,7 +343,21 @@ func commandCommand(args [][]byte, resp3 bool) []byte {
 	return appendMapHeader(nil, 0, resp3) // docs
 }
 
-var configSubs = []subcommand{{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}}
+var configSubs = []subcommand{{"get", -3}, {"set", -4}, {"resetstat", 2}, {"rewrite", 2}, {"help", 2}}
+
+var configHelp = helpReply(
+	"CONFIG <subcommand> [<arg> ...]. The subcommands this server answers:",
+	"GET <pattern> [<pattern> ...]",
+	"    Return the parameters whose names match the glob patterns: save, appendonly and databases.",
+	"SET <parameter> <value> [<parameter> <value> ...]",
+	"    Refused: no parameter can be set.",
+	"RESETSTAT",
+	"    Accepted; there are no statistics to reset.",
+	"REWRITE",
+	"    Refused: the server runs without a config file.",
+	"HELP",
+	"    Print this help.",
+)
 
 // configParams are the parameters CONFIG GET reports: those redis-benchmark reads at start,
 // and the number of databases.
@@ -318,6 +378,8 @@ func configCommand(args [][]byte, resp3 bool) []byte {
 		return replyOK
 	case "rewrite":
 		return errorReply("ERR The server is running without a config file")
+	case "help":
+		return configHelp
 	}
 	var found [len(configParams)]bool
 	var pairs [][]byte

@@ -91,6 +91,11 @@ var replyCases = []replyCase{
 		"-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n-ERR wrong number of arguments for 'command|count' command\r\n", false},
 	{"CONFIG GET", mb("CONFIG", "GET", "SAVE") + mb("CONFIG", "GET", "appendonl*") + mb("CONFIG", "GET", "nosuch") + mb("CONFIG", "GET"),
 		"*2\r\n$4\r\nSAVE\r\n$0\r\n\r\n*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n*0\r\n-ERR wrong number of arguments for 'config|get' command\r\n", false},
+	// HELP with an argument: the error named HELP an unknown subcommand, while telling the
+	// client to try it.
+	{"HELP with arguments", mb("CONFIG", "HELP", "x") + mb("CLIENT", "HELP", "x") + mb("COMMAND", "HELP", "x"),
+		"-ERR wrong number of arguments for 'config|help' command\r\n-ERR wrong number of arguments for 'client|help' command\r\n" +
+			"-ERR wrong number of arguments for 'command|help' command\r\n", false},
 	{"CONFIG others", mb("CONFIG", "SET", "x", "y") + mb("CONFIG", "RESETSTAT") + mb("CONFIG", "FOO"),
 		"-ERR Unknown option or number of arguments for CONFIG SET - 'x'\r\n+OK\r\n-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n", false},
 	{"INFO of a section Redis lacks", mb("INFO", "foo"), "$0\r\n\r\n", false},
