@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # bench.sh compares examples/resp (the loopyring graph), the same command code run as a
 # goroutine-per-connection server, and redis-server, with redis-benchmark, one server at a
-# time, at pipeline depth 1 and 16, with keys drawn from 100,000 (-r) so that they spread
-# over the shards as a real key space does. It prints requests per second side by side and
-# the ratios. Environment: N (requests per test, default 200000), C (clients, default 50),
-# TESTS (default ping,set,get,incr,mset), RESP_FLAGS (extra flags for the graph server).
+# time, at pipeline depths 1, 16 and 64, with keys drawn from 100,000 (-r) so that they
+# spread over the shards as a real key space does. It prints requests per second side by
+# side and the ratios, then the median latency of one client without pipelining (-c 1).
+# Environment: N (requests per test, default 200000), C (clients, default 50), TESTS
+# (default ping,set,get,incr,mset), PIPELINES (default "1 16 64"), LAT_N (requests of the
+# -c 1 runs, default 20000; 0 skips them), RESP_FLAGS (extra flags for the graph server).
 set -euo pipefail
 
 N=${N:-200000}
 C=${C:-50}
 TESTS=${TESTS:-ping,set,get,incr,mset}
+PIPELINES=${PIPELINES:-1 16 64}
+LAT_N=${LAT_N:-20000}
 export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
 cd "$(dirname "$0")/../.."
 
@@ -62,14 +66,14 @@ run() { # name port pipeline
 		rps["$1,$3,$test"]=$value
 	done <"$tmp/out.csv"
 }
-for p in 1 16; do
+for p in $PIPELINES; do
 	run graph "$GRAPH_PORT" "$p"
 	run goroutines "$GOR_PORT" "$p"
 	run redis "$REDIS_PORT" "$p"
 done
 
 printf '\n%-16s %3s %12s %12s %12s %9s %9s\n' test P loopyring goroutines redis-server vs-redis vs-gorout
-for p in 1 16; do
+for p in $PIPELINES; do
 	while IFS=, read -r test _; do
 		g=${rps["graph,$p,$test"]:-0} r=${rps["goroutines,$p,$test"]:-0} s=${rps["redis,$p,$test"]:-0}
 		printf '%-16s %3s %12.0f %12.0f %12.0f %9s %9s\n' "$test" "$p" "$g" "$r" "$s" \
@@ -77,4 +81,21 @@ for p in 1 16; do
 			"$(awk -v a="$g" -v b="$r" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
 	done <"$tmp/out.csv"
 done
+if [ "$LAT_N" -gt 0 ]; then
+	declare -A p50
+	for server in graph:$GRAPH_PORT goroutines:$GOR_PORT redis:$REDIS_PORT; do
+		redis-benchmark -p "${server#*:}" -t get,set -n "$LAT_N" -c 1 -P 1 -r 100000 --csv 2>/dev/null |
+			tail -n +2 | tr -d '"' | cut -d, -f1,5 >"$tmp/lat.csv"
+		while IFS=, read -r test value; do
+			p50["${server%%:*},$test"]=$value
+		done <"$tmp/lat.csv"
+	done
+	printf '\n-c 1 -P 1, p50 latency in ms (%s requests)\n' "$LAT_N"
+	printf '%-16s %12s %12s %12s %9s\n' test loopyring goroutines redis-server vs-redis
+	while IFS=, read -r test _; do
+		g=${p50["graph,$test"]:-0} r=${p50["goroutines,$test"]:-0} s=${p50["redis,$test"]:-0}
+		printf '%-16s %12s %12s %12s %9s\n' "$test" "$g" "$r" "$s" \
+			"$(awk -v a="$g" -v b="$s" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+	done <"$tmp/lat.csv"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
