@@ -81,14 +81,27 @@ func TestMaxClients(t *testing.T) {
 	})
 }
 
-// TestAllocs checks that the hot paths the design keeps allocation-free stay so: a GET on a
-// shard, and writing a bulk reply through the assembler.
+// TestAllocs checks that the hot paths the design keeps allocation-free stay so: a GET and
+// a SET on a shard (a SET of a new key stores its key's bytes as the request holds them,
+// where it once copied them into a string: an allocation per key; the map's growth, spread
+// over the keys, rounds down to none), and writing a bulk reply through the assembler.
 func TestAllocs(t *testing.T) {
 	st := newStore()
-	st.db(0).set([]byte("k"), item{val: []byte("value")})
-	get := &request{parts: 1, cmd: lookup([]byte("GET")), args: [][]byte{[]byte("GET"), []byte("k")}}
+	var sets []*request
+	for i := range 101 { // AllocsPerRun calls once more than it counts
+		sets = append(sets, &request{parts: 1, cmd: lookup([]byte("SET")),
+			args: copyArgs([][]byte{[]byte("SET"), fmt.Appendf(nil, "key:%d", i), []byte("value")})})
+	}
+	next := 0
+	if n := testing.AllocsPerRun(100, func() { _ = execute(st, sets[next]); next++ }); n != 0 {
+		t.Errorf("SET of a new key allocates %v times", n)
+	}
+	get := &request{parts: 1, cmd: lookup([]byte("GET")), args: [][]byte{[]byte("GET"), []byte("key:7")}}
 	if n := testing.AllocsPerRun(100, func() { _ = execute(st, get) }); n != 0 {
 		t.Errorf("GET allocates %v times", n)
+	}
+	if r := execute(st, get); r.kind != replyBulk || string(r.b) != "value" {
+		t.Errorf("GET after SET: %+v", r)
 	}
 	var a assembler
 	a.buf.spare = make([]byte, 0, 4096)

@@ -66,7 +66,7 @@ func execute(st *store, r *request) reply {
 	case cmdMSet:
 		out.kind = replyAllOK
 		for _, k := range r.keys {
-			ks.set(args[k], item{val: args[k+1]})
+			ks.setShared(keyedItem(args[k], args[k+1], 0))
 		}
 	case cmdDBSize:
 		out.kind, out.n = replySum, ks.size(&clk)
@@ -168,7 +168,7 @@ func set(out reply, ks *keyspace, args [][]byte, clk *clock) reply {
 	if keep {
 		it.exp = old.exp
 	}
-	ks.set(args[1], it)
+	ks.setShared(args[1], it) // the value is args[2], of the same allocation
 	if !get {
 		out.b = replyOK
 	}
@@ -240,7 +240,8 @@ func incrBy(out reply, ks *keyspace, key []byte, d int64, clk *clock) reply {
 		return out
 	}
 	v += d
-	ks.set(key, item{val: strconv.AppendInt(nil, v, 10), exp: it.exp})
+	buf := strconv.AppendInt(append(make([]byte, 0, len(key)+20), key...), v, 10)
+	ks.setShared(buf[:len(key):len(key)], item{val: buf[len(key):], exp: it.exp})
 	out.kind, out.n = replyInt, v
 	return out
 }
@@ -299,7 +300,7 @@ func expire(ks *keyspace, args [][]byte, cmd *command, clk *clock) []byte {
 		return replyOne
 	}
 	it.exp = when
-	ks.set(args[1], it)
+	ks.setShared(args[1], it) // the request owns args[1]: see setShared
 	return replyOne
 }
 

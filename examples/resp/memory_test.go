@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"net"
 	"runtime"
 	"strings"
@@ -99,4 +100,31 @@ func TestIncompleteRequestsReleased(t *testing.T) {
 			t.Fatalf("heap grew by %d KiB (bound %d KiB): the closed connections' requests are still held", (after-before)>>10, bound>>10)
 		}
 	})
+}
+
+// TestMSetKeepsNotTheRequest: an MSET's values pointed into the request's one allocation
+// (copyArgs), so any value still stored kept every argument of that MSET alive: after MSET
+// big <500 MB> small x and DEL big, the 500 MB stayed. Each pair is now copied into an
+// allocation of its own, which the test sees by overwriting the request's bytes after the
+// MSET ran: what was stored must not change.
+func TestMSetKeepsNotTheRequest(t *testing.T) {
+	st := newStore()
+	mset := &request{parts: 1, cmd: lookup([]byte("MSET")), keys: []int32{1, 3},
+		args: copyArgs([][]byte{[]byte("MSET"), []byte("big"), bytes.Repeat([]byte("b"), 1<<10), []byte("small"), []byte("x")})}
+	_ = execute(st, mset)
+	for _, a := range mset.args {
+		for i := range a {
+			a[i] = '!'
+		}
+	}
+	var clk clock
+	for key, want := range map[string]string{"big": strings.Repeat("b", 1<<10), "small": "x"} {
+		it, ok := st.db(0).get([]byte(key), &clk)
+		if !ok || string(it.val) != want {
+			t.Errorf("after the request's bytes changed, %s holds %.20q (stored: %v), want %.20q", key, it.val, ok, want)
+		}
+	}
+	if len(st.db(0).m) != 2 {
+		t.Errorf("the store holds %d keys, want 2: a key changed with the request's bytes", len(st.db(0).m))
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // item is a stored value. val is never written after it is stored: a new value replaces
@@ -68,15 +69,36 @@ func (s *keyspace) get(key []byte, clk *clock) (item, bool) {
 	return it, true
 }
 
-// set and del mark the key's watchers; the check costs a length when nobody watches.
-func (s *keyspace) set(key []byte, it item) {
+// setShared and del mark the key's watchers; the check costs a length when nobody watches.
+//
+// setShared stores it under key's bytes themselves, which nothing may change afterwards:
+// those of a request's arguments (copyArgs gives each request one allocation of its own),
+// or of a buffer made for the item. A request's value then lies beside its key, so that the
+// lookup that compares the key has brought in the value's line too, and a SET allocates
+// nothing for its key; the request's other bytes (the command's name, its options) stay
+// with the item.
+func (s *keyspace) setShared(key []byte, it item) {
 	if s.m == nil {
 		s.m = make(map[string]item)
 	}
-	s.m[string(key)] = it
-	if len(s.watched) > 0 {
-		s.touch(string(key))
+	k := ""
+	if len(key) > 0 {
+		k = unsafe.String(&key[0], len(key))
 	}
+	s.m[k] = it
+	if len(s.watched) > 0 {
+		s.touch(k)
+	}
+}
+
+// keyedItem returns an item for key whose value is val's bytes, both copied into one
+// allocation, and the key's bytes in it, for setShared: an MSET's pairs must not keep the
+// whole request alive, which one of them would while its value pointed into it.
+func keyedItem(key, val []byte, exp int64) ([]byte, item) {
+	buf := make([]byte, len(key)+len(val))
+	copy(buf, key)
+	copy(buf[len(key):], val)
+	return buf[:len(key):len(key)], item{val: buf[len(key):], exp: exp}
 }
 
 func (s *keyspace) del(key []byte) {
