@@ -3,6 +3,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/loopyring/loopyring/ring"
 )
@@ -100,7 +101,14 @@ func (g *Graph) validate() error {
 // order (which is a topological order), every reader and port. Readers must all exist before
 // the first claim, which is why nothing runs until build is complete.
 func (g *Graph) build(cpus map[*level][]int) error {
+	gone := make(map[*errorSink]*atomic.Bool)
 	for _, lv := range g.levels {
+		if s := lv.opts.policy.sink; s != nil {
+			if gone[s] == nil {
+				gone[s] = new(atomic.Bool)
+			}
+			lv.sinkGone = gone[s]
+		}
 		if lv.kind == kindInput {
 			continue
 		}

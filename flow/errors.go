@@ -3,7 +3,6 @@ package flow
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 )
 
 var (
@@ -54,10 +53,10 @@ type ErrorPolicy struct {
 	sink *errorSink // a pointer keeps policies comparable
 }
 
-// errorSink is ErrorSink's function, and whether it has panicked or exited.
+// errorSink is ErrorSink's function. Whether it has panicked or exited is kept per graph
+// (level.sinkGone): a policy made once may serve several graphs.
 type errorSink struct {
-	fn   func(*StageError)
-	gone atomic.Bool
+	fn func(*StageError)
 }
 
 var (
@@ -71,8 +70,8 @@ var (
 // ErrorSink returns the policy that hands every failure of the level to fn, called on the
 // failing stage's goroutine, and carries on (the failing entry produces no output). fn must
 // not block for long: the stage processes nothing while it runs. An fn that panics or calls
-// runtime.Goexit stops the graph with an error that says so, and is not called again, by
-// any stage of any level given this policy: their later failures stop the graph instead.
+// runtime.Goexit stops the graph with an error that says so, and is not called again by
+// that graph, at any level given this policy: their later failures stop the graph instead.
 func ErrorSink(fn func(*StageError)) ErrorPolicy { return ErrorPolicy{sink: &errorSink{fn: fn}} }
 
 func (p ErrorPolicy) String() string {

@@ -91,6 +91,40 @@ func TestPanickingErrorSinkIsNotCalledAgain(t *testing.T) {
 	}
 }
 
+// TestErrorSinkPolicyServesLaterGraphs: a policy made once (a package-level ErrorSink) whose
+// sink panicked in one graph is still called by the next graph it is given to.
+func TestErrorSinkPolicyServesLaterGraphs(t *testing.T) {
+	var calls atomic.Int64
+	var broken atomic.Bool
+	broken.Store(true)
+	policy := flow.ErrorSink(func(*flow.StageError) {
+		calls.Add(1)
+		if broken.Load() {
+			panic("sink broke")
+		}
+	})
+	for round := range 2 {
+		g := flow.New()
+		in := flow.Input[int](g)
+		in.SinkErr(1, func(int) error { return errOdd }, flow.OnError(policy))
+		start(t, g)
+		if err := in.Publish(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		err := stopWithin(t, g, drainLimit)
+		if round == 0 && (err == nil || !strings.Contains(err.Error(), "error sink panicked")) {
+			t.Fatalf("round 0: Stop: %v, want the sink's panic", err)
+		}
+		if round == 1 && err != nil {
+			t.Fatalf("round 1: Stop: %v; the sink, which no longer panics, should have taken the failure", err)
+		}
+		broken.Store(false)
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("the sink was called %d times over two graphs, want once in each", calls.Load())
+	}
+}
+
 // TestErrorSinkGoexit: an error sink that calls runtime.Goexit (t.Fatal in a sink) once
 // ended the stage's goroutine without a hand-over, and Stop hung. The sink's exit stops the
 // graph with an error that says so, and every other committed entry is still processed,

@@ -160,6 +160,56 @@ func TestPanickingKeyFunctionFailsOneEntry(t *testing.T) {
 	}
 }
 
+// TestBatchErrorAfterAKeyPanic: once a key function had failed while a batch level gathered
+// its share, an error from the batch function was reported at the entry after the failing
+// one (or past the batch's end), not at the batch's first entry.
+func TestBatchErrorAfterAKeyPanic(t *testing.T) {
+	for _, bad := range []int{7, 19} {
+		t.Run(fmt.Sprint("key ", bad), func(t *testing.T) {
+			g := flow.New()
+			in := flow.Input[int](g)
+			release := make(chan struct{})
+			gated := in.Phase(1, func(v *int) {
+				if *v == 0 {
+					<-release
+				}
+			})
+			var mu sync.Mutex
+			var keyFails, batchFails []int64
+			gated.KeyBy(func(v int) uint64 {
+				if v == bad {
+					panic("bad key")
+				}
+				return uint64(v)
+			}).SinkBatch(2, func(*flow.Batch[int]) error { return errOdd }, flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
+				mu.Lock()
+				defer mu.Unlock()
+				if se.Panic != nil {
+					keyFails = append(keyFails, se.Seq)
+				} else {
+					batchFails = append(batchFails, se.Seq)
+				}
+			})))
+			start(t, g)
+			publishAll(t, in, 20, id)
+			close(release)
+			mustStop(t, g, nil)
+			if len(keyFails) != 2 || keyFails[0] != int64(bad) || keyFails[1] != int64(bad) {
+				t.Fatalf("key failures at %v, want [%d %d]", keyFails, bad, bad)
+			}
+			// The phase passes entry 0 alone or with the rest, so batches start at 0 or 1.
+			if len(batchFails) == 0 {
+				t.Fatal("no batch failure reported")
+			}
+			for _, seq := range batchFails {
+				if seq != 0 && seq != 1 {
+					t.Fatalf("batch failures at %v, want each at its batch's first sequence (0 or 1)", batchFails)
+				}
+			}
+		})
+	}
+}
+
 // keyPanicFailsOne runs 0..19 through a phase and then level, keyed by a function that
 // panics on bad (or calls runtime.Goexit, if exit), and checks that bad alone failed.
 func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option), bad int, exit bool) {

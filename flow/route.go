@@ -165,10 +165,12 @@ func (s *selector[T]) batchPort(st *stage, buf *ring.Buffer[T], fn func(*Batch[T
 		if b.n == 0 {
 			return
 		}
+		// The batch's first sequence, not lo: after a key function failed, lo is the entry
+		// after it, or even the batch's end.
 		st.taken += int64(b.n)
-		st.cur = lo
+		st.cur = st.blo
 		if err := fn(&b); err != nil {
-			st.fail(lo, err, nil, nil)
+			st.fail(st.blo, err, nil, nil)
 		}
 	}
 }

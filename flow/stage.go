@@ -426,7 +426,7 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	}
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {
-	case st.lv.opts.policy.sink != nil && !st.lv.opts.policy.sink.gone.Load():
+	case st.lv.opts.policy.sink != nil && !st.lv.sinkGone.Load():
 		st.toSink(se)
 	case st.lv.opts.policy.skip:
 	default:
@@ -438,22 +438,23 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 // runtime.Goexit cannot be trusted with the next failure either: it stops the graph, and
 // the later failures of every stage it serves stop it too (it is already stopping).
 func (st *stage) toSink(se *StageError) {
-	sink := st.lv.opts.policy.sink
 	returned := false
 	defer func() {
 		if returned {
 			return
 		}
-		sink.gone.Store(true)
 		err := fmt.Errorf("error sink called runtime.Goexit (handling %w)", se)
 		var stack []byte
 		if v := recover(); v != nil {
 			err = fmt.Errorf("error sink panicked: %v (handling %w)", v, se)
 			stack = debug.Stack()
 		}
+		// The graph's error first: a stage that fails next finds the sink gone and stops the
+		// graph with its own failure, which must not come first.
 		st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq, Err: err, Stack: stack})
+		st.lv.sinkGone.Store(true)
 	}()
-	sink.fn(se)
+	st.lv.opts.policy.sink.fn(se)
 	returned = true
 }
 

@@ -74,6 +74,9 @@ func Merge[T any](streams ...*Stream[T]) *Stream[T] {
 			m.g.misuse("flow: Merge of streams from different graphs")
 			continue
 		}
+		if s.nilRoute != "" { // the merged stream drops the routing, not its misuse
+			m.g.misuse("flow: %s", s.nilRoute)
+		}
 		for _, e := range s.edges {
 			m.edges = mergeEdge(m.edges, e)
 		}

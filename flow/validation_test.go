@@ -137,6 +137,11 @@ var configCases = []struct {
 	{"nil partition function", func(g *flow.Graph) {
 		flow.Input[int](g).PartitionBy(nil).Sink(1, func(int) {}, flow.Name("x"))
 	}, `level "x": PartitionBy with a nil partition function`},
+	// Merge drops the routing of the streams it merges; it dropped a nil key function's
+	// report with it.
+	{"nil key function merged", func(g *flow.Graph) {
+		flow.Merge(flow.Input[int](g).KeyBy(nil)).Sink(1, func(int) {})
+	}, `flow: KeyBy with a nil key function`},
 	{"merge across graphs", func(g *flow.Graph) {
 		other := flow.New()
 		foreign := flow.Input[int](other)
