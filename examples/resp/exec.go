@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 )
@@ -300,7 +301,9 @@ func expire(ks *keyspace, args [][]byte, cmd *command, clk *clock) []byte {
 		return replyOne
 	}
 	it.exp = when
-	ks.setShared(args[1], it) // the request owns args[1]: see setShared
+	// A copy: the map takes the key given on every store, and this request's other bytes are
+	// not the item's (SET's are: its value is among them).
+	ks.setShared(bytes.Clone(args[1]), it)
 	return replyOne
 }
 
