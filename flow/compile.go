@@ -101,13 +101,13 @@ func (g *Graph) validate() error {
 // order (which is a topological order), every reader and port. Readers must all exist before
 // the first claim, which is why nothing runs until build is complete.
 func (g *Graph) build(cpus map[*level][]int) error {
-	gone := make(map[*errorSink]*atomic.Bool)
+	broke := make(map[*errorSink]*atomic.Pointer[StageError])
 	for _, lv := range g.levels {
 		if s := lv.opts.policy.sink; s != nil {
-			if gone[s] == nil {
-				gone[s] = new(atomic.Bool)
+			if broke[s] == nil {
+				broke[s] = new(atomic.Pointer[StageError])
 			}
-			lv.sinkGone = gone[s]
+			lv.sinkBroke = broke[s]
 		}
 		if lv.kind == kindInput {
 			continue

@@ -54,7 +54,7 @@ type ErrorPolicy struct {
 }
 
 // errorSink is ErrorSink's function. Whether it has panicked or exited is kept per graph
-// (level.sinkGone): a policy made once may serve several graphs.
+// (level.sinkBroke): a policy made once may serve several graphs.
 type errorSink struct {
 	fn func(*StageError)
 }

@@ -168,20 +168,10 @@ func TestBatchErrorAfterAKeyPanic(t *testing.T) {
 		t.Run(fmt.Sprint("key ", bad), func(t *testing.T) {
 			g := flow.New()
 			in := flow.Input[int](g)
-			release := make(chan struct{})
-			gated := in.Phase(1, func(v *int) {
-				if *v == 0 {
-					<-release
-				}
-			})
+			keyed, release := gatedBadKey(in, bad, false)
 			var mu sync.Mutex
 			var keyFails, batchFails []int64
-			gated.KeyBy(func(v int) uint64 {
-				if v == bad {
-					panic("bad key")
-				}
-				return uint64(v)
-			}).SinkBatch(2, func(*flow.Batch[int]) error { return errOdd }, flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
+			keyed.SinkBatch(2, func(*flow.Batch[int]) error { return errOdd }, flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
 				mu.Lock()
 				defer mu.Unlock()
 				if se.Panic != nil {
@@ -210,21 +200,17 @@ func TestBatchErrorAfterAKeyPanic(t *testing.T) {
 	}
 }
 
-// keyPanicFailsOne runs 0..19 through a phase and then level, keyed by a function that
-// panics on bad (or calls runtime.Goexit, if exit), and checks that bad alone failed.
-func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option), bad int, exit bool) {
-	g := flow.New()
-	in := flow.Input[int](g)
-	release := make(chan struct{})
+// gatedBadKey puts a phase after in that holds entry 0 until release is closed, so that what
+// was published by then reaches the next level in one or two ranges, and keys the phase's
+// stream by a function that panics on bad (or calls runtime.Goexit, if exit).
+func gatedBadKey(in *flow.Publisher[int], bad int, exit bool) (keyed *flow.Stream[int], release chan struct{}) {
+	release = make(chan struct{})
 	gated := in.Phase(1, func(v *int) {
 		if *v == 0 {
 			<-release
 		}
 	})
-	var mu sync.Mutex
-	var seqs []int64
-	var got atomic.Int64
-	keyed := gated.KeyBy(func(v int) uint64 {
+	return gated.KeyBy(func(v int) uint64 {
 		if v == bad && exit {
 			runtime.Goexit()
 		}
@@ -232,7 +218,18 @@ func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.
 			panic("bad key")
 		}
 		return uint64(v)
-	})
+	}), release
+}
+
+// keyPanicFailsOne runs 0..19 through a phase and then level, keyed by a function that
+// panics on bad (or calls runtime.Goexit, if exit), and checks that bad alone failed.
+func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option), bad int, exit bool) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	keyed, release := gatedBadKey(in, bad, exit)
+	var mu sync.Mutex
+	var seqs []int64
+	var got atomic.Int64
 	level(keyed, &got, flow.Name("keyed"), flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
 		mu.Lock()
 		seqs = append(seqs, se.Seq)

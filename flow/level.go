@@ -65,12 +65,12 @@ type level struct {
 	readBy int // edges, from any level, that read this level's rings
 
 	// Built by Start.
-	mode     Mode         // Dedicated or Shared, resolved from the options and the host
-	sinkGone *atomic.Bool // ErrorSink policy: the sink panicked or exited (one per policy per graph)
-	rings    []ringHandle
-	phaseRd  [][]*ring.Reader // for phases: per upstream edge, per ring: this phase's reader
-	readers  [][]reader       // per ring: the ports that read it, for completion
-	stages   []*stage
+	mode      Mode                        // Dedicated or Shared, resolved from the options and the host
+	sinkBroke *atomic.Pointer[StageError] // ErrorSink policy: how the sink panicked or exited (one per policy per graph)
+	rings     []ringHandle
+	phaseRd   [][]*ring.Reader // for phases: per upstream edge, per ring: this phase's reader
+	readers   [][]reader       // per ring: the ports that read it, for completion
+	stages    []*stage
 }
 
 // ringHandle is the untyped view of a *ring.Buffer[T] that the core needs.

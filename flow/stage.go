@@ -426,7 +426,11 @@ func (st *stage) fail(seq int64, err error, panicked any, stack []byte) {
 	}
 	se := &StageError{Level: st.lv.name, Stage: st.idx, Seq: seq, Err: err, Panic: panicked, Stack: stack}
 	switch {
-	case st.lv.opts.policy.sink != nil && !st.lv.sinkGone.Load():
+	case st.lv.opts.policy.sink != nil:
+		if broke := st.lv.sinkBroke.Load(); broke != nil {
+			st.stopGraph(broke) // the sink's failure, so that it is the graph's error whichever stage records first
+			return
+		}
 		st.toSink(se)
 	case st.lv.opts.policy.skip:
 	default:
@@ -449,10 +453,11 @@ func (st *stage) toSink(se *StageError) {
 			err = fmt.Errorf("error sink panicked: %v (handling %w)", v, se)
 			stack = debug.Stack()
 		}
-		// The graph's error first: a stage that fails next finds the sink gone and stops the
-		// graph with its own failure, which must not come first.
-		st.stopGraph(&StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq, Err: err, Stack: stack})
-		st.lv.sinkGone.Store(true)
+		broke := &StageError{Level: st.lv.name, Stage: st.idx, Seq: se.Seq, Err: err, Stack: stack}
+		if !st.lv.sinkBroke.CompareAndSwap(nil, broke) {
+			broke = st.lv.sinkBroke.Load() // another stage's call broke it first
+		}
+		st.stopGraph(broke)
 	}()
 	st.lv.opts.policy.sink.fn(se)
 	returned = true
