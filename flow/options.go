@@ -39,6 +39,10 @@ func Name(name string) Option { return func(o *levelOptions) { o.name = name } }
 // The default is 8192. Larger rings let stages trade larger batches and sleep less often,
 // which matters most when a graph has more stages than the host has cores: each sleep and
 // wake is then a thread switch. The cost is memory: Capacity × the entry size per stage.
+// A slot keeps the last entry written to it until the stage writes the slot again, so what
+// entries point to (buffers, strings) stays reachable for up to Capacity entries after every
+// level has taken them; a graph that carries large values behind pointers and then goes
+// quiet holds that much.
 func Capacity(n int) Option { return func(o *levelOptions) { o.capacity = n } }
 
 // MaxBatch bounds how many entries a stage takes from one input ring in one batch (default
