@@ -87,11 +87,12 @@ func OnError(p ErrorPolicy) Option {
 	}
 }
 
-// invalid is the option that reports misuse of a level's constructor (a nil function) as
-// one of the level's problems, so that Start names the level.
-func invalid(format string, args ...any) Option {
+// invalid returns opts with misuse of a level's constructor (a nil function) added as one
+// of the level's problems, so that Start names the level. It returns a new slice: opts may
+// be the caller's variadic slice, which an append could write into.
+func invalid(opts []Option, format string, args ...any) []Option {
 	err := fmt.Errorf(format, args...)
-	return func(o *levelOptions) { o.errs = append(o.errs, err) }
+	return append([]Option{func(o *levelOptions) { o.errs = append(o.errs, err) }}, opts...)
 }
 
 // CPUs pins the level's stages to the given CPUs, stage i to cpus[i % len(cpus)], overriding

@@ -177,7 +177,7 @@ func newEmitter[T any](st *stage) *Emitter[T] {
 
 func (s *Stream[T]) process(n int, opts []Option, r roles, nilFn bool) *level {
 	if nilFn {
-		opts = append([]Option{invalid("nil function for a level reading %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil function for a level reading %T", *new(T))
 	}
 	return s.attach(kindProcess, n, opts, r)
 }

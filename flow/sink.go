@@ -120,7 +120,7 @@ func valuePort[T any](st *stage, sel selector[T], buf *ring.Buffer[T], fn func(T
 // Sink ends a chain with a level of n stages that consumes every entry it receives.
 func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
 	if fn == nil {
-		opts = append([]Option{invalid("nil sink function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil sink function for %T", *new(T))
 	}
 	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, value: fn}).roles())
 }
@@ -128,7 +128,7 @@ func (s *Stream[T]) Sink(n int, fn func(T), opts ...Option) {
 // SinkErr is Sink for a function that can fail; failures follow the level's error policy.
 func (s *Stream[T]) SinkErr(n int, fn func(T) error, opts ...Option) {
 	if fn == nil {
-		opts = append([]Option{invalid("nil sink function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil sink function for %T", *new(T))
 	}
 	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, fn: func(v *T) error { return fn(*v) }}).roles())
 }
@@ -137,7 +137,7 @@ func (s *Stream[T]) SinkErr(n int, fn func(T) error, opts ...Option) {
 // ThenBatch does; an error fails the batch as one unit.
 func (s *Stream[T]) SinkBatch(n int, fn func(*Batch[T]) error, opts ...Option) {
 	if fn == nil {
-		opts = append([]Option{invalid("nil sink function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil sink function for %T", *new(T))
 	}
 	s.attach(kindSink, n, opts, (&consumeImpl[T]{key: s.key, part: s.part, batch: fn}).roles())
 }
@@ -153,7 +153,7 @@ func (s *Stream[T]) SinkBatch(n int, fn func(*Batch[T]) error, opts ...Option) {
 // time; a phase may write to an entry only where no parallel phase reads what it writes.
 func (s *Stream[T]) Phase(n int, fn func(*T), opts ...Option) *Stream[T] {
 	if fn == nil {
-		opts = append([]Option{invalid("nil phase function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil phase function for %T", *new(T))
 	}
 	return s.phase(n, opts, &consumeImpl[T]{direct: fn})
 }
@@ -162,7 +162,7 @@ func (s *Stream[T]) Phase(n int, fn func(*T), opts ...Option) *Stream[T] {
 // and the entry still moves on to later phases.
 func (s *Stream[T]) PhaseErr(n int, fn func(*T) error, opts ...Option) *Stream[T] {
 	if fn == nil {
-		opts = append([]Option{invalid("nil phase function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil phase function for %T", *new(T))
 	}
 	return s.phase(n, opts, &consumeImpl[T]{fn: fn})
 }
@@ -174,7 +174,7 @@ func (s *Stream[T]) PhaseErr(n int, fn func(*T) error, opts ...Option) *Stream[T
 // its entries still move on to later phases.
 func (s *Stream[T]) PhaseBatch(n int, fn func(*Batch[T]) error, opts ...Option) *Stream[T] {
 	if fn == nil {
-		opts = append([]Option{invalid("nil phase function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil phase function for %T", *new(T))
 	}
 	return s.phase(n, opts, &consumeImpl[T]{batch: fn})
 }

@@ -31,7 +31,7 @@ type sourceRun struct {
 // error from fn is handled by the level's error policy and ends the stage.
 func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Option) *Stream[T] {
 	if fn == nil {
-		opts = append([]Option{invalid("nil source function for %T", *new(T))}, opts...)
+		opts = invalid(opts, "nil source function for %T", *new(T))
 	}
 	lv := g.addLevel(kindSource, n, opts, nil, routeShared, roles{
 		newRing: newRing[T],

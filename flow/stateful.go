@@ -74,7 +74,7 @@ func newCell[S any](st *stage, init func(*Stage) (S, error), end func(S) error) 
 // Stateful adds a level of n stages, each with a state of its own; see Stateful.
 func (s *Stream[T]) Stateful[S, Out any](n int, p Stateful[T, S, Out], opts ...Option) *Stream[Out] {
 	if (p.Each == nil) == (p.Batch == nil) {
-		opts = append([]Option{invalid("a Stateful level reading %T needs exactly one of Each and Batch", *new(T))}, opts...)
+		opts = invalid(opts, "a Stateful level reading %T needs exactly one of Each and Batch", *new(T))
 	}
 	impl := &processImpl[T, Out]{key: s.key, part: s.part, stateful: func(st *stage, em *Emitter[Out]) procFuncs[T, Out] {
 		var (
@@ -110,7 +110,7 @@ func (s *Stream[T]) Stateful[S, Out any](n int, p Stateful[T, S, Out], opts ...O
 // StatefulSink.
 func (s *Stream[T]) StatefulSink[S any](n int, p StatefulSink[T, S], opts ...Option) {
 	if (p.Each == nil) == (p.Batch == nil) {
-		opts = append([]Option{invalid("a StatefulSink reading %T needs exactly one of Each and Batch", *new(T))}, opts...)
+		opts = invalid(opts, "a StatefulSink reading %T needs exactly one of Each and Batch", *new(T))
 	}
 	impl := &consumeImpl[T]{key: s.key, part: s.part, stateful: func(st *stage) consumeFuncs[T] {
 		c := newCell(st, p.Init, p.End)

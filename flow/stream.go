@@ -102,7 +102,7 @@ func mergeEdge(edges []edge, e edge) []edge {
 // attach adds a level that reads s, checking that s belongs to a graph.
 func (s *Stream[T]) attach(kind levelKind, n int, opts []Option, r roles) *level {
 	if s.nilRoute != "" {
-		opts = append([]Option{invalid("%s", s.nilRoute)}, opts...)
+		opts = invalid(opts, "%s", s.nilRoute)
 	}
 	edges := make([]edge, len(s.edges))
 	copy(edges, s.edges)
