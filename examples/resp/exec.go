@@ -241,8 +241,8 @@ func incrBy(out reply, ks *keyspace, key []byte, d int64, clk *clock) reply {
 		return out
 	}
 	v += d
-	buf := strconv.AppendInt(append(make([]byte, 0, len(key)+20), key...), v, 10)
-	ks.setShared(buf[:len(key):len(key)], item{val: buf[len(key):], exp: it.exp})
+	var digits [20]byte
+	ks.setShared(keyedItem(key, strconv.AppendInt(digits[:0], v, 10), it.exp))
 	out.kind, out.n = replyInt, v
 	return out
 }

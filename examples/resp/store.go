@@ -93,7 +93,8 @@ func (s *keyspace) setShared(key []byte, it item) {
 
 // keyedItem returns an item for key whose value is val's bytes, both copied into one
 // allocation, and the key's bytes in it, for setShared: an MSET's pairs must not keep the
-// whole request alive, which one of them would while its value pointed into it.
+// whole request alive, which one of them would while its value pointed into it, and an
+// INCR's new value takes one allocation with its key.
 func keyedItem(key, val []byte, exp int64) ([]byte, item) {
 	buf := make([]byte, len(key)+len(val))
 	copy(buf, key)
