@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 )
 
 func TestUnsupported(t *testing.T) {
@@ -21,6 +22,9 @@ func TestUnsupported(t *testing.T) {
 	}
 	if _, err := ReadTopology(); !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("ReadTopology() error = %v; want ErrUnsupported", err)
+	}
+	if err := SetTimerSlack(time.Microsecond); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("SetTimerSlack(1µs) error = %v; want ErrUnsupported", err)
 	}
 }
 

@@ -36,18 +36,25 @@
 // /sys/devices/system/cpu, and a [Topology] may also be built by hand, to plan
 // for a machine other than this one.
 //
+// [SetTimerSlack] tunes another property of the process's threads: how late the
+// kernel may end their timed sleeps, which include the Go scheduler's short
+// back-offs. A server that answers one request at a time through several
+// goroutines on a host with few cores may call it once, early in main.
+//
 // # Platforms
 //
 // Pinning uses sched_setaffinity and is Linux-only; elsewhere [Allowed], [Pin],
-// [Current] and [ReadTopology] return errors wrapping errors.ErrUnsupported.
+// [Current], [ReadTopology] and [SetTimerSlack] return errors wrapping
+// errors.ErrUnsupported.
 // [Online], [LoadTopology] and planning work everywhere.
 //
 // # Concurrency
 //
 // All functions are safe for concurrent use. [Pin] and [Current] act on the
 // calling OS thread only: a Pin on one thread is never observed by [Current]
-// on another. The set returned by [Allowed] is read once, while the package
-// is initialised, and is the same for every caller afterwards. A [Topology]
-// and a [Plan] are plain values; Plan does not modify its receiver, so one
-// Topology may be planned from many goroutines at once.
+// on another. [SetTimerSlack] acts on every thread; two calls at once leave
+// each thread with one of their values. The set returned by [Allowed] is read
+// once, while the package is initialised, and is the same for every caller
+// afterwards. A [Topology] and a [Plan] are plain values; Plan does not modify
+// its receiver, so one Topology may be planned from many goroutines at once.
 package affinity

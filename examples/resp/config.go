@@ -21,6 +21,7 @@ type config struct {
 	writeTimeout time.Duration // how long a client may leave its replies unread
 	outLimit     outputLimit   // how much unread output a client may make the server hold
 	maxClients   int
+	timerSlack   time.Duration // the threads' timer slack, set by main (0: the kernel's)
 }
 
 func defaultConfig() config {
@@ -36,6 +37,7 @@ func defaultConfig() config {
 		writeTimeout: 10 * time.Second,
 		outLimit:     defaultOutputLimit,
 		maxClients:   10000,
+		timerSlack:   time.Microsecond,
 	}
 }
 

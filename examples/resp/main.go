@@ -26,6 +26,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	if cfg.timerSlack > 0 {
+		// Before the server starts its threads, which then inherit it.
+		if err := affinity.SetTimerSlack(cfg.timerSlack); err != nil {
+			log.Printf("resp: -timer-slack left as it was: %v", err)
+		}
+	}
 	srv, err := start(cfg)
 	if err != nil {
 		log.Fatal(err)
@@ -58,6 +64,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "how long a client may leave its replies unread, taking none of them, before it is dropped (0: no limit)")
 	fs.Var(&cfg.outLimit, "client-output-buffer-limit", "unread output after which a client is dropped: \"hard soft seconds\" (0 for none), as Redis's")
 	fs.IntVar(&cfg.maxClients, "maxclients", cfg.maxClients, "most connections at once (0: no limit)")
+	fs.DurationVar(&cfg.timerSlack, "timer-slack", cfg.timerSlack, "how late the kernel may end the threads' timed sleeps, the Go scheduler's short back-offs among them (0: the kernel's default; Linux only)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -69,6 +76,9 @@ func parseFlags(args []string) (config, error) {
 			}
 			cfg.cpus = append(cfg.cpus, n)
 		}
+	}
+	if cfg.timerSlack < 0 {
+		return cfg, fmt.Errorf("resp: -timer-slack must not be negative, not %v", cfg.timerSlack)
 	}
 	if cfg.mode != "graph" && cfg.mode != "goroutines" {
 		return cfg, fmt.Errorf("resp: -mode must be graph or goroutines, not %q", cfg.mode)
