@@ -5,23 +5,38 @@ import (
 	"time"
 )
 
-// SetTimerSlack sets the timer slack of every thread of the process to d, and so of the
-// threads they start later, which inherit it: how late the kernel may end a timed sleep
-// in order to serve several timers with one wake-up. The kernel's default suits
-// background work. It also stretches the short sleeps of Go's scheduler, such as the
-// back-off a thread makes before it takes a goroutine that another thread has just readied
-// and may be about to run, and so the latency of a request that hops between goroutines
-// on a host with few cores. Lowering it makes timed sleeps end nearer their deadline; a
-// thread that sleeps without a deadline, as an idle one does, is not woken any more often.
+// SetTimerSlack sets the timer slack of every thread of the process to d: how
+// late the kernel may end a timed sleep in order to serve several timers with
+// one wake-up. Threads started afterwards copy it from the thread that starts
+// them. The kernel's default suits background work; it also stretches the short
+// sleeps of Go's scheduler, such as the back-off a thread makes before it takes
+// a goroutine that another thread has just readied, and so the latency of a
+// request that hops between goroutines on a host with few cores. A lower slack
+// makes timed sleeps end nearer their deadline; a thread that sleeps without a
+// deadline, as an idle one does, is not woken any more often.
 //
-// The slack is a property of each thread, not of the process, so SetTimerSlack writes it
-// for every thread it finds, repeating until a pass finds no new one. d must be positive.
-// It is Linux-only (Linux 4.6 or later, which lets a process set its threads' slack);
-// elsewhere it returns an error wrapping errors.ErrUnsupported. On an error, some threads
-// may have the new slack and others the old.
+// d must be positive: the kernel reads 0 as "back to this thread's default",
+// which for a thread started after an earlier call is that call's value, so
+// there is no way back to the kernel's own default for every thread.
+//
+// The slack belongs to each thread. In a program without cgo, SetTimerSlack
+// sets it on every thread of the Go runtime at once
+// (syscall.AllThreadsSyscall), which needs no privilege. A program with cgo may
+// have threads the runtime does not know, so there SetTimerSlack writes each
+// thread's /proc entry instead, repeating until a pass finds no new thread; the
+// kernel lets a thread write another's only with CAP_SYS_NICE, and
+// SetTimerSlack then returns an error matching fs.ErrPermission, having changed
+// no thread. In that mode a thread being started during the call may keep the
+// old slack.
+//
+// It is Linux-only; elsewhere it returns an error wrapping
+// errors.ErrUnsupported.
 func SetTimerSlack(d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("affinity: timer slack %v: must be positive", d)
+	}
+	if uint64(d) > uint64(^uintptr(0)) {
+		return fmt.Errorf("affinity: timer slack %v: too large for this platform", d)
 	}
 	return setTimerSlack(d)
 }

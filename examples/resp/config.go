@@ -8,20 +8,21 @@ import (
 
 // config is everything the flags set.
 type config struct {
-	addr         string
-	mode         string // "graph" or "goroutines"
-	listeners    int
-	parsers      int
-	workers      int
-	repliers     int
-	capacity     int
-	placement    affinity.Policy
-	cpus         []int
-	lim          limits
-	writeTimeout time.Duration // how long a client may leave its replies unread
-	outLimit     outputLimit   // how much unread output a client may make the server hold
-	maxClients   int
-	timerSlack   time.Duration // the threads' timer slack, set by main (0: the kernel's)
+	addr          string
+	mode          string // "graph" or "goroutines"
+	listeners     int
+	parsers       int
+	workers       int
+	repliers      int
+	capacity      int
+	placement     affinity.Policy
+	cpus          []int
+	lim           limits
+	writeTimeout  time.Duration // how long a client may leave its replies unread
+	outLimit      outputLimit   // how much unread output a client may make the server hold
+	maxClients    int
+	timerSlack    time.Duration // the threads' timer slack, set by main (0: leave it)
+	timerSlackSet bool          // -timer-slack was given on the command line
 }
 
 func defaultConfig() config {

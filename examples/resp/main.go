@@ -8,6 +8,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/loopyring/loopyring/affinity"
 )
@@ -26,12 +28,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	if cfg.timerSlack > 0 {
-		// Before the server starts its threads, which then inherit it.
-		if err := affinity.SetTimerSlack(cfg.timerSlack); err != nil {
-			log.Printf("resp: -timer-slack left as it was: %v", err)
-		}
-	}
+	applyTimerSlack(cfg, affinity.SetTimerSlack, log.Printf) // before the server starts its threads
 	srv, err := start(cfg)
 	if err != nil {
 		log.Fatal(err)
@@ -45,6 +42,20 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("resp: stopped")
+}
+
+// applyTimerSlack sets the threads' timer slack that -timer-slack asks for, with set. A
+// failure is logged and the server runs on with the slack it had; off Linux, where there
+// is none to set, only a slack asked for on the command line is worth a line.
+func applyTimerSlack(cfg config, set func(time.Duration) error, logf func(string, ...any)) {
+	if cfg.timerSlack == 0 {
+		return
+	}
+	err := set(cfg.timerSlack)
+	if err == nil || (errors.Is(err, errors.ErrUnsupported) && !cfg.timerSlackSet) {
+		return
+	}
+	logf("resp: -timer-slack %v not applied: %v", cfg.timerSlack, err)
 }
 
 func parseFlags(args []string) (config, error) {
@@ -64,10 +75,11 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.writeTimeout, "write-timeout", cfg.writeTimeout, "how long a client may leave its replies unread, taking none of them, before it is dropped (0: no limit)")
 	fs.Var(&cfg.outLimit, "client-output-buffer-limit", "unread output after which a client is dropped: \"hard soft seconds\" (0 for none), as Redis's")
 	fs.IntVar(&cfg.maxClients, "maxclients", cfg.maxClients, "most connections at once (0: no limit)")
-	fs.DurationVar(&cfg.timerSlack, "timer-slack", cfg.timerSlack, "how late the kernel may end the threads' timed sleeps, the Go scheduler's short back-offs among them (0: the kernel's default; Linux only)")
+	fs.DurationVar(&cfg.timerSlack, "timer-slack", cfg.timerSlack, "how late the kernel may end the threads' timed sleeps, the Go scheduler's short back-offs among them (0: leave the slack the process inherited; Linux only)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.timerSlackSet = cfg.timerSlackSet || f.Name == "timer-slack" })
 	if *cpus != "" {
 		for _, f := range strings.Split(*cpus, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))

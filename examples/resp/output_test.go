@@ -239,23 +239,3 @@ func TestOutputLimitFlag(t *testing.T) {
 		t.Errorf("the default limit reads %q", got)
 	}
 }
-
-func TestFlags(t *testing.T) {
-	cfg, err := parseFlags(nil)
-	if err != nil || cfg.timerSlack != time.Microsecond || cfg.mode != "graph" {
-		t.Errorf("no flags: timer slack %v, mode %q, %v; want 1µs, graph, no error", cfg.timerSlack, cfg.mode, err)
-	}
-	cfg, err = parseFlags([]string{"-timer-slack=0", "-mode=goroutines", "-cpu=explicit", "-cpus=0, 1"})
-	if err != nil || cfg.timerSlack != 0 || cfg.mode != "goroutines" || len(cfg.cpus) != 2 || cfg.cpus[1] != 1 {
-		t.Errorf("parsed %+v, %v", cfg, err)
-	}
-	for _, args := range [][]string{
-		{"-timer-slack=-1us"},
-		{"-mode=threads"},
-		{"-cpus=0,x"},
-	} {
-		if _, err := parseFlags(args); err == nil {
-			t.Errorf("parseFlags(%q) took them", args)
-		}
-	}
-}
