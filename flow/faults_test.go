@@ -181,7 +181,7 @@ func TestBatchErrorAfterAKeyPanic(t *testing.T) {
 				}
 			})))
 			start(t, g)
-			publishAll(t, in, 20, id)
+			publishAtOnce(t, in, 20)
 			close(release)
 			mustStop(t, g, nil)
 			if len(keyFails) != 2 || keyFails[0] != int64(bad) || keyFails[1] != int64(bad) {
@@ -200,9 +200,10 @@ func TestBatchErrorAfterAKeyPanic(t *testing.T) {
 	}
 }
 
-// gatedBadKey puts a phase after in that holds entry 0 until release is closed, so that what
-// was published by then reaches the next level in one or two ranges, and keys the phase's
-// stream by a function that panics on bad (or calls runtime.Goexit, if exit).
+// gatedBadKey puts a phase after in that holds entry 0 until release is closed, so that
+// entries published in one commit (publishAtOnce) reach the next level in one or two
+// ranges (entry 0 alone or with the rest), and keys the phase's stream by a function that
+// panics on bad (or calls runtime.Goexit, if exit).
 func gatedBadKey(in *flow.Publisher[int], bad int, exit bool) (keyed *flow.Stream[int], release chan struct{}) {
 	release = make(chan struct{})
 	gated := in.Phase(1, func(v *int) {
@@ -221,6 +222,20 @@ func gatedBadKey(in *flow.Publisher[int], bad int, exit bool) (keyed *flow.Strea
 	}), release
 }
 
+// publishAtOnce publishes 0..n-1 with one commit, so that a stage that wakes to them sees
+// them all: one at a time, a gated phase could take a first range of any length (it failed
+// TestBatchErrorAfterAKeyPanic once, with ranges from 0 and from 16).
+func publishAtOnce(t *testing.T, in *flow.Publisher[int], n int) {
+	t.Helper()
+	vs := make([]int, n)
+	for i := range vs {
+		vs[i] = i
+	}
+	if got, err := in.PublishBatch(t.Context(), vs); got != n || err != nil {
+		t.Fatalf("PublishBatch of %d: %d, %v", n, got, err)
+	}
+}
+
 // keyPanicFailsOne runs 0..19 through a phase and then level, keyed by a function that
 // panics on bad (or calls runtime.Goexit, if exit), and checks that bad alone failed.
 func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.Int64, opts ...flow.Option), bad int, exit bool) {
@@ -236,7 +251,7 @@ func keyPanicFailsOne(t *testing.T, level func(s *flow.Stream[int], got *atomic.
 		mu.Unlock()
 	})))
 	start(t, g)
-	publishAll(t, in, 20, id)
+	publishAtOnce(t, in, 20)
 	close(release)
 	mustStop(t, g, nil)
 	// Both stages evaluate the key of every entry, so each reports the bad one once.
