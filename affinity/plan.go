@@ -35,8 +35,9 @@ type Plan struct {
 // Plan returns an error for a level with fewer than one stage, for an unknown
 // policy, for Compact or Spread on an empty topology, for Explicit with an
 // empty list or a CPU that is negative or not in t, for an explicit list given
-// with any other policy (it would be ignored, which is likely a mistake), and
-// for a topology that lists a CPU twice.
+// with any other policy (it would be ignored, which is likely a mistake), and,
+// whatever the policy, for a topology that lists a CPU twice or a negative
+// CPU ID.
 func (t Topology) Plan(p Policy, stagesPerLevel []int, explicit []int) (Plan, error) {
 	total := 0
 	for i, n := range stagesPerLevel {
@@ -44,6 +45,9 @@ func (t Topology) Plan(p Policy, stagesPerLevel []int, explicit []int) (Plan, er
 			return Plan{}, fmt.Errorf("affinity: plan: level %d has %d stages; a level needs at least one", i, n)
 		}
 		total += n
+	}
+	if err := t.check(); err != nil {
+		return Plan{}, err
 	}
 	if p != Explicit && len(explicit) > 0 {
 		return Plan{}, fmt.Errorf("affinity: plan: cpus %v given with policy %v; only %v uses them", explicit, p, Explicit)
@@ -55,6 +59,25 @@ func (t Topology) Plan(p Policy, stagesPerLevel []int, explicit []int) (Plan, er
 	return assign(stagesPerLevel, order), nil
 }
 
+// check refuses a topology that lists a CPU twice or a negative CPU ID: -1
+// in a Plan means "do not pin", so a CPU -1 would silently not be pinned.
+func (t Topology) check() error {
+	ids := make([]int, len(t.CPUs))
+	for i, c := range t.CPUs {
+		if c.ID < 0 {
+			return fmt.Errorf("affinity: plan: the topology lists a negative cpu %d", c.ID)
+		}
+		ids[i] = c.ID
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return fmt.Errorf("affinity: plan: the topology lists cpu %d twice", ids[i])
+		}
+	}
+	return nil
+}
+
 // order returns the sequence of CPUs that policy p hands out, or nil for None.
 func (t Topology) order(p Policy, explicit []int) ([]int, error) {
 	switch p {
@@ -63,10 +86,7 @@ func (t Topology) order(p Policy, explicit []int) ([]int, error) {
 	case Explicit:
 		return t.checkExplicit(explicit)
 	case Compact, Spread:
-		pkgs, err := t.group()
-		if err != nil {
-			return nil, err
-		}
+		pkgs := t.group()
 		if len(pkgs) == 0 {
 			return nil, fmt.Errorf("affinity: plan %v: the topology has no cpus", p)
 		}
@@ -130,16 +150,13 @@ func (t Topology) idList() string {
 // the IDs of core c of package p, ascending. Packages and cores are ordered by
 // their lowest CPU ID rather than by their kernel ids, which are sparse on
 // some machines and say nothing about distance.
-func (t Topology) group() ([][][]int, error) {
+func (t Topology) group() [][][]int {
 	cpus := slices.SortedFunc(slices.Values(t.CPUs), func(a, b CPU) int { return cmp.Compare(a.ID, b.ID) })
 	type coreKey struct{ pkg, core int }
 	pkgIndex := make(map[int]int)
 	coreIndex := make(map[coreKey]int)
 	var pkgs [][][]int
-	for i, c := range cpus {
-		if i > 0 && cpus[i-1].ID == c.ID {
-			return nil, fmt.Errorf("affinity: plan: the topology lists cpu %d twice", c.ID)
-		}
+	for _, c := range cpus {
 		pi, ok := pkgIndex[c.Package]
 		if !ok {
 			pi = len(pkgs)
@@ -155,7 +172,7 @@ func (t Topology) group() ([][][]int, error) {
 		}
 		pkgs[pi][ci] = append(pkgs[pi][ci], c.ID)
 	}
-	return pkgs, nil
+	return pkgs
 }
 
 // compactOrder walks package by package, core by core, sibling by sibling.

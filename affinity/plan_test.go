@@ -154,6 +154,9 @@ func TestPlanErrors(t *testing.T) {
 		{"spread/empty topology", Topology{}, Spread, []int{1}, nil, []string{"spread: the topology has no cpus"}},
 		{"unknown policy", smt8, Policy(7), []int{1}, nil, []string{"unknown Policy(7)"}},
 		{"duplicate cpu", dup, Spread, []int{1}, nil, []string{"lists cpu 1 twice"}},
+		{"duplicate cpu/none", dup, None, []int{1}, nil, []string{"lists cpu 1 twice"}},
+		{"duplicate cpu/explicit", dup, Explicit, []int{1}, []int{0}, []string{"lists cpu 1 twice"}},
+		{"negative cpu in topology", Topology{CPUs: []CPU{{ID: 0}, {ID: -1, Core: 1}}}, Spread, []int{1}, nil, []string{"negative cpu -1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,7 @@ type CPU struct {
 // an empty topology: it plans None, and every other policy fails on it.
 //
 // A Topology built by hand (for tests, or to plan for another machine) need not
-// be sorted, but it must not list a CPU twice; Plan checks.
+// be sorted, but it must not list a CPU twice or a negative ID; Plan checks.
 type Topology struct {
 	CPUs []CPU
 }

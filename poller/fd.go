@@ -18,7 +18,8 @@ type fdEntry struct {
 // Hangup and Error come along with any of them). cb runs on the owner goroutine
 // during Poll, Wait or Run, for as long as the condition holds (level-triggered),
 // and may call Add, Modify and Remove on any descriptor. Registering a
-// descriptor twice is an error. Remove a descriptor before closing it.
+// descriptor twice is an error. Remove a descriptor before closing it. Add
+// panics if cb is nil.
 func (l *Loop) Add(fd int, ev Events, cb func(fd int, ev Events)) error {
 	if cb == nil {
 		panic("poller: Add with a nil callback")

@@ -83,8 +83,10 @@ func New() (*Loop, error) {
 // Close releases every descriptor the loop opened (the epoll or kqueue
 // descriptor and the eventfd or pipe), not the descriptors registered with Add,
 // and drops every registration and pending timer. It is idempotent. Wake and
-// Stop are harmless afterwards; the other methods return an error matching
-// os.ErrClosed.
+// Stop are harmless afterwards; the methods with an error result return an
+// error matching os.ErrClosed (Wait once it would sleep: a condition that
+// already holds still returns nil), and AfterFunc and Every return a timer
+// that never runs.
 func (l *Loop) Close() error {
 	if l.closed {
 		return nil

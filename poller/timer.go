@@ -18,13 +18,14 @@ type Timer struct {
 
 // AfterFunc schedules f to run once, d from now (at once if d <= 0, that is in
 // the next dispatch round). Owner goroutine only; callbacks may schedule timers.
+// It panics if f is nil. On a closed loop the timer never runs.
 func (l *Loop) AfterFunc(d time.Duration, f func()) *Timer {
 	return l.schedule(d, 0, f)
 }
 
 // Every schedules f to run every d, first d from now. A round that falls behind
 // (a slow callback, a long Poll elsewhere) is skipped, not caught up in a burst.
-// It panics if d <= 0.
+// It panics if d <= 0 or f is nil. On a closed loop the timer never runs.
 func (l *Loop) Every(d time.Duration, f func()) *Timer {
 	if d <= 0 {
 		panic("poller: Every with a non-positive period")

@@ -61,8 +61,9 @@ func (l *Loop) wakeSlow() {
 // Stop makes Run return nil promptly, waking the loop if it sleeps. Any
 // goroutine may call it. The request is sticky: a Stop that comes before Run
 // starts (or while Run dispatches) is seen at Run's next check, and Run clears it
-// when it returns. Stop does not end Poll or Wait; Wait returns only when its
-// condition holds or its context is done.
+// when it returns. A Poll that sleeps is woken by it and returns, as after a
+// Wake. Stop does not end a Wait: Wait returns only when its condition holds
+// or its context is done.
 func (l *Loop) Stop() {
 	l.stop.Store(true)
 	l.Wake()

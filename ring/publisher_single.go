@@ -178,7 +178,7 @@ func (c *core) commit(lo int64, n int, wake bool) {
 // single-publisher ring, so that a publisher may reserve more slots than it
 // ends up filling: claim ahead, commit what it wrote, and unclaim the rest
 // before it stops. lo must lie between the committed position and the end of
-// the claims. It reports false, and gives nothing back, once the ring is
+// the claims; outside that range Unclaim panics. It reports false, and gives nothing back, once the ring is
 // closed: readers may then be waiting for those slots, which must be
 // committed. It panics on a multi-publisher ring, where other publishers' claims
 // may follow the caller's.

@@ -25,7 +25,7 @@ type SpinBudget struct {
 // already spinning finish their spin.
 func (b *SpinBudget) SetLimit(n int) { b.limit.Store(int64(max(n, 0))) }
 
-// Limit returns the limit SetLimit last set.
+// Limit returns the limit SetLimit last set, 0 if that was negative.
 func (b *SpinBudget) Limit() int { return int(b.limit.Load()) }
 
 // acquire takes a core from the budget; it reports false if none is spare.
