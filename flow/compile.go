@@ -74,12 +74,13 @@ func (g *Graph) validate() error {
 		for _, err := range lv.opts.errs {
 			bad("%v", err)
 		}
+		// ring.New is the one authority on capacities; a ring of empty structs costs nothing
+		// to build and throw away. A level that owns no ring (a sink, a phase) has no use
+		// for a capacity, but a bad one is still a mistake worth reporting.
+		if _, err := ring.New[struct{}](lv.opts.capacity); err != nil {
+			bad("%v", err)
+		}
 		if lv.kind.ownsRings() {
-			// ring.New is the one authority on capacities; a ring of empty structs costs
-			// nothing to build and throw away.
-			if _, err := ring.New[struct{}](lv.opts.capacity); err != nil {
-				bad("%v", err)
-			}
 			if lv.readBy == 0 {
 				bad("output is never read; end the chain with Sink")
 			}

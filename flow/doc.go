@@ -65,7 +65,8 @@
 // function happens before Wait (or Stop) returns, so state a function kept per stage may be
 // read after Wait without further synchronization. Publisher methods are safe from any
 // goroutine. Start, Stop, Wait, Stats, String and DOT are safe from any goroutine;
-// the building methods are not and must finish before Start.
+// the building methods are not and must finish before Start: adding a level to a graph that
+// has started panics.
 //
 // An idle stage may spin for a moment (Spin), but only while the process has a spare core
 // (SetSpinCores): on a host with fewer cores than running stages nobody spins. Then it

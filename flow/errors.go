@@ -23,9 +23,10 @@ var (
 	ErrGoexit = errors.New("flow: the stage's function called runtime.Goexit")
 )
 
-// StageError reports a failure in user code: an error returned by a level's function or a
-// recovered panic. It names the level and stage so that a stalled or failing graph is never
-// anonymous.
+// StageError reports a failure in user code: an error returned by a level's function (a
+// Stateful Init and End among them) or a recovered panic. It names the level and stage so
+// that a stalled or failing graph is never anonymous. A failed Init fails Start with one,
+// whose Seq is -1 and whose Err starts with "init: ".
 type StageError struct {
 	Level string // the level's name
 	Stage int    // the stage's index within its level
@@ -36,7 +37,7 @@ type StageError struct {
 }
 
 func (e *StageError) Error() string {
-	if e.Panic != nil {
+	if e.Panic != nil && e.Seq >= 0 {
 		return fmt.Sprintf("flow: level %q stage %d: panic at sequence %d: %v", e.Level, e.Stage, e.Seq, e.Panic)
 	}
 	return fmt.Sprintf("flow: level %q stage %d: %v", e.Level, e.Stage, e.Err)

@@ -129,10 +129,12 @@ func (f *Fragment[In, Out]) Via[Next any](next *Fragment[Out, Next]) *Fragment[I
 // fragment and a one-stage sink, publishes every entry of in, stops the graph, and returns
 // what reached the sink, in the order it arrived (which is in's order only where every level
 // of the fragment keeps it, for example at width 1), with the graph's error. opts apply to
-// the graph. Every entry of in is delivered or the error says why not.
+// the graph. The input and the sink are unnamed levels, so they take the default names
+// (see [Name]) and leave every other name free for the fragment's levels. Every entry of in
+// is delivered or the error says why not.
 func (f *Fragment[In, Out]) Run(ctx context.Context, in []In, opts ...GraphOption) ([]Out, error) {
 	g := New(opts...)
-	src := Input[In](g, Name("input"))
+	src := Input[In](g)
 	var (
 		mu  sync.Mutex // the sink is one stage; the lock orders its appends before the read below
 		out []Out
@@ -141,7 +143,7 @@ func (f *Fragment[In, Out]) Run(ctx context.Context, in []In, opts ...GraphOptio
 		mu.Lock()
 		out = append(out, v)
 		mu.Unlock()
-	}, Name("output"))
+	})
 	if err := g.Start(ctx); err != nil {
 		return nil, err
 	}

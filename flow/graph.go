@@ -84,8 +84,8 @@ func (g *Graph) misuse(format string, args ...any) {
 	g.mu.Unlock()
 }
 
-// Start validates the graph, reporting every problem at once in one error, then builds its
-// rings and stages and starts them. Stages are running when Start returns. Cancelling ctx
+// Start validates the graph, reporting every problem at once in one error (a graph with no
+// level is one), then builds its rings and stages and starts them. Stages are running when Start returns. Cancelling ctx
 // stops the graph as Stop does. A second Start returns ErrStarted.
 func (g *Graph) Start(ctx context.Context) error {
 	g.mu.Lock()

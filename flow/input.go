@@ -51,7 +51,8 @@ func (p *Publisher[T]) buffer() (*ring.Buffer[T], error) {
 // Publish writes v into the graph, waiting while the input ring is full. It returns
 // ErrStopped once a stop has closed this input (a stop closes the inputs one after another,
 // so a publish racing it may still be accepted, and is then delivered), ctx.Err() if ctx
-// ends first, and ErrNotStarted before Start. A nil error means the entry is committed and
+// ends while it waits for room (a publish that finds room does not look at ctx), and
+// ErrNotStarted before Start. A nil error means the entry is committed and
 // will be delivered.
 func (p *Publisher[T]) Publish(ctx context.Context, v T) error {
 	buf, err := p.buffer()
@@ -87,11 +88,15 @@ func (p *Publisher[T]) TryPublish(v T) error {
 
 // PublishBatch writes every entry of vs, claiming and committing in runs as large as the
 // ring allows. It returns how many entries were committed: on an error, vs[:n] are
-// delivered and vs[n:] are not.
+// delivered and vs[n:] are not. Its errors are Publish's; an empty vs publishes nothing but
+// still gets them (ErrStopped once this input is closed).
 func (p *Publisher[T]) PublishBatch(ctx context.Context, vs []T) (n int, err error) {
 	buf, err := p.buffer()
 	if err != nil {
 		return 0, err
+	}
+	if len(vs) == 0 && buf.Closed() {
+		return 0, ErrStopped
 	}
 	for n < len(vs) {
 		k := min(len(vs)-n, buf.Cap())

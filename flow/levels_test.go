@@ -147,3 +147,14 @@ func TestFragmentRunReportsFailures(t *testing.T) {
 		t.Fatalf("Run with a failing entry returned %v; want a StageError of level check wrapping boom", err)
 	}
 }
+
+// TestFragmentRunLeavesNamesFree: Run's own input and sink take no name that a fragment's
+// level could want.
+func TestFragmentRunLeavesNamesFree(t *testing.T) {
+	frag := flow.Level[int, int](1, func(v int) int { return v + 1 }, flow.Name("input")).
+		Then(1, func(v int) int { return v * 2 }, flow.Name("output"))
+	out, err := frag.Run(context.Background(), []int{1, 2, 3})
+	if err != nil || !slices.Equal(out, []int{4, 6, 8}) {
+		t.Fatalf("Run of levels named input and output: %v, %v; want [4 6 8]", out, err)
+	}
+}

@@ -184,6 +184,9 @@ func TestLifecycleMisuse(t *testing.T) {
 	if n, err := in.PublishBatch(context.Background(), []int{1, 2}); n != 0 || !errors.Is(err, flow.ErrStopped) {
 		t.Fatalf("PublishBatch after Stop: %d, %v", n, err)
 	}
+	if n, err := in.PublishBatch(context.Background(), nil); n != 0 || !errors.Is(err, flow.ErrStopped) {
+		t.Fatalf("PublishBatch of nothing after Stop: %d, %v", n, err)
+	}
 }
 
 func TestUseAfterStop(t *testing.T) {
@@ -230,10 +233,14 @@ func TestUseAfterStop(t *testing.T) {
 }
 
 func TestMergeOfNothingPanics(t *testing.T) {
-	defer func() {
-		if v := recover(); v == nil || !strings.Contains(v.(string), "flow: Merge needs at least one stream") {
-			t.Fatalf("Merge() recovered %v, want the package's misuse panic", v)
-		}
-	}()
-	flow.Merge[int]()
+	for name, streams := range map[string][]*flow.Stream[int]{"no stream": nil, "nil streams": {nil, nil}} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "flow: Merge needs at least one stream") {
+					t.Fatalf("Merge recovered %v, want the package's misuse panic", v)
+				}
+			}()
+			flow.Merge(streams...)
+		})
+	}
 }

@@ -36,7 +36,8 @@ func defaultLevelOptions() levelOptions {
 func Name(name string) Option { return func(o *levelOptions) { o.name = name } }
 
 // Capacity sets the size of each of the level's output rings: a power of two, at least 2.
-// The default is 8192. Larger rings let stages trade larger batches and sleep less often,
+// The default is 8192. A sink or a phase owns no ring, so there it has no effect, but Start
+// still refuses a bad value. Larger rings let stages trade larger batches and sleep less often,
 // which matters most when a graph has more stages than the host has cores: each sleep and
 // wake is then a thread switch. The cost is memory: Capacity × the entry size per stage.
 // A slot keeps the last entry written to it until the stage writes the slot again, so what

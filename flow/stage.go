@@ -232,16 +232,11 @@ func (st *stage) callInit(ready chan<- error) (err error) {
 			return
 		}
 		v := recover()
-		err = ErrGoexit
-		if perr, ok := v.(error); ok {
-			err = fmt.Errorf("panic: %w", perr)
-		} else if v != nil {
-			err = fmt.Errorf("panic: %v", v)
-		}
-		err = fmt.Errorf("flow: level %q stage %d: init: %w", st.lv.name, st.idx, err)
 		if v != nil {
+			err = st.initError(nil, v, debug.Stack())
 			return
 		}
+		err = st.initError(ErrGoexit, nil, nil)
 		ready <- err
 		go func() { // the go statement orders everything above before the new goroutine
 			if err := st.enter(); err != nil {
@@ -253,9 +248,20 @@ func (st *stage) callInit(ready chan<- error) (err error) {
 	err = st.init()
 	returned = true
 	if err != nil {
-		err = fmt.Errorf("flow: level %q stage %d: init: %w", st.lv.name, st.idx, err)
+		return st.initError(err, nil, nil)
 	}
-	return err
+	return nil
+}
+
+// initError is the StageError of a failed Init: the error it returned, runtime.Goexit, or
+// the value it panicked with. It has no sequence, and its Err says that Init failed.
+func (st *stage) initError(err error, panicked any, stack []byte) *StageError {
+	if perr, ok := panicked.(error); ok {
+		err = fmt.Errorf("panic: %w", perr)
+	} else if panicked != nil {
+		err = fmt.Errorf("panic: %v", panicked)
+	}
+	return &StageError{Level: st.lv.name, Stage: st.idx, Seq: -1, Err: fmt.Errorf("init: %w", err), Panic: panicked, Stack: stack}
 }
 
 // callEnd runs the level's End hook once, after the stage's last input, and commits what it

@@ -118,8 +118,8 @@ func TestStatefulSinkBatchAndEnd(t *testing.T) {
 }
 
 // TestStatefulInitFailureFailsStart: an Init that returns an error, panics or calls
-// runtime.Goexit fails Start with an error naming the level and stage, and the graph is
-// released.
+// runtime.Goexit fails Start with a StageError naming the level and stage (with the panic's
+// value and stack for a panic), and the graph is released.
 func TestStatefulInitFailureFailsStart(t *testing.T) {
 	boom := errors.New("no state today")
 	for name, init := range map[string]func(*flow.Stage) (int, error){
@@ -149,6 +149,13 @@ func TestStatefulInitFailureFailsStart(t *testing.T) {
 			}
 			if !errors.Is(err, want) {
 				t.Fatalf("Start's error %v does not wrap %v", err, want)
+			}
+			var se *flow.StageError
+			if !errors.As(err, &se) || se.Level != "keeper" || se.Stage != 1 || se.Seq != -1 {
+				t.Fatalf("Start's error %#v is not a StageError of keeper stage 1 at sequence -1", err)
+			}
+			if panicked := name == "panic"; (se.Panic != nil) != panicked || (len(se.Stack) > 0) != panicked {
+				t.Fatalf("StageError of an init %s has Panic %v and a stack of %d bytes", name, se.Panic, len(se.Stack))
 			}
 			if !errors.Is(g.Wait(), want) {
 				t.Fatalf("Wait returned %v", g.Wait())

@@ -62,14 +62,20 @@ func (s *Stream[T]) Broadcast() *Stream[T] {
 // Merge returns a stream that carries the entries of every given stream: a level attached
 // to it reads all of them (fan-in). Streams over the same rings (phases of one level)
 // combine into one attachment that waits for all of their phases, which is how a diamond of
-// phases is closed. The result has the default (shared) routing. Merge panics when given no
-// stream, since there is no graph to report it to.
+// phases is closed. The result has the default (shared) routing. A nil stream among others
+// is misuse that Start reports; Merge panics when given no stream, or only nil ones, since
+// there is then no graph to report it to.
 func Merge[T any](streams ...*Stream[T]) *Stream[T] {
-	if len(streams) == 0 {
-		panic("flow: Merge needs at least one stream")
+	first := slices.IndexFunc(streams, func(s *Stream[T]) bool { return s != nil })
+	if first < 0 {
+		panic("flow: Merge needs at least one stream that is not nil")
 	}
-	m := &Stream[T]{g: streams[0].g}
+	m := &Stream[T]{g: streams[first].g}
 	for _, s := range streams {
+		if s == nil {
+			m.g.misuse("flow: Merge of a nil stream")
+			continue
+		}
 		if s.g != m.g {
 			m.g.misuse("flow: Merge of streams from different graphs")
 			continue

@@ -148,6 +148,15 @@ var configCases = []struct {
 		in := flow.Input[int](g)
 		flow.Merge(in.Stream, foreign.Stream).Sink(1, func(int) {})
 	}, `Merge of streams from different graphs`},
+	{"bad capacity on a sink", func(g *flow.Graph) {
+		flow.Input[int](g).Sink(1, func(int) {}, flow.Name("x"), flow.Capacity(3))
+	}, `level "x": ring: capacity 3`},
+	{"bad capacity on a phase", func(g *flow.Graph) {
+		flow.Input[int](g).Phase(1, func(*int) {}, flow.Name("x"), flow.Capacity(0)).Sink(1, func(int) {})
+	}, `level "x": ring: capacity 0`},
+	{"merge of a nil stream", func(g *flow.Graph) {
+		flow.Merge(nil, flow.Input[int](g).Stream).Sink(1, func(int) {})
+	}, `Merge of a nil stream`},
 	{"nil key function", func(g *flow.Graph) {
 		flow.Input[int](g).KeyBy(nil).Sink(1, func(int) {}, flow.Name("x"))
 	}, `level "x": KeyBy with a nil key function`},
