@@ -36,6 +36,20 @@ const (
 	cmdDiscard
 	cmdWatch
 	cmdUnwatch
+	cmdSetNX
+	cmdSetEX
+	cmdPSetEX
+	cmdGetSet
+	cmdGetDel
+	cmdGetEx
+	cmdAppend
+	cmdStrlen
+	cmdPersist
+	cmdType
+	cmdExpireAt
+	cmdPExpireAt
+	cmdExpireTime
+	cmdPExpireTime
 )
 
 // cmdKind says where a command runs and how it is split.
@@ -87,6 +101,20 @@ var commandList = []command{
 	{"pexpire", cmdPExpire, -3, kindKey, 0},
 	{"ttl", cmdTTL, 2, kindKey, 0},
 	{"pttl", cmdPTTL, 2, kindKey, 0},
+	{"setnx", cmdSetNX, 3, kindKey, 0},
+	{"setex", cmdSetEX, 4, kindKey, 0},
+	{"psetex", cmdPSetEX, 4, kindKey, 0},
+	{"getset", cmdGetSet, 3, kindKey, 0},
+	{"getdel", cmdGetDel, 2, kindKey, 0},
+	{"getex", cmdGetEx, -2, kindKey, 0},
+	{"append", cmdAppend, 3, kindKey, 0},
+	{"strlen", cmdStrlen, 2, kindKey, 0},
+	{"persist", cmdPersist, 2, kindKey, 0},
+	{"type", cmdType, 2, kindKey, 0},
+	{"expireat", cmdExpireAt, -3, kindKey, 0},
+	{"pexpireat", cmdPExpireAt, -3, kindKey, 0},
+	{"expiretime", cmdExpireTime, 2, kindKey, 0},
+	{"pexpiretime", cmdPExpireTime, 2, kindKey, 0},
 	{"del", cmdDel, -2, kindMulti, 1},
 	{"exists", cmdExists, -2, kindMulti, 1},
 	{"mget", cmdMGet, -2, kindMulti, 1},

@@ -15,6 +15,8 @@ var (
 	replyNilArray = []byte("*-1\r\n") // RESP2's null array (an aborted EXEC)
 	replyEmpty    = []byte("*0\r\n")
 	replyZero     = []byte(":0\r\n")
+	replyNone     = []byte("+none\r\n")
+	replyString   = []byte("+string\r\n")
 	replyOne      = []byte(":1\r\n")
 	errNotInt     = []byte("-ERR value is not an integer or out of range\r\n")
 	errOverflow   = []byte("-ERR increment or decrement would overflow\r\n")

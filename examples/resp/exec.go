@@ -43,10 +43,65 @@ func execute(st *store, r *request) reply {
 			d = -d
 		}
 		return incrBy(out, ks, args[1], d, &clk)
-	case cmdExpire, cmdPExpire:
+	case cmdExpire, cmdPExpire, cmdExpireAt, cmdPExpireAt:
 		out.b = expire(ks, args, r.cmd, &clk)
-	case cmdTTL, cmdPTTL:
-		out.kind, out.n = replyInt, ttl(ks, args[1], r.cmd.id == cmdPTTL, &clk)
+	case cmdTTL, cmdPTTL, cmdExpireTime, cmdPExpireTime:
+		ms, abs := r.cmd.id == cmdPTTL || r.cmd.id == cmdPExpireTime, r.cmd.id == cmdExpireTime || r.cmd.id == cmdPExpireTime
+		out.kind, out.n = replyInt, ttl(ks, args[1], ms, abs, &clk)
+	case cmdSetNX:
+		if _, ok := ks.get(args[1], &clk); ok {
+			out.b = replyZero
+			return out
+		}
+		ks.setShared(args[1], item{val: args[2]})
+		out.b = replyOne
+	case cmdSetEX, cmdPSetEX:
+		kind := expEX
+		if r.cmd.id == cmdPSetEX {
+			kind = expPX
+		}
+		exp, err := kind.deadline(args[2], &clk, r.cmd.name)
+		if err != nil {
+			out.b = err
+			return out
+		}
+		ks.setShared(args[1], item{val: args[3], exp: exp}) // the value is of the key's allocation, as SET's
+		out.b = replyOK
+	case cmdGetSet:
+		old, _ := ks.get(args[1], &clk)
+		ks.setShared(args[1], item{val: args[2]})
+		out.kind, out.b = replyBulk, old.val
+	case cmdGetDel:
+		it, ok := ks.get(args[1], &clk)
+		if ok {
+			ks.del(args[1])
+		}
+		out.kind, out.b = replyBulk, it.val
+	case cmdGetEx:
+		return getex(out, ks, args, &clk)
+	case cmdAppend:
+		it, _ := ks.get(args[1], &clk)
+		val := make([]byte, 0, len(it.val)+len(args[2]))
+		val = append(append(val, it.val...), args[2]...)
+		ks.setShared(keyedItem(args[1], val, it.exp))
+		out.kind, out.n = replyInt, int64(len(val))
+	case cmdStrlen:
+		it, _ := ks.get(args[1], &clk)
+		out.kind, out.n = replyInt, int64(len(it.val))
+	case cmdPersist:
+		it, ok := ks.get(args[1], &clk)
+		if !ok || it.exp == 0 {
+			out.b = replyZero
+			return out
+		}
+		it.exp = 0
+		ks.setShared(bytes.Clone(args[1]), it) // a copy, as in expire
+		out.b = replyOne
+	case cmdType:
+		out.b = replyNone
+		if _, ok := ks.get(args[1], &clk); ok {
+			out.b = replyString
+		}
 	case cmdDel, cmdExists:
 		out.kind = replySum
 		for _, k := range r.keys {
@@ -176,6 +231,51 @@ func set(out reply, ks *keyspace, args [][]byte, clk *clock) reply {
 	return out
 }
 
+// getex runs GETEX key [EX s|PX ms|EXAT unix-s|PXAT unix-ms|PERSIST] as Redis 7 does: the
+// options parse as SET's (an expiry may be given again, the last counting; PERSIST with an
+// expiry is a syntax error), a missing key answers nil before the expiry's value is checked,
+// and a deadline already past deletes the key after its value is read.
+func getex(out reply, ks *keyspace, args [][]byte, clk *clock) reply {
+	var persist bool
+	var kind expiryKind
+	var when []byte
+	for i := 2; i < len(args); i++ {
+		a := args[i]
+		switch k := expiryOption(a); {
+		case equalFold(a, "persist") && kind == 0:
+			persist = true
+		case k != 0 && (kind == 0 || kind == k) && !persist && i+1 < len(args):
+			kind, when = k, args[i+1]
+			i++
+		default:
+			out.b = errSyntax
+			return out
+		}
+	}
+	it, ok := ks.get(args[1], clk)
+	if !ok {
+		out.kind = replyBulk
+		return out
+	}
+	var exp int64
+	if kind != 0 {
+		var err []byte
+		if exp, err = kind.deadline(when, clk, "getex"); err != nil {
+			out.b = err
+			return out
+		}
+	}
+	out.kind, out.b = replyBulk, it.val
+	switch {
+	case kind != 0 && exp <= clk.now():
+		ks.del(args[1])
+	case kind != 0, persist && it.exp != 0:
+		it.exp = exp
+		ks.setShared(bytes.Clone(args[1]), it) // a copy, as in expire
+	}
+	return out
+}
+
 // expiryKind is how SET's expiry option gives its time.
 type expiryKind uint8
 
@@ -277,16 +377,18 @@ func expire(ks *keyspace, args [][]byte, cmd *command, clk *clock) []byte {
 	if !ok {
 		return errNotInt
 	}
-	if cmd.id == cmdExpire {
+	if cmd.id == cmdExpire || cmd.id == cmdExpireAt {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
 			return errExpireTime(cmd.name)
 		}
 		when *= 1000
 	}
-	if when > math.MaxInt64-clk.now() {
-		return errExpireTime(cmd.name)
+	if cmd.id == cmdExpire || cmd.id == cmdPExpire { // relative to now; the AT forms are Unix times
+		if when > math.MaxInt64-clk.now() {
+			return errExpireTime(cmd.name)
+		}
+		when += clk.now()
 	}
-	when += clk.now()
 	it, exists := ks.get(args[1], clk)
 	switch {
 	case !exists,
@@ -307,9 +409,10 @@ func expire(ks *keyspace, args [][]byte, cmd *command, clk *clock) []byte {
 	return replyOne
 }
 
-// ttl returns the remaining time to live in seconds (rounded as Redis rounds) or
-// milliseconds, -1 for a key without one and -2 for a missing key.
-func ttl(ks *keyspace, key []byte, ms bool, clk *clock) int64 {
+// ttl returns the remaining time to live (TTL, PTTL), or with abs the deadline as a Unix
+// time (EXPIRETIME, PEXPIRETIME), in seconds (rounded as Redis rounds) or milliseconds; -1
+// for a key without one and -2 for a missing key.
+func ttl(ks *keyspace, key []byte, ms, abs bool, clk *clock) int64 {
 	it, ok := ks.get(key, clk)
 	switch {
 	case !ok:
@@ -317,7 +420,10 @@ func ttl(ks *keyspace, key []byte, ms bool, clk *clock) int64 {
 	case it.exp == 0:
 		return -1
 	}
-	left := max(it.exp-clk.now(), 0)
+	left := it.exp
+	if !abs {
+		left = max(it.exp-clk.now(), 0)
+	}
 	if ms {
 		return left
 	}

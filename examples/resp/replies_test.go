@@ -184,6 +184,14 @@ var replyCases = []replyCase{
 		"+OK\r\n+OK\r\n*0\r\n+OK\r\n:1\r\n+OK\r\n*-1\r\n", false},
 	{"WATCH a key the transaction writes", mb("WATCH", "k") + mb("MULTI") + mb("SET", "k", "1") + mb("INCR", "k") + mb("EXEC"),
 		"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n:2\r\n", false},
+	{"WATCH and commands that write nothing", mb("SET", "k", "1") + mb("WATCH", "k") + mb("PERSIST", "k") + mb("SETNX", "k", "2") + mb("GETEX", "k") +
+		mb("STRLEN", "k") + mb("TYPE", "k") + mb("EXPIRETIME", "k") + mb("MULTI") + mb("GET", "k") + mb("EXEC"),
+		"+OK\r\n+OK\r\n:0\r\n:0\r\n$1\r\n1\r\n:1\r\n+string\r\n:-1\r\n+OK\r\n+QUEUED\r\n*1\r\n$1\r\n1\r\n", false},
+	{"WATCH then PERSIST, APPEND and GETDEL", mb("SET", "k", "1", "EX", "100") + mb("WATCH", "k") + mb("PERSIST", "k") + mb("MULTI") + mb("PING") + mb("EXEC") +
+		mb("WATCH", "k") + mb("APPEND", "k", "x") + mb("MULTI") + mb("PING") + mb("EXEC") + mb("WATCH", "k") + mb("GETDEL", "k") + mb("MULTI") + mb("PING") + mb("EXEC"),
+		"+OK\r\n+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*-1\r\n+OK\r\n:2\r\n+OK\r\n+QUEUED\r\n*-1\r\n+OK\r\n$2\r\n1x\r\n+OK\r\n+QUEUED\r\n*-1\r\n", false},
+	{"new commands in a transaction", mb("MULTI") + mb("SETNX", "k", "a") + mb("APPEND", "k", "b") + mb("GETSET", "k", "c") + mb("GETDEL", "k") + mb("TYPE", "k") + mb("EXEC"),
+		"+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*5\r\n:1\r\n:2\r\n$2\r\nab\r\n$1\r\nc\r\n+none\r\n", false},
 }
 
 // resp3ReplyCases are replies on a connection that switched to RESP3 with HELLO 3, whose
@@ -194,6 +202,8 @@ var resp3ReplyCases = []replyCase{
 	{"RESP3 nulls", mb("GET", "nope") + mb("MGET", "a", "b", "c", "d") + mb("SET", "k", "v", "NX") + mb("SET", "k", "v", "NX") +
 		mb("CLIENT", "GETNAME") + mb("SET", "z", "1", "GET") + mb("COMMAND", "INFO", "nosuch"),
 		"_\r\n*4\r\n_\r\n_\r\n_\r\n_\r\n+OK\r\n_\r\n_\r\n_\r\n*1\r\n_\r\n", false},
+	{"RESP3 nulls of the newer commands", mb("GETDEL", "nope") + mb("GETSET", "g", "v") + mb("GETEX", "nope") + mb("TYPE", "nope") + mb("GETDEL", "g"),
+		"_\r\n_\r\n_\r\n+none\r\n$1\r\nv\r\n", false},
 	{"RESP3 values", mb("MSET", "a", "1", "c", "3") + mb("MGET", "a", "b", "c") + mb("SET", "a", "2", "GET") + mb("INCR", "n") + mb("DEL", "a", "b", "c"),
 		"+OK\r\n*3\r\n$1\r\n1\r\n_\r\n$1\r\n3\r\n$1\r\n1\r\n:1\r\n:2\r\n", false},
 	{"RESP3 maps", mb("CONFIG", "GET", "save") + mb("COMMAND", "DOCS", "x") + mb("INFO", "foo") + mb("COMMAND", "INFO", "get"),
