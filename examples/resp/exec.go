@@ -427,7 +427,7 @@ func ttl(ks *keyspace, key []byte, ms, abs bool, clk *clock) int64 {
 	if ms {
 		return left
 	}
-	return (left + 500) / 1000
+	return left/1000 + (left%1000+500)/1000 // (left+500)/1000, which would overflow near the largest deadline
 }
 
 // parseInt accepts what Redis's string2ll accepts: an optional minus and decimal digits,

@@ -56,13 +56,14 @@ func (c *clock) now() int64 {
 }
 
 // get returns the live item under key, deleting it if it has expired. Expiry is lazy, as
-// Redis's is on access; DBSIZE sweeps the rest.
+// Redis's is on access; DBSIZE sweeps the rest. A key lives through the millisecond of its
+// deadline and expires after it, as in Redis (keyIsExpired: now > when).
 func (s *keyspace) get(key []byte, clk *clock) (item, bool) {
 	it, ok := s.m[string(key)]
 	if !ok {
 		return item{}, false
 	}
-	if it.exp != 0 && it.exp <= clk.now() {
+	if it.exp != 0 && it.exp < clk.now() {
 		s.del(key)
 		return item{}, false
 	}
@@ -113,7 +114,7 @@ func (s *keyspace) del(key []byte) {
 func (s *keyspace) size(clk *clock) int64 {
 	n := int64(0)
 	for k, it := range s.m {
-		if it.exp != 0 && it.exp <= clk.now() {
+		if it.exp != 0 && it.exp < clk.now() {
 			delete(s.m, k)
 			s.touch(k)
 			continue
