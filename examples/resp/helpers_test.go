@@ -19,6 +19,9 @@ func startServer(t testing.TB, mode string, tweak func(*config)) server {
 	cfg.addr = "127.0.0.1:0"
 	cfg.mode = mode
 	cfg.capacity = 1024
+	// The full topology whatever the host, so that commands span shards and the stages of a
+	// level share rings: a small host's default (one stage a level) would test neither.
+	cfg.parsers, cfg.workers, cfg.repliers = 2, 4, 2
 	if tweak != nil {
 		tweak(&cfg)
 	}

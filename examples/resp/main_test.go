@@ -28,6 +28,9 @@ func TestFlags(t *testing.T) {
 		{[]string{"-mode=goroutines", "-cpu=explicit", "-cpus=0, 1"}, func(c config) bool {
 			return c.mode == "goroutines" && fmt.Sprint(c.cpus) == "[0 1]"
 		}, ""},
+		{[]string{"-parsers=3", "-workers=5", "-repliers=2"}, func(c config) bool {
+			return c.parsers == 3 && c.workers == 5 && c.repliers == 2
+		}, ""},
 		{[]string{"-timer-slack=-1us"}, nil, "-timer-slack must not be negative"},
 		{[]string{"-mode=threads"}, nil, "-mode must be graph or goroutines"},
 		{[]string{"-cpus=0,x"}, nil, "-cpus"},
