@@ -86,7 +86,7 @@ func TestMaxClients(t *testing.T) {
 // where it once copied them into a string: an allocation per key; the map's growth, spread
 // over the keys, rounds down to none), and writing a bulk reply through the assembler.
 func TestAllocs(t *testing.T) {
-	st := newStore()
+	st := newStore(defaultLimits.maxBulk)
 	var sets []*request
 	for i := range 101 { // AllocsPerRun calls once more than it counts
 		sets = append(sets, &request{parts: 1, cmd: lookup([]byte("SET")),

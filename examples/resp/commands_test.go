@@ -384,3 +384,26 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendLimit: APPEND refuses to make a value longer than -max-bulk, as Redis refuses
+// one longer than proto-max-bulk-len, and leaves the value as it was. (The limit leaves room
+// for the arguments of go-redis's handshake.)
+func TestAppendLimit(t *testing.T) {
+	forModes(t, func(c *config) { c.lim.maxBulk = 100 }, func(t *testing.T, s server) {
+		ctx := testContext(t)
+		c := newClient(t, s.Addr(), 2)
+		first, over, rest := strings.Repeat("a", 60), strings.Repeat("b", 41), strings.Repeat("c", 40)
+		if n, err := c.Append(ctx, "k", first).Result(); n != 60 || err != nil {
+			t.Fatalf("APPEND of 60 bytes: %d, %v", n, err)
+		}
+		if _, err := c.Append(ctx, "k", over).Result(); err == nil || !strings.Contains(err.Error(), "string exceeds maximum allowed size (proto-max-bulk-len)") {
+			t.Fatalf("APPEND past the limit: %v; want Redis's proto-max-bulk-len error", err)
+		}
+		if n, err := c.Append(ctx, "k", rest).Result(); n != 100 || err != nil {
+			t.Fatalf("APPEND up to the limit: %d, %v; want 100", n, err)
+		}
+		if v, err := c.Get(ctx, "k").Result(); v != first+rest || err != nil {
+			t.Fatalf("GET after the refused APPEND: %q, %v", v, err)
+		}
+	})
+}

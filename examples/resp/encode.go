@@ -21,6 +21,7 @@ var (
 	errNotInt     = []byte("-ERR value is not an integer or out of range\r\n")
 	errOverflow   = []byte("-ERR increment or decrement would overflow\r\n")
 	errSyntax     = []byte("-ERR syntax error\r\n")
+	errTooLong    = []byte("-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n")
 )
 
 func appendBulk(out, v []byte) []byte {

@@ -81,6 +81,10 @@ func execute(st *store, r *request) reply {
 		return getex(out, ks, args, &clk)
 	case cmdAppend:
 		it, _ := ks.get(args[1], &clk)
+		if len(it.val)+len(args[2]) > st.maxString {
+			out.b = errTooLong
+			return out
+		}
 		val := make([]byte, 0, len(it.val)+len(args[2]))
 		val = append(append(val, it.val...), args[2]...)
 		ks.setShared(keyedItem(args[1], val, it.exp))

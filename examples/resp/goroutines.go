@@ -33,7 +33,7 @@ func startGoroutines(cfg config) (server, error) {
 	s := &goroutineServer{cfg: cfg, ln: ln, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker, false), conns: make(map[*net.TCPConn]struct{})}
 	s.stores = make([]*store, s.rt.shards)
 	for i := range s.stores {
-		s.stores[i] = newStore()
+		s.stores[i] = newStore(cfg.lim.maxBulk)
 	}
 	s.wg.Add(1)
 	go s.accept()

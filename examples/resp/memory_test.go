@@ -108,7 +108,7 @@ func TestIncompleteRequestsReleased(t *testing.T) {
 // allocation of its own, which the test sees by overwriting the request's bytes after the
 // MSET ran: what was stored must not change.
 func TestMSetKeepsNotTheRequest(t *testing.T) {
-	st := newStore()
+	st := newStore(defaultLimits.maxBulk)
 	mset := &request{parts: 1, cmd: lookup([]byte("MSET")), keys: []int32{1, 3},
 		args: copyArgs([][]byte{[]byte("MSET"), []byte("big"), bytes.Repeat([]byte("b"), 1<<10), []byte("small"), []byte("x")})}
 	_ = execute(st, mset)

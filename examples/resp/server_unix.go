@@ -77,7 +77,7 @@ func startGraph(cfg config) (server, error) {
 	s := &graphServer{cfg: cfg, lfd: lfd, addr: addr, rt: newRouter(cfg.lim, cfg.workers*shardsPerWorker, true), reads: newReadPool(maxPooledReads)}
 	s.stores = make([]*store, s.rt.shards)
 	for i := range s.stores {
-		s.stores[i] = newStore()
+		s.stores[i] = newStore(cfg.lim.maxBulk)
 	}
 	s.parsers = make([]parserStage, cfg.parsers)
 	for i := range s.parsers {

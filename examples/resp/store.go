@@ -21,9 +21,10 @@ const numDBs = 16
 // need no lock; mu is taken only in goroutine mode, where any connection's goroutine may run
 // any shard.
 type store struct {
-	mu       sync.Mutex
-	dbs      [numDBs]keyspace
-	watchers map[*conn]*watcher // the connections that watch keys of this shard (watch.go)
+	mu        sync.Mutex
+	dbs       [numDBs]keyspace
+	watchers  map[*conn]*watcher // the connections that watch keys of this shard (watch.go)
+	maxString int                // the longest value APPEND may make: -max-bulk, as Redis's proto-max-bulk-len bounds it
 }
 
 // keyspace is one database's part of a shard; its map is made when a key is first set.
@@ -32,7 +33,8 @@ type keyspace struct {
 	watched map[string][]*watcher // by key: the connections that watch it (watch.go)
 }
 
-func newStore() *store { return &store{} }
+// newStore returns an empty shard whose values APPEND may grow to maxString bytes.
+func newStore(maxString int) *store { return &store{maxString: maxString} }
 
 // db returns database i's part of the shard; the parser checked i (SELECT).
 func (s *store) db(i uint8) *keyspace { return &s.dbs[i] }
