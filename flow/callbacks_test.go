@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -742,5 +744,46 @@ func TestCallbackOnStopRegisteredInsideOnStop(t *testing.T) {
 	waitWithin(t, g, cbLimit)
 	if !inner.Load() {
 		t.Fatal("an OnStop hook registered by another OnStop hook never ran")
+	}
+}
+
+// TestCallbackOnStopAfterAFailingHook: a hook that panics or calls runtime.Goexit is the
+// stage's failure, and the hooks after it (one it registered among them) still run, in order.
+func TestCallbackOnStopAfterAFailingHook(t *testing.T) {
+	for _, exit := range []bool{false, true} {
+		t.Run(fmt.Sprint("goexit=", exit), func(t *testing.T) {
+			var mu sync.Mutex
+			var ran []int
+			hook := func(i int) func() {
+				return func() { mu.Lock(); ran = append(ran, i); mu.Unlock() }
+			}
+			g := flow.New()
+			flow.Source(g, 1, func(ss *flow.SourceStage[int]) error {
+				ss.OnStop(hook(1))
+				ss.OnStop(func() { hook(2)(); ss.OnStop(hook(5)) })
+				ss.OnStop(func() {
+					hook(3)()
+					if exit {
+						runtime.Goexit()
+					}
+					panic("hook 3 fails")
+				})
+				ss.OnStop(hook(4))
+				ss.Finish()
+				return nil
+			}, flow.Name("src")).Sink(1, func(int) {})
+			start(t, g)
+			waitWithin(t, g, cbLimit)
+			err := g.Wait()
+			var se *flow.StageError
+			if !errors.As(err, &se) || se.Level != "src" || (se.Panic != nil) == exit {
+				t.Fatalf("the graph ended with %v; want the failure of hook 3 as a StageError of src", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(ran, []int{1, 2, 3, 4, 5}) {
+				t.Fatalf("hooks ran %v; want [1 2 3 4 5]", ran)
+			}
+		})
 	}
 }

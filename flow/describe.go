@@ -15,7 +15,7 @@ func (g *Graph) String() string {
 		b.WriteString(lv.describe())
 		for i, e := range lv.in {
 			if i == 0 {
-				fmt.Fprintf(&b, " <- %s", lv.route)
+				fmt.Fprintf(&b, " <- %s", lv.edgeLabel())
 			}
 			fmt.Fprintf(&b, " %q", e.from.name)
 			if len(e.after) > 0 {
@@ -28,6 +28,15 @@ func (g *Graph) String() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// edgeLabel names how the level reads its inputs: its routing, or "phase" for a phase, which
+// sees every entry of its rings in place whatever the stream's routing was.
+func (lv *level) edgeLabel() string {
+	if lv.kind == kindPhase {
+		return "phase"
+	}
+	return lv.route.String()
 }
 
 // DOT renders the topology in Graphviz's DOT language: a node per level (its width in the
@@ -56,11 +65,7 @@ func (g *Graph) DOT() string {
 	}
 	for _, lv := range g.levels {
 		for _, e := range lv.in {
-			label := lv.route.String()
-			if lv.kind == kindPhase {
-				label = "phase"
-			}
-			fmt.Fprintf(&b, "\tn%d -> n%d [label=%q];\n", e.from.id, lv.id, label)
+			fmt.Fprintf(&b, "\tn%d -> n%d [label=%q];\n", e.from.id, lv.id, lv.edgeLabel())
 			for _, ph := range e.after {
 				fmt.Fprintf(&b, "\tn%d -> n%d [style=dashed];\n", ph.id, lv.id)
 			}

@@ -23,8 +23,8 @@ func TestStringDescribesTheTopology(t *testing.T) {
 	g, _ := diamondGraph()
 	want := `input "in" ×1 cap=64
 then "work" ×2 cap=8192 <- key "in"
-phase "journal" ×1 <- shared "work"
-phase "replicate" ×1 <- shared "work"
+phase "journal" ×1 <- phase "work"
+phase "replicate" ×1 <- phase "work"
 sink "logic" ×2 <- broadcast "work" after "journal" "replicate"
 `
 	if got := g.String(); got != want {

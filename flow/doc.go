@@ -181,6 +181,8 @@
 //
 //   - A key or partition function that panics fails the one entry it was given, at every
 //     kind of level, and the rest are delivered (TestPanickingKeyFunctionFailsOneEntry).
+//     Every stage of the level evaluates it on every entry, so each stage reports that
+//     failure once.
 //
 // Not promised: order between entries of different upstream stages, or any delivery of an
 // entry whose function failed at a level (it goes no further).

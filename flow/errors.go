@@ -30,7 +30,7 @@ var (
 type StageError struct {
 	Level string // the level's name
 	Stage int    // the stage's index within its level
-	Seq   int64  // the input sequence being processed, or -1 where there is none
+	Seq   int64  // the input sequence being processed (a batch's first), or -1 where there is none
 	Err   error  // the returned error, or a description of the panic
 	Panic any    // the recovered value when the function panicked, else nil
 	Stack []byte // the panicking goroutine's stack, else nil

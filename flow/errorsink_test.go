@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -211,6 +212,50 @@ func TestErrorPolicyIsOneOption(t *testing.T) {
 			}
 			if sunk.Load() != c.sunk {
 				t.Fatalf("the sink got %d failures, want %d", sunk.Load(), c.sunk)
+			}
+		})
+	}
+}
+
+// TestBatchFailureNamesItsFirstEntry: a batch function's failure is reported at the first
+// entry of the batch it was given, under every routing; it used to be the start of the range
+// read, which routing may have given to another stage.
+func TestBatchFailureNamesItsFirstEntry(t *testing.T) {
+	routes := map[string]func(*flow.Publisher[int]) *flow.Stream[int]{
+		"shared": func(in *flow.Publisher[int]) *flow.Stream[int] { return in.Stream },
+		"key": func(in *flow.Publisher[int]) *flow.Stream[int] {
+			return in.KeyBy(func(v int) uint64 { return uint64(v) })
+		},
+		"partition": func(in *flow.Publisher[int]) *flow.Stream[int] {
+			return in.PartitionBy(func(v int) int { return v / 3 })
+		},
+	}
+	for name, route := range routes {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			var firsts, seqs []int64 // the failing batches' first entries; the failures' Seq
+			g := flow.New()
+			in := flow.Input[int](g)
+			route(in).ThenBatch(2, func(b *flow.Batch[int], e *flow.Emitter[int]) error {
+				if b.Stage().Index() != 1 {
+					return nil
+				}
+				mu.Lock()
+				firsts = append(firsts, int64(*b.At(0))) // an entry's value is its sequence
+				mu.Unlock()
+				return errors.New("stage 1 fails every batch")
+			}, flow.OnError(flow.ErrorSink(func(se *flow.StageError) {
+				mu.Lock()
+				seqs = append(seqs, se.Seq)
+				mu.Unlock()
+			}))).Sink(1, func(int) {})
+			start(t, g)
+			publishAll(t, in, 200, id)
+			mustStop(t, g, nil)
+			slices.Sort(firsts)
+			slices.Sort(seqs)
+			if len(firsts) == 0 || !slices.Equal(firsts, seqs) {
+				t.Fatalf("failures reported at %v; the failing batches began at %v", seqs, firsts)
 			}
 		})
 	}

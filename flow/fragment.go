@@ -45,8 +45,9 @@ func extend[In, Mid, Out any](f *Fragment[In, Mid], step func(*Stream[Mid]) *Str
 }
 
 // Via applies the fragment f to the stream and returns the stream of f's last level. The
-// stream's routing (KeyBy, PartitionBy, Broadcast) applies to f's first level. A nil f is
-// reported by Start.
+// stream's routing (KeyBy, PartitionBy, Broadcast) applies to f's first level; a fragment
+// that starts with a routing of its own may only be applied to a stream without one. A nil f
+// is reported by Start.
 func (s *Stream[T]) Via[Out any](f *Fragment[T, Out]) *Stream[Out] {
 	if f == nil {
 		s.g.misuse("flow: Via of a nil fragment reading %T", *new(T))
@@ -105,19 +106,33 @@ func (f *Fragment[In, Out]) PhaseBatch(n int, fn func(*Batch[Out]) error, opts .
 	return extend(f, func(s *Stream[Out]) *Stream[Out] { return s.PhaseBatch(n, fn, opts...) })
 }
 
-// KeyBy routes the next level by key, as Stream.KeyBy does.
+// KeyBy routes the next level by key, as Stream.KeyBy does. A fragment that starts with a
+// routing takes it from the fragment: applied to a stream that has a routing of its own, it
+// is misuse that Start reports, rather than one routing silently replacing the other.
 func (f *Fragment[In, Out]) KeyBy(key func(Out) uint64) *Fragment[In, Out] {
-	return extend(f, func(s *Stream[Out]) *Stream[Out] { return s.KeyBy(key) })
+	return extend(f, func(s *Stream[Out]) *Stream[Out] { return routeOnce(s, "KeyBy").KeyBy(key) })
 }
 
-// PartitionBy routes the next level by explicit partition, as Stream.PartitionBy does.
+// PartitionBy routes the next level by explicit partition, as Stream.PartitionBy does, and
+// as KeyBy does at the start of a fragment.
 func (f *Fragment[In, Out]) PartitionBy(part func(Out) int) *Fragment[In, Out] {
-	return extend(f, func(s *Stream[Out]) *Stream[Out] { return s.PartitionBy(part) })
+	return extend(f, func(s *Stream[Out]) *Stream[Out] { return routeOnce(s, "PartitionBy").PartitionBy(part) })
 }
 
-// Broadcast makes every stage of the next level see every entry, as Stream.Broadcast does.
+// Broadcast makes every stage of the next level see every entry, as Stream.Broadcast does,
+// and as KeyBy does at the start of a fragment.
 func (f *Fragment[In, Out]) Broadcast() *Fragment[In, Out] {
-	return extend(f, func(s *Stream[Out]) *Stream[Out] { return s.Broadcast() })
+	return extend(f, func(s *Stream[Out]) *Stream[Out] { return routeOnce(s, "Broadcast").Broadcast() })
+}
+
+// routeOnce reports a fragment's routing step applied to a stream that is already routed:
+// the stream a fragment is applied to, when the fragment starts with a routing, or a
+// fragment that routes twice in a row.
+func routeOnce[T any](s *Stream[T], how string) *Stream[T] {
+	if s.route != routeShared || s.nilRoute != "" {
+		s.g.misuse("flow: a fragment's %s given a stream already routed (%s routing): route in one place", how, s.route)
+	}
+	return s
 }
 
 // Via appends the fragment next: fragments compose as streams do.

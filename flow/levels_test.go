@@ -158,3 +158,28 @@ func TestFragmentRunLeavesNamesFree(t *testing.T) {
 		t.Fatalf("Run of levels named input and output: %v, %v; want [4 6 8]", out, err)
 	}
 }
+
+// TestFragmentThatStartsWithARouting: a fragment may bring the routing of its first level,
+// applied to a stream without one.
+func TestFragmentThatStartsWithARouting(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int]int{} // stage → entries
+	frag := flow.Chain[int]().Broadcast().Then(2, func(v int) int { return v }).
+		KeyBy(func(v int) uint64 { return uint64(v) }).Stateful(2, flow.Stateful[int, int, int]{
+		Init: func(st *flow.Stage, _ *flow.Emitter[int]) (int, error) { return st.Index(), nil },
+		Each: func(stage int, v int, e *flow.Emitter[int]) error {
+			mu.Lock()
+			seen[stage]++
+			mu.Unlock()
+			e.Emit(v)
+			return nil
+		},
+	})
+	out, err := frag.Run(context.Background(), seq(50))
+	if err != nil || len(out) != 100 {
+		t.Fatalf("Run: %d entries, %v; want 100 (every entry to both stages of the broadcast level)", len(out), err)
+	}
+	if seen[0]+seen[1] != 100 || seen[0] == 0 || seen[1] == 0 {
+		t.Fatalf("the keyed level's stages saw %v; want 100 entries spread over both", seen)
+	}
+}

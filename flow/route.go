@@ -165,12 +165,16 @@ func (s *selector[T]) batchPort(st *stage, buf *ring.Buffer[T], fn func(*Batch[T
 		if b.n == 0 {
 			return
 		}
-		// The batch's first sequence, not lo: after a key function failed, lo is the entry
-		// after it, or even the batch's end.
+		// A failure is reported at the batch's first entry: not lo, which after a key
+		// function failed is the entry after it (or the range's end), nor the range's start,
+		// which routing may have given to another stage.
 		st.taken += int64(b.n)
-		st.cur = st.blo
+		st.cur = b.first
+		if b.seqs != nil {
+			st.cur = b.seqs[0]
+		}
 		if err := fn(&b); err != nil {
-			st.fail(st.blo, err, nil, nil)
+			st.fail(st.cur, err, nil, nil)
 		}
 	}
 }

@@ -12,14 +12,17 @@ import (
 // on Loop). Its Stopping also reports a stage that called Finish.
 type SourceStage[T any] struct {
 	*Stage
-	em     *Emitter[T]
-	onStop []func()
+	em      *Emitter[T]
+	onStop  []func()
+	stopped int // how many of onStop have been started
 }
 
 // sourceRun is what only a source stage has: its function and its stop hooks.
 type sourceRun struct {
-	fn       func() error
-	stop     func()
+	fn func() error
+	// stop runs the OnStop hooks not yet run, and reports false if one panicked or exited
+	// before the rest ran; the next call goes on after it.
+	stop     func() (done bool)
 	finished atomic.Bool // the source called Finish
 }
 
@@ -40,11 +43,15 @@ func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Opti
 			ss := &SourceStage[T]{Stage: &st.h, em: em}
 			st.src = &sourceRun{
 				fn: func() error { return fn(ss) },
-				stop: func() {
-					// By index: a hook may register another, which runs in its turn.
-					for i := 0; i < len(ss.onStop); i++ {
-						ss.onStop[i]()
+				stop: func() bool {
+					// By index: a hook may register another, which runs in its turn. The
+					// index moves past a hook before it runs, so that the hooks after one
+					// that panics still run.
+					for ss.stopped < len(ss.onStop) {
+						ss.stopped++
+						ss.onStop[ss.stopped-1]()
 					}
+					return true
 				},
 			}
 			return em
@@ -98,8 +105,13 @@ func (st *stage) yield() {
 	runtime.Gosched()
 }
 
+// stopSource runs the OnStop hooks. One that panics is the stage's failure, and the hooks
+// after it still run; after one that calls runtime.Goexit, a new goroutine runs them.
 func (st *stage) stopSource() {
-	_ = st.protectCall(func() error { st.src.stop(); return nil }, st.out.flush)
+	done := false
+	for !done {
+		_ = st.protectCall(func() error { done = st.src.stop(); return nil }, st.stopSource)
+	}
 	st.out.flush()
 }
 
@@ -131,7 +143,9 @@ func (s *SourceStage[T]) Publish(v T) error {
 func (s *SourceStage[T]) Flush() { s.em.flush() }
 
 // OnStop registers f to run on the stage's goroutine when it ends (close listeners here).
-// Hooks run in the order registered; one registered by a running hook runs after it.
+// Hooks run in the order registered; one registered by a running hook runs after it. A
+// hook that panics is the stage's failure (under the level's error policy), and the hooks
+// after it still run.
 func (s *SourceStage[T]) OnStop(f func()) { s.onStop = append(s.onStop, f) }
 
 // Finish ends the stage once the current callback returns: its ring closes, and readers

@@ -250,6 +250,9 @@ func (st *stage) callInit(ready chan<- error) (err error) {
 	if err != nil {
 		return st.initError(err, nil, nil)
 	}
+	if st.out != nil {
+		st.out.flush() // what Init emitted is delivered now, not with the first input
+	}
 	return nil
 }
 

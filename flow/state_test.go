@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loopyring/loopyring/flow"
 )
@@ -209,5 +210,33 @@ func TestStatefulNeedsOneFunction(t *testing.T) {
 	err := g.Start(context.Background())
 	if err == nil || strings.Count(err.Error(), "exactly one of Each and Batch") != 2 {
 		t.Fatalf("Start returned %v; want both levels refused", err)
+	}
+}
+
+// TestStatefulInitEmitsAtOnce: what Init emits is delivered when Init returns, before any
+// input arrives (it used to wait for the stage's first batch), and ahead of what the stage
+// emits later.
+func TestStatefulInitEmitsAtOnce(t *testing.T) {
+	g := flow.New()
+	in := flow.Input[int](g)
+	var got collector[int]
+	in.Stateful(2, flow.Stateful[int, struct{}, int]{
+		Init: func(st *flow.Stage, e *flow.Emitter[int]) (struct{}, error) {
+			e.Emit(-1 - st.Index())
+			return struct{}{}, nil
+		},
+		Each: func(_ struct{}, v int, e *flow.Emitter[int]) error { e.Emit(v); return nil },
+	}, flow.Name("header")).KeyBy(func(v int) uint64 { return 0 }).Sink(1, got.add)
+	start(t, g)
+	for deadline := time.Now().Add(drainLimit); len(got.items()) < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Init's entries were not delivered before any input: %v", got.items())
+		}
+	}
+	publishAll(t, in, 10, id)
+	mustStop(t, g, nil)
+	items := got.items()
+	if len(items) != 12 || countNegative(items[:2]) != 2 || countNegative(items) != 2 {
+		t.Fatalf("delivered %v; want the two headers first, then 10 entries", items)
 	}
 }

@@ -19,7 +19,9 @@ type StageStats struct {
 	Wakeups  uint64 // with an event loop: wakeups that had to write to the loop's wake fd; shared: 0
 	Queue    int    // entries in the stage's own ring not yet released by all readers
 	Capacity int    // the size of the stage's own ring (0 for sinks and phases)
-	Busy     time.Duration
+	// Busy is the time the stage spent on its input batches: from the end of its last batch
+	// or wait to the end of each batch. A source has no input batches, so its Busy stays 0.
+	Busy time.Duration
 }
 
 // MeanBatch returns the mean number of entries per input range the stage read: In ÷

@@ -28,7 +28,9 @@ func newStream[T any](lv *level) *Stream[T] {
 // KeyBy returns the stream with key routing: the next level sends each entry to the stage
 // that key(entry) selects, so entries with equal keys always reach the same stage, in the
 // order their upstream stage published them. Keys are mixed before use, so small or
-// sequential keys spread well.
+// sequential keys spread well. Every stage of the next level calls key on every entry, to
+// pick out its own, so key must be a pure function of the entry (one that answers
+// differently for the same entry loses or duplicates it) and cheap.
 func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
 	c := *s
 	c.route, c.key, c.part, c.nilRoute = routeKey, key, nil, ""
@@ -41,7 +43,8 @@ func (s *Stream[T]) KeyBy(key func(T) uint64) *Stream[T] {
 // PartitionBy returns the stream with explicit partitioning: the next level sends each
 // entry to stage part(entry) mod n, where n is that level's width. Use it where the caller
 // must know which stage owns an entry (shards that split a request across stages); KeyBy is
-// the better choice where any even spread will do.
+// the better choice where any even spread will do. Like KeyBy's key, part is called by every
+// stage of the next level on every entry, and must be a pure function of the entry.
 func (s *Stream[T]) PartitionBy(part func(T) int) *Stream[T] {
 	c := *s
 	c.route, c.key, c.part, c.nilRoute = routePartition, nil, part, ""

@@ -154,6 +154,10 @@ var configCases = []struct {
 	{"bad capacity on a phase", func(g *flow.Graph) {
 		flow.Input[int](g).Phase(1, func(*int) {}, flow.Name("x"), flow.Capacity(0)).Sink(1, func(int) {})
 	}, `level "x": ring: capacity 0`},
+	{"routing on both sides of Via", func(g *flow.Graph) {
+		flow.Input[int](g).KeyBy(func(v int) uint64 { return uint64(v) }).
+			Via(flow.Chain[int]().Broadcast().Then(2, id)).Sink(1, func(int) {})
+	}, `a fragment's Broadcast given a stream already routed (key routing): route in one place`},
 	{"merge of a nil stream", func(g *flow.Graph) {
 		flow.Merge(nil, flow.Input[int](g).Stream).Sink(1, func(int) {})
 	}, `Merge of a nil stream`},

@@ -39,6 +39,8 @@
 // entries_in counts every entry of the input ranges a stage read, including those its
 // level's routing gave to other stages: each stage of a level of width w reads all of its
 // inputs, so under any routing the sum over the level is w times the entries that reached it.
+// A phase is the exception: each of its rings is read by one of its stages (see flow's
+// Phase), so the sum over a phase is the entries that reached it, once.
 // entries_handled counts the stage's own share, what its function was given: summed over a
 // level it is each entry once (shared, key and partition routing) or once per stage
 // (broadcast), so it shows the skew between a level's stages and the level's throughput.
