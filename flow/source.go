@@ -20,9 +20,9 @@ type SourceStage[T any] struct {
 // sourceRun is what only a source stage has: its function and its stop hooks.
 type sourceRun struct {
 	fn func() error
-	// stop runs the OnStop hooks not yet run, and reports false if one panicked or exited
-	// before the rest ran; the next call goes on after it.
-	stop     func() (done bool)
+	// stop runs the OnStop hooks not yet run; after a hook that panicked or exited, the
+	// next call goes on with the hook after it.
+	stop     func()
 	finished atomic.Bool // the source called Finish
 }
 
@@ -43,7 +43,7 @@ func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Opti
 			ss := &SourceStage[T]{Stage: &st.h, em: em}
 			st.src = &sourceRun{
 				fn: func() error { return fn(ss) },
-				stop: func() bool {
+				stop: func() {
 					// By index: a hook may register another, which runs in its turn. The
 					// index moves past a hook before it runs, so that the hooks after one
 					// that panics still run.
@@ -51,7 +51,6 @@ func Source[T any](g *Graph, n int, fn func(*SourceStage[T]) error, opts ...Opti
 						ss.stopped++
 						ss.onStop[ss.stopped-1]()
 					}
-					return true
 				},
 			}
 			return em
@@ -110,7 +109,7 @@ func (st *stage) yield() {
 func (st *stage) stopSource() {
 	done := false
 	for !done {
-		_ = st.protectCall(func() error { done = st.src.stop(); return nil }, st.stopSource)
+		_ = st.protectCall(func() error { st.src.stop(); done = true; return nil }, st.stopSource)
 	}
 	st.out.flush()
 }

@@ -14,7 +14,8 @@ import "errors"
 type Stateful[In, S, Out any] struct {
 	// Init makes the stage's state, on the stage's goroutine, before Start returns and before
 	// the stage sees any entry. An error (or a panic) fails Start, naming the level and stage.
-	// What it emits is committed when it returns, ahead of every entry the stage emits later.
+	// What it emits is committed when it returns, ahead of every entry the stage emits later
+	// (and delivered while the graph drains if Init fails).
 	// The emitter it gets stays valid for the stage's life on the stage's goroutine, so that
 	// the callbacks of fds and timers Init registers on the stage's loop can publish. While
 	// the stage's ring is full, an Emit waits for room, in a callback too, and the loop's

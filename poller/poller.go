@@ -85,8 +85,8 @@ func New() (*Loop, error) {
 // and drops every registration and pending timer. It is idempotent. Wake and
 // Stop are harmless afterwards; the methods with an error result return an
 // error matching os.ErrClosed (Wait once it would sleep: a condition that
-// already holds still returns nil), and AfterFunc and Every return a timer
-// that never runs.
+// already holds still returns nil, and a context already done its error), and
+// AfterFunc and Every return a timer that never runs.
 func (l *Loop) Close() error {
 	if l.closed {
 		return nil
