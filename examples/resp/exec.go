@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"math"
 	"strconv"
 )
@@ -85,10 +84,8 @@ func execute(st *store, r *request) reply {
 			out.b = errTooLong
 			return out
 		}
-		val := make([]byte, 0, len(it.val)+len(args[2]))
-		val = append(append(val, it.val...), args[2]...)
-		ks.setShared(keyedItem(args[1], val, it.exp))
-		out.kind, out.n = replyInt, int64(len(val))
+		ks.setShared(keyedItem(args[1], it.exp, it.val, args[2]))
+		out.kind, out.n = replyInt, int64(len(it.val)+len(args[2]))
 	case cmdStrlen:
 		it, _ := ks.get(args[1], &clk)
 		out.kind, out.n = replyInt, int64(len(it.val))
@@ -99,7 +96,7 @@ func execute(st *store, r *request) reply {
 			return out
 		}
 		it.exp = 0
-		ks.setShared(bytes.Clone(args[1]), it) // a copy, as in expire
+		ks.setKeyCopy(args[1], it)
 		out.b = replyOne
 	case cmdType:
 		out.b = replyNone
@@ -126,7 +123,7 @@ func execute(st *store, r *request) reply {
 	case cmdMSet:
 		out.kind = replyAllOK
 		for _, k := range r.keys {
-			ks.setShared(keyedItem(args[k], args[k+1], 0))
+			ks.setShared(keyedItem(args[k], 0, args[k+1]))
 		}
 	case cmdDBSize:
 		out.kind, out.n = replySum, ks.size(&clk)
@@ -275,7 +272,7 @@ func getex(out reply, ks *keyspace, args [][]byte, clk *clock) reply {
 		ks.del(args[1])
 	case kind != 0, persist && it.exp != 0:
 		it.exp = exp
-		ks.setShared(bytes.Clone(args[1]), it) // a copy, as in expire
+		ks.setKeyCopy(args[1], it)
 	}
 	return out
 }
@@ -346,7 +343,7 @@ func incrBy(out reply, ks *keyspace, key []byte, d int64, clk *clock) reply {
 	}
 	v += d
 	var digits [20]byte
-	ks.setShared(keyedItem(key, strconv.AppendInt(digits[:0], v, 10), it.exp))
+	ks.setShared(keyedItem(key, it.exp, strconv.AppendInt(digits[:0], v, 10)))
 	out.kind, out.n = replyInt, v
 	return out
 }
@@ -407,9 +404,7 @@ func expire(ks *keyspace, args [][]byte, cmd *command, clk *clock) []byte {
 		return replyOne
 	}
 	it.exp = when
-	// A copy: the map takes the key given on every store, and this request's other bytes are
-	// not the item's (SET's are: its value is among them).
-	ks.setShared(bytes.Clone(args[1]), it)
+	ks.setKeyCopy(args[1], it)
 	return replyOne
 }
 

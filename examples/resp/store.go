@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"sync"
 	"time"
 	"unsafe"
@@ -94,16 +95,28 @@ func (s *keyspace) setShared(key []byte, it item) {
 	}
 }
 
-// keyedItem returns an item for key whose value is val's bytes, both copied into one
-// allocation, and the key's bytes in it, for setShared: an MSET's pairs must not keep the
-// whole request alive, which one of them would while its value pointed into it, and an
-// INCR's new value takes one allocation with its key.
-func keyedItem(key, val []byte, exp int64) ([]byte, item) {
-	buf := make([]byte, len(key)+len(val))
-	copy(buf, key)
-	copy(buf[len(key):], val)
+// keyedItem returns an item for key whose value is the bytes of vals one after another,
+// key and value copied into one allocation, and the key's bytes in it, for setShared: an
+// MSET's pairs must not keep the whole request alive, which one of them would while its
+// value pointed into it, and an INCR's or APPEND's new value takes one allocation with its
+// key.
+func keyedItem(key []byte, exp int64, vals ...[]byte) ([]byte, item) {
+	n := len(key)
+	for _, v := range vals {
+		n += len(v)
+	}
+	buf := append(make([]byte, 0, n), key...)
+	for _, v := range vals {
+		buf = append(buf, v...)
+	}
 	return buf[:len(key):len(key)], item{val: buf[len(key):], exp: exp}
 }
+
+// setKeyCopy stores it under a copy of key, for a command that changes an item's deadline
+// and not its value: the map takes the key given on every store, and the request's other
+// bytes are not the item's (SET's are: its value is among them), so storing the request's
+// key would keep the whole request alive.
+func (s *keyspace) setKeyCopy(key []byte, it item) { s.setShared(bytes.Clone(key), it) }
 
 func (s *keyspace) del(key []byte) {
 	delete(s.m, string(key))

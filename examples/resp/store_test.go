@@ -24,28 +24,24 @@ func TestExpiryBoundary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, op := range []string{"get", "ttl", "dbsize", "expiretime"} {
+			// A keyspace of its own for each check: a lookup deletes an expired key.
+			fresh := func() *keyspace {
 				var ks keyspace
 				ks.setShared([]byte("k"), item{val: []byte("v"), exp: tt.exp})
-				clk := clock{t: now}
-				switch op {
-				case "get":
-					if _, ok := ks.get([]byte("k"), &clk); ok != tt.live {
-						t.Errorf("get found the key: %v, want %v", ok, tt.live)
-					}
-				case "ttl":
-					if got := ttl(&ks, []byte("k"), true, false, &clk); got != tt.pttl {
-						t.Errorf("PTTL = %d, want %d", got, tt.pttl)
-					}
-				case "dbsize":
-					if got := ks.size(&clk); got != tt.dbsize {
-						t.Errorf("DBSIZE = %d, want %d", got, tt.dbsize)
-					}
-				case "expiretime":
-					if got := ttl(&ks, []byte("k"), false, true, &clk); got != tt.expTime {
-						t.Errorf("EXPIRETIME = %d, want %d", got, tt.expTime)
-					}
-				}
+				return &ks
+			}
+			clk := clock{t: now}
+			if _, ok := fresh().get([]byte("k"), &clk); ok != tt.live {
+				t.Errorf("get found the key: %v, want %v", ok, tt.live)
+			}
+			if got := ttl(fresh(), []byte("k"), true, false, &clk); got != tt.pttl {
+				t.Errorf("PTTL = %d, want %d", got, tt.pttl)
+			}
+			if got := fresh().size(&clk); got != tt.dbsize {
+				t.Errorf("DBSIZE = %d, want %d", got, tt.dbsize)
+			}
+			if got := ttl(fresh(), []byte("k"), false, true, &clk); got != tt.expTime {
+				t.Errorf("EXPIRETIME = %d, want %d", got, tt.expTime)
 			}
 		})
 	}
